@@ -1,0 +1,14 @@
+//! faultline-checkers: the history model (DESIGN.md sections 2–3), readers and writers for the
+//! history formats users bring, and every consistency checker (section 4).
+//!
+//! This crate is pure: no Docker, no async runtime, no I/O beyond reading the files it is given, so
+//! `faultline check` and the library work on any machine.
+
+pub mod budget;
+pub mod check;
+pub mod history;
+pub mod verdict;
+
+pub use budget::Budget;
+pub use history::{History, Op, OpType, Process, Value};
+pub use verdict::{Anomaly, CheckReport, Validity};

@@ -1,0 +1,1 @@
+//! faultline-refnode: the reference node (DESIGN.md section 6).

@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("faultline-refnode: not built yet");
+    std::process::exit(3);
+}

@@ -1,0 +1,2 @@
+//! faultline-workloads: what clients do during a run. Each workload generates operations from the
+//! run seed, knows its final reads, and names the checkers that judge its history.
