@@ -2,6 +2,10 @@
 //! The binary in `main.rs` only parses arguments and maps the outcome to an exit code.
 
 pub mod cli;
+pub mod docker;
 pub mod exit;
+pub mod nemesis;
+pub mod results;
+pub mod run;
 
 pub use exit::{Exit, FaultlineError};

@@ -1,2 +1,25 @@
 //! faultline-targets: one module per system under test — how to build its image, start an N-node
 //! cluster, tell when it is healthy, and a client per workload with its error mapping.
+
+pub mod target;
+
+pub use target::{
+    BoxFuture, Client, ClusterSpec, Completion, ContextFile, ImageParent, ImageRecipe, NodeSpec,
+    Target, TargetError,
+};
+
+pub mod reference;
+
+/// The targets `--target` accepts.
+pub const TARGETS: &[&str] = &["reference"];
+
+/// The target named `name`.
+pub fn by_name(name: &str) -> Result<Box<dyn Target>, TargetError> {
+    match name {
+        "reference" | "refnode" => Ok(Box::new(reference::Reference::default())),
+        other => Err(TargetError::Unsupported(format!(
+            "unknown target {other:?}; known targets: {}",
+            TARGETS.join(", ")
+        ))),
+    }
+}

@@ -4,6 +4,9 @@ use clap::{Parser, Subcommand};
 
 use crate::exit::Exit;
 
+pub mod clean;
+pub mod run;
+
 /// faultline: chaos and consistency verification for distributed data stores.
 #[derive(Debug, Parser)]
 #[command(name = "faultline", version, about, long_about = None)]
@@ -13,9 +16,24 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Start a cluster, drive clients under faults, and check the history.
+    Run(Box<run::RunArgs>),
+    /// Remove Docker containers, networks and volumes left by dead runs.
+    Clean(clean::CleanArgs),
+}
 
 /// Runs a parsed command line and returns the exit code to use. Errors are printed here, once.
 pub fn run(cli: Cli) -> Exit {
-    match cli.command {}
+    let result = match cli.command {
+        Command::Run(args) => run::execute(*args),
+        Command::Clean(args) => clean::execute(args),
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(e) => {
+            eprintln!("faultline: error: {e}");
+            e.exit()
+        }
+    }
 }

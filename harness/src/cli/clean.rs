@@ -1,0 +1,51 @@
+//! `faultline clean`: remove the Docker objects of runs whose controller is gone.
+
+use clap::Args;
+
+use crate::docker::DockerClient;
+use crate::exit::{Exit, FaultlineError};
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Also remove objects of runs whose controller still seems alive.
+    #[arg(long)]
+    pub all: bool,
+    /// Only this run id.
+    #[arg(long)]
+    pub run: Option<String>,
+}
+
+/// Runs `faultline clean`.
+pub fn execute(args: CleanArgs) -> Result<Exit, FaultlineError> {
+    let harness = |e: crate::docker::DockerError| FaultlineError::Harness(e.to_string());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| FaultlineError::Harness(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let docker = DockerClient::connect().await.map_err(harness)?;
+        let runs = docker.run_objects(args.run.as_deref()).await.map_err(harness)?;
+        let mut failed = false;
+        let mut removed = 0;
+        for (run, objects) in &runs {
+            if objects.owner_alive() && !args.all && args.run.is_none() {
+                println!("kept run {run}: its controller (pid {}) is still running; use --all to remove it anyway", objects.pid.unwrap_or(0));
+                continue;
+            }
+            match docker.remove_run(run).await {
+                Ok(o) => {
+                    removed += 1;
+                    println!("removed run {run}: {}", o.summary());
+                }
+                Err(e) => {
+                    failed = true;
+                    eprintln!("faultline: {e}");
+                }
+            }
+        }
+        if removed == 0 && !failed {
+            println!("nothing to clean");
+        }
+        Ok(if failed { Exit::HarnessFailed } else { Exit::Valid })
+    })
+}

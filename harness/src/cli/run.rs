@@ -1,0 +1,138 @@
+//! `faultline run`: start a cluster, drive clients under faults, check the history.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::exit::{Exit, FaultlineError};
+use crate::nemesis::schedule::parse_kinds;
+use crate::run::{run, RunOptions};
+
+/// Options of `faultline run`; the defaults run the reference nodes in raft mode under partitions
+/// for 30 s.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The system under test.
+    #[arg(long, default_value = "reference")]
+    pub target: String,
+    /// Target mode (reference nodes: raft, primary-backup, lww, quorum, crdt).
+    #[arg(long, default_value = "raft")]
+    pub mode: String,
+    /// A planted bug to enable in the target (reference nodes: e.g. stale-read).
+    #[arg(long)]
+    pub bug: Option<String>,
+    /// What the clients do.
+    #[arg(long, default_value = "register")]
+    pub workload: String,
+    /// Faults, comma-separated: partition[-one|-halves|-random-halves|-ring|-bridge|-one-way], kill,
+    /// pause, clock[-offset|-bump|-strobe], loss, delay; or none.
+    #[arg(long, default_value = "partition")]
+    pub nemesis: String,
+    /// Seconds between faults (quiet period, then fault period of the same length).
+    #[arg(long, default_value_t = 5.0)]
+    pub nemesis_interval: f64,
+    /// `interval` (fixed periods) or `random` (periods of 0.5–1.5 × the interval).
+    #[arg(long, default_value = "interval")]
+    pub nemesis_pacing: String,
+    /// A schedule file (JSON array or JSON lines of {"at": secs, "f": ..., "value": ...}) instead
+    /// of a generated schedule.
+    #[arg(long)]
+    pub schedule: Option<PathBuf>,
+    /// Number of nodes.
+    #[arg(long, default_value_t = 3)]
+    pub nodes: usize,
+    /// Seconds of client operations under faults.
+    #[arg(long, default_value_t = 30.0)]
+    pub time_limit: f64,
+    /// Concurrent client processes.
+    #[arg(long, default_value_t = 10)]
+    pub concurrency: u32,
+    /// Seed of the operation and fault schedules; random (and recorded) when omitted.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Milliseconds before an unanswered operation is recorded as `info`.
+    #[arg(long, default_value_t = 1000)]
+    pub op_timeout_ms: u64,
+    /// Seconds to let the cluster recover after healing, before final reads.
+    #[arg(long, default_value_t = 3.0)]
+    pub recovery: f64,
+    /// Seconds the cluster has to become healthy.
+    #[arg(long, default_value_t = 30.0)]
+    pub health_timeout: f64,
+    /// Seconds final reads may retry.
+    #[arg(long, default_value_t = 10.0)]
+    pub final_read_timeout: f64,
+    /// Largest clock offset or jump of the clock nemesis, seconds.
+    #[arg(long, default_value_t = 5.0)]
+    pub max_clock_skew: f64,
+    /// Fraction of packets between nodes the loss nemesis drops.
+    #[arg(long, default_value_t = 0.2)]
+    pub loss_probability: f64,
+    /// Seconds each checker may search before answering unknown.
+    #[arg(long, default_value_t = 60.0)]
+    pub check_budget: f64,
+    /// Where run folders go.
+    #[arg(long, default_value = "results")]
+    pub results_dir: PathBuf,
+    /// The test's name (the folder under results/); default `<target>-<mode>-<workload>`.
+    #[arg(long)]
+    pub test_name: Option<String>,
+}
+
+impl RunArgs {
+    pub fn options(self) -> Result<RunOptions, FaultlineError> {
+        let nemesis = parse_kinds(&self.nemesis)
+            .map_err(|e| FaultlineError::BadInput(format!("--nemesis: {e}")))?;
+        let seed = self.seed.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0)
+                % 1_000_000
+        });
+        let test_name = self
+            .test_name
+            .unwrap_or_else(|| format!("{}-{}-{}", self.target, self.mode, self.workload));
+        if test_name.is_empty() || test_name.contains('/') || test_name.starts_with('.') {
+            return Err(FaultlineError::BadInput(format!(
+                "--test-name {test_name:?} must be a plain folder name"
+            )));
+        }
+        Ok(RunOptions {
+            test_name,
+            target: self.target,
+            mode: Some(self.mode),
+            bug: self.bug,
+            workload: self.workload,
+            nemesis,
+            nodes: self.nodes,
+            time_limit_secs: self.time_limit,
+            concurrency: self.concurrency,
+            seed,
+            nemesis_interval_secs: self.nemesis_interval,
+            nemesis_pacing: self.nemesis_pacing,
+            schedule_file: self.schedule,
+            op_timeout_ms: self.op_timeout_ms,
+            recovery_secs: self.recovery,
+            health_timeout_secs: self.health_timeout,
+            final_read_timeout_secs: self.final_read_timeout,
+            max_clock_skew_secs: self.max_clock_skew,
+            loss_probability: self.loss_probability,
+            check_budget_secs: self.check_budget,
+            results_dir: self.results_dir,
+        })
+    }
+}
+
+/// Runs `faultline run`.
+pub fn execute(args: RunArgs) -> Result<Exit, FaultlineError> {
+    let opts = args.options()?;
+    eprintln!("faultline: seed {}", opts.seed);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| FaultlineError::Harness(format!("cannot start the async runtime: {e}")))?;
+    let outcome = runtime.block_on(run(opts))?;
+    println!("{}", outcome.summary);
+    Ok(Exit::from_validity(outcome.valid))
+}

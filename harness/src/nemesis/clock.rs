@@ -1,0 +1,47 @@
+//! Clock faults without touching the host clock: each service runs with libfaketime preloaded and
+//! reading a timestamp file on the node's volume (`FAKETIME_NO_CACHE=1`, so a rewrite takes effect
+//! on the next call). Only the wall clock moves (`FAKETIME_DONT_FAKE_MONOTONIC=1`). The file is
+//! written through the infra container, which is always running. Never SYS_TIME, never `date -s`.
+
+use crate::docker::containers::CLOCK_FILE;
+use crate::docker::{DockerClient, DockerError, NodeContainers};
+
+/// libfaketime's relative-offset syntax: `+2.500` or `-0.250` seconds.
+pub fn offset_text(secs: f64) -> String {
+    format!("{}{:.3}", if secs < 0.0 { "-" } else { "+" }, secs.abs())
+}
+
+/// Sets the offsets of the given nodes (one exec each, concurrently).
+pub async fn set_offsets(
+    docker: &DockerClient,
+    offsets: &[(&NodeContainers, f64)],
+) -> Result<(), DockerError> {
+    let writes = offsets.iter().map(|(node, secs)| {
+        let script = format!(
+            "printf '%s' '{}' > {CLOCK_FILE}.tmp && mv {CLOCK_FILE}.tmp {CLOCK_FILE}",
+            offset_text(*secs)
+        );
+        async move {
+            docker
+                .exec_ok(&node.infra, &["sh", "-c", &script])
+                .await
+                .map(|_| ())
+        }
+    });
+    for r in futures_util::future::join_all(writes).await {
+        r?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_use_libfaketime_syntax() {
+        assert_eq!(offset_text(2.5), "+2.500");
+        assert_eq!(offset_text(-0.25), "-0.250");
+        assert_eq!(offset_text(0.0), "+0.000");
+    }
+}

@@ -1,0 +1,271 @@
+//! Network partitions: grudges (who drops whom) for each partition shape, and the iptables rules
+//! that enforce them.
+//!
+//! Rules live in the harness's own chain `FAULTLINE-PART`, jumped to from INPUT inside each node's
+//! network namespace (owned by the infra container, so a restarted service keeps them). A node drops
+//! packets *from* the nodes it holds a grudge against; a symmetric partition is two grudges. All of a
+//! node's rules go in one `iptables-restore --noflush` exec: declaring the chain flushes it, and the
+//! new rules appear atomically.
+
+use std::net::Ipv4Addr;
+
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+use super::action::Grudge;
+use crate::docker::{DockerClient, DockerError, NodeContainers};
+
+/// The partition chain.
+pub const PART_CHAIN: &str = "FAULTLINE-PART";
+/// The packet-loss chain.
+pub const LOSS_CHAIN: &str = "FAULTLINE-LOSS";
+
+/// The partition shapes `--nemesis` accepts (`partition` picks one at random each time).
+pub const SHAPES: &[&str] = &[
+    "one",
+    "halves",
+    "random-halves",
+    "ring",
+    "bridge",
+    "one-way",
+];
+
+/// Every node holds a grudge against every node of the other side.
+fn complete(a: &[String], b: &[String]) -> Grudge {
+    let mut g = Grudge::new();
+    for x in a {
+        g.insert(x.clone(), b.to_vec());
+    }
+    for y in b {
+        g.insert(y.clone(), a.to_vec());
+    }
+    g
+}
+
+/// The grudge of partition shape `shape` over `nodes`, random choices drawn from `rng`.
+pub fn grudge(shape: &str, nodes: &[String], rng: &mut impl Rng) -> Option<Grudge> {
+    let n = nodes.len();
+    if n < 2 {
+        return Some(Grudge::new());
+    }
+    Some(match shape {
+        // One node cut off from all others, both ways.
+        "one" => {
+            let i = rng.random_range(0..n);
+            let others: Vec<String> = nodes.iter().filter(|x| **x != nodes[i]).cloned().collect();
+            complete(&nodes[i..=i], &others)
+        }
+        // The first ⌈n/2⌉ nodes against the rest, as listed.
+        "halves" => {
+            let (a, b) = nodes.split_at(n.div_ceil(2));
+            complete(a, b)
+        }
+        "random-halves" => {
+            let mut shuffled = nodes.to_vec();
+            shuffled.shuffle(rng);
+            let (a, b) = shuffled.split_at(n.div_ceil(2));
+            complete(a, b)
+        }
+        // Nodes on a shuffled ring; each one hears a majority window around itself, and the windows
+        // differ, so every node sees a majority but no two agree on which (Jepsen's majorities-ring).
+        "ring" => {
+            let mut ring = nodes.to_vec();
+            ring.shuffle(rng);
+            let majority = n / 2 + 1;
+            let back = (majority - 1) / 2;
+            let ahead = majority - 1 - back;
+            let mut g = Grudge::new();
+            for i in 0..n {
+                let visible: Vec<usize> = (0..=back)
+                    .map(|d| (i + n - d) % n)
+                    .chain((1..=ahead).map(|d| (i + d) % n))
+                    .collect();
+                let dropped: Vec<String> = (0..n)
+                    .filter(|j| !visible.contains(j))
+                    .map(|j| ring[j].clone())
+                    .collect();
+                if !dropped.is_empty() {
+                    g.insert(ring[i].clone(), dropped);
+                }
+            }
+            g
+        }
+        // Two halves that cannot talk, joined by one bridge node that talks to both.
+        "bridge" => {
+            let mut shuffled = nodes.to_vec();
+            shuffled.shuffle(rng);
+            // The bridge: in neither half, so nobody holds a grudge against it.
+            shuffled.remove(0);
+            let (a, b) = shuffled.split_at(shuffled.len().div_ceil(2));
+            complete(a, b)
+        }
+        // One node stops hearing the others; they still hear it.
+        "one-way" => {
+            let i = rng.random_range(0..n);
+            let others: Vec<String> = nodes.iter().filter(|x| **x != nodes[i]).cloned().collect();
+            Grudge::from([(nodes[i].clone(), others)])
+        }
+        _ => return None,
+    })
+}
+
+/// The `iptables-restore --noflush` input that makes `chain` hold exactly `rules`.
+pub fn restore_script(chain: &str, rules: &[String]) -> Vec<String> {
+    let mut lines = vec!["*filter".to_string(), format!(":{chain} - [0:0]")];
+    lines.extend(rules.iter().map(|r| format!("-A {chain} {r}")));
+    lines.push("COMMIT".into());
+    lines
+}
+
+/// DROP rules for the sources `node` holds a grudge against.
+pub fn drop_rules(sources: &[Ipv4Addr]) -> Vec<String> {
+    sources
+        .iter()
+        .map(|ip| format!("-s {ip}/32 -j DROP"))
+        .collect()
+}
+
+/// Creates both chains and jumps to them from INPUT; run once when a node's infra starts.
+pub fn install_script() -> Vec<String> {
+    vec![
+        "*filter".into(),
+        format!(":{PART_CHAIN} - [0:0]"),
+        format!(":{LOSS_CHAIN} - [0:0]"),
+        format!("-I INPUT 1 -j {PART_CHAIN}"),
+        format!("-I INPUT 1 -j {LOSS_CHAIN}"),
+        "COMMIT".into(),
+    ]
+}
+
+/// The exec command that feeds `lines` to `iptables-restore --noflush`.
+pub fn restore_command(lines: &[String]) -> Vec<String> {
+    let mut cmd = vec![
+        "sh".to_string(),
+        "-c".to_string(),
+        "printf '%s\\n' \"$@\" | iptables-restore --noflush".to_string(),
+        "sh".to_string(),
+    ];
+    cmd.extend(lines.iter().cloned());
+    cmd
+}
+
+/// Replaces `chain` on every listed node with that node's rules: one exec per node, all nodes at
+/// once, so a partition is in force one exec round trip after it is scheduled.
+pub async fn set_chain(
+    docker: &DockerClient,
+    chain: &str,
+    rules: &[(&NodeContainers, Vec<String>)],
+) -> Result<(), DockerError> {
+    let execs = rules.iter().map(|(node, rules)| {
+        let cmd = restore_command(&restore_script(chain, rules));
+        async move {
+            let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+            docker.exec_ok(&node.infra, &args).await.map(|_| ())
+        }
+    });
+    for r in futures_util::future::join_all(execs).await {
+        r?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    fn nodes(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("n{i}")).collect()
+    }
+
+    /// Who can hear whom: `hears(g, a, b)` when a does not drop b.
+    fn hears(g: &Grudge, a: &str, b: &str) -> bool {
+        !g.get(a).is_some_and(|d| d.iter().any(|x| x == b))
+    }
+
+    #[test]
+    fn isolate_one_cuts_both_ways() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let g = grudge("one", &nodes(5), &mut rng).unwrap();
+        let lonely: Vec<&String> = g
+            .iter()
+            .filter(|(_, d)| d.len() == 4)
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(lonely.len(), 1);
+        for other in nodes(5).iter().filter(|x| *x != lonely[0]) {
+            assert!(!hears(&g, other, lonely[0]) && !hears(&g, lonely[0], other));
+            assert_eq!(g[other].len(), 1);
+        }
+    }
+
+    #[test]
+    fn halves_split_majority_and_minority() {
+        let g = grudge("halves", &nodes(5), &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+        assert_eq!(g["n1"], ["n4", "n5"]);
+        assert_eq!(g["n5"], ["n1", "n2", "n3"]);
+        assert!(hears(&g, "n1", "n3"));
+    }
+
+    #[test]
+    fn ring_gives_every_node_a_majority_but_no_common_one() {
+        for n in [3, 4, 5, 7] {
+            let ns = nodes(n);
+            let g = grudge("ring", &ns, &mut ChaCha8Rng::seed_from_u64(n as u64)).unwrap();
+            for a in &ns {
+                let heard = ns.iter().filter(|b| hears(&g, a, b)).count();
+                assert_eq!(heard, n / 2 + 1, "node {a} of {n}");
+            }
+            // Not a plain clean split: more than two distinct views.
+            let views: std::collections::BTreeSet<Vec<String>> = ns
+                .iter()
+                .map(|a| ns.iter().filter(|b| hears(&g, a, b)).cloned().collect())
+                .collect();
+            assert!(views.len() > 2, "{n} nodes: {views:?}");
+        }
+    }
+
+    #[test]
+    fn bridge_node_hears_everyone() {
+        let ns = nodes(5);
+        let g = grudge("bridge", &ns, &mut ChaCha8Rng::seed_from_u64(3)).unwrap();
+        let bridges: Vec<&String> = ns.iter().filter(|a| !g.contains_key(*a)).collect();
+        assert_eq!(bridges.len(), 1);
+        assert!(ns.iter().all(|a| hears(&g, a, bridges[0])));
+        assert_eq!(g.len(), 4);
+    }
+
+    #[test]
+    fn one_way_only_one_side_drops() {
+        let g = grudge("one-way", &nodes(3), &mut ChaCha8Rng::seed_from_u64(2)).unwrap();
+        assert_eq!(g.len(), 1);
+        assert_eq!(g.values().next().unwrap().len(), 2);
+        assert!(grudge("sideways", &nodes(3), &mut ChaCha8Rng::seed_from_u64(2)).is_none());
+    }
+
+    #[test]
+    fn scripts_declare_the_chain_so_restore_replaces_it() {
+        let s = restore_script(PART_CHAIN, &drop_rules(&[Ipv4Addr::new(10, 0, 0, 3)]));
+        assert_eq!(
+            s,
+            [
+                "*filter",
+                ":FAULTLINE-PART - [0:0]",
+                "-A FAULTLINE-PART -s 10.0.0.3/32 -j DROP",
+                "COMMIT"
+            ]
+        );
+        let cmd = restore_command(&s);
+        assert_eq!(
+            cmd[..4],
+            [
+                "sh",
+                "-c",
+                "printf '%s\\n' \"$@\" | iptables-restore --noflush",
+                "sh"
+            ]
+        );
+        assert_eq!(cmd.len(), 8);
+    }
+}

@@ -1,0 +1,297 @@
+//! The fault schedule: computed up front from the seed (same seed, same schedule), or read from a
+//! schedule file. Sans-IO: a list of [`Step`]s the executor plays against the cluster.
+
+use std::collections::BTreeMap;
+
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::action::{Action, Step};
+use super::partition;
+
+/// The fault kinds `--nemesis` accepts. `partition` picks a shape each time; `partition-<shape>`
+/// fixes it.
+pub const KINDS: &[&str] = &[
+    "partition",
+    "partition-one",
+    "partition-halves",
+    "partition-random-halves",
+    "partition-ring",
+    "partition-bridge",
+    "partition-one-way",
+    "kill",
+    "pause",
+    "clock",
+    "clock-offset",
+    "clock-bump",
+    "clock-strobe",
+    "loss",
+    "delay",
+];
+
+/// How faults are spaced in time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Pacing {
+    /// Quiet for `interval`, fault for `interval`, and so on (Jepsen's default rhythm).
+    Interval,
+    /// Quiet and fault periods drawn uniformly from [interval/2, 3·interval/2].
+    Random,
+}
+
+/// What shapes the generated schedule.
+#[derive(Clone, Debug)]
+pub struct ScheduleSpec {
+    pub kinds: Vec<String>,
+    pub nodes: Vec<String>,
+    pub interval_secs: f64,
+    pub time_limit_secs: f64,
+    pub pacing: Pacing,
+    /// Largest clock offset or jump, seconds.
+    pub max_clock_skew_secs: f64,
+    pub loss_probability: f64,
+}
+
+/// Checks `--nemesis` names; `none` or an empty list means no faults.
+pub fn parse_kinds(list: &str) -> Result<Vec<String>, String> {
+    let mut kinds = Vec::new();
+    for k in list.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+        if k == "none" {
+            continue;
+        }
+        if !KINDS.contains(&k) {
+            return Err(format!(
+                "unknown nemesis {k:?}; known: none, {}",
+                KINDS.join(", ")
+            ));
+        }
+        if !kinds.iter().any(|x| x == k) {
+            kinds.push(k.to_string());
+        }
+    }
+    Ok(kinds)
+}
+
+/// A random non-empty subset: one node, a minority, or (rarely) all of them.
+fn some_nodes(nodes: &[String], rng: &mut ChaCha8Rng) -> Vec<String> {
+    let mut shuffled = nodes.to_vec();
+    shuffled.shuffle(rng);
+    let count = match rng.random_range(0..4) {
+        0 | 1 => 1,
+        2 => nodes.len().div_ceil(2).saturating_sub(1).max(1),
+        _ => nodes.len(),
+    };
+    shuffled.truncate(count);
+    shuffled.sort();
+    shuffled
+}
+
+/// The start and end of one fault of `kind`.
+fn fault(kind: &str, spec: &ScheduleSpec, rng: &mut ChaCha8Rng) -> (Action, Action) {
+    let skew = spec.max_clock_skew_secs;
+    let offset = |rng: &mut ChaCha8Rng| {
+        let s: f64 = rng.random_range(-skew..=skew);
+        (s * 1000.0).round() / 1000.0
+    };
+    let clock = |sub: &str, rng: &mut ChaCha8Rng| match sub {
+        "offset" => Action::ClockOffset {
+            offsets: spec
+                .nodes
+                .iter()
+                .map(|n| (n.clone(), offset(rng)))
+                .collect(),
+        },
+        "bump" => Action::ClockBump {
+            deltas: some_nodes(&spec.nodes, rng)
+                .into_iter()
+                .map(|n| (n, offset(rng)))
+                .collect::<BTreeMap<_, _>>(),
+        },
+        _ => Action::ClockStrobe {
+            nodes: some_nodes(&spec.nodes, rng),
+            delta: offset(rng),
+            period_ms: 250,
+        },
+    };
+    match kind {
+        "kill" => {
+            let nodes = some_nodes(&spec.nodes, rng);
+            (
+                Action::Kill {
+                    nodes: nodes.clone(),
+                },
+                Action::Restart { nodes },
+            )
+        }
+        "pause" => {
+            let nodes = some_nodes(&spec.nodes, rng);
+            (
+                Action::Pause {
+                    nodes: nodes.clone(),
+                },
+                Action::Resume { nodes },
+            )
+        }
+        "clock" => {
+            let sub = *["offset", "bump", "strobe"].choose(rng).expect("non-empty");
+            (clock(sub, rng), Action::ClockReset)
+        }
+        "clock-offset" | "clock-bump" | "clock-strobe" => {
+            (clock(&kind["clock-".len()..], rng), Action::ClockReset)
+        }
+        "loss" => (
+            Action::LossStart {
+                nodes: spec.nodes.clone(),
+                probability: spec.loss_probability,
+            },
+            Action::LossStop,
+        ),
+        "delay" => (
+            Action::DelayStart {
+                nodes: spec.nodes.clone(),
+                delay_ms: 50,
+                jitter_ms: 25,
+            },
+            Action::DelayStop,
+        ),
+        partition_kind => {
+            let shape = match partition_kind.strip_prefix("partition-") {
+                Some(shape) => shape,
+                None => partition::SHAPES.choose(rng).expect("non-empty"),
+            };
+            let grudge = partition::grudge(shape, &spec.nodes, rng).unwrap_or_default();
+            (
+                Action::PartitionStart {
+                    kind: shape.to_string(),
+                    grudge,
+                },
+                Action::PartitionStop,
+            )
+        }
+    }
+}
+
+/// The schedule for `spec` from `seed`. Every fault that starts also ends before the time limit.
+pub fn generate(spec: &ScheduleSpec, seed: u64) -> Vec<Step> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6e65_6d65_7369_7321);
+    let mut steps = Vec::new();
+    if spec.kinds.is_empty() || spec.interval_secs <= 0.0 {
+        return steps;
+    }
+    let span = |rng: &mut ChaCha8Rng| match spec.pacing {
+        Pacing::Interval => spec.interval_secs,
+        Pacing::Random => rng.random_range(spec.interval_secs * 0.5..=spec.interval_secs * 1.5),
+    };
+    let round = |t: f64| (t * 1000.0).round() / 1000.0;
+    let mut t = span(&mut rng);
+    while t < spec.time_limit_secs {
+        let kind = spec.kinds.choose(&mut rng).expect("non-empty").clone();
+        let (start, end) = fault(&kind, spec, &mut rng);
+        let end_at = (t + span(&mut rng)).min(spec.time_limit_secs);
+        steps.push(Step {
+            at: round(t),
+            action: start,
+        });
+        steps.push(Step {
+            at: round(end_at),
+            action: end,
+        });
+        t = end_at + span(&mut rng);
+    }
+    steps
+}
+
+/// Reads a schedule file: a JSON array of steps, or one step per line.
+pub fn parse_file(text: &str, path: &str) -> Result<Vec<Step>, String> {
+    let steps: Vec<Step> = if text.trim_start().starts_with('[') {
+        serde_json::from_str(text).map_err(|e| format!("{path}: {e}"))?
+    } else {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("{path}:{}: {e}", i + 1)))
+            .collect::<Result<_, _>>()?
+    };
+    if let Some(w) = steps.windows(2).find(|w| w[1].at < w[0].at) {
+        return Err(format!(
+            "{path}: steps must be in time order, but {} s comes after {} s",
+            w[1].at, w[0].at
+        ));
+    }
+    Ok(steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kinds: &[&str], pacing: Pacing) -> ScheduleSpec {
+        ScheduleSpec {
+            kinds: kinds.iter().map(|s| s.to_string()).collect(),
+            nodes: vec!["n1".into(), "n2".into(), "n3".into()],
+            interval_secs: 2.0,
+            time_limit_secs: 20.0,
+            pacing,
+            max_clock_skew_secs: 5.0,
+            loss_probability: 0.2,
+        }
+    }
+
+    #[test]
+    fn same_seed_same_schedule_and_different_seed_differs() {
+        let s = spec(&["partition", "kill", "clock"], Pacing::Random);
+        assert_eq!(generate(&s, 7), generate(&s, 7));
+        assert_ne!(generate(&s, 7), generate(&s, 8));
+    }
+
+    #[test]
+    fn faults_alternate_start_end_within_the_time_limit() {
+        let steps = generate(&spec(&["partition", "kill", "pause"], Pacing::Interval), 1);
+        assert_eq!(steps.len(), 10);
+        assert_eq!(steps[0].at, 2.0);
+        assert_eq!(steps[1].at, 4.0);
+        for pair in steps.chunks(2) {
+            let end = match &pair[0].action {
+                Action::PartitionStart { .. } => Action::PartitionStop,
+                Action::Kill { nodes } => Action::Restart {
+                    nodes: nodes.clone(),
+                },
+                Action::Pause { nodes } => Action::Resume {
+                    nodes: nodes.clone(),
+                },
+                other => panic!("unexpected {other:?}"),
+            };
+            assert_eq!(pair[1].action, end);
+            assert!(pair[1].at <= 20.0);
+        }
+        assert!(steps.windows(2).all(|w| w[0].at <= w[1].at));
+    }
+
+    #[test]
+    fn kinds_are_checked() {
+        assert_eq!(
+            parse_kinds("partition,kill,partition").unwrap(),
+            ["partition", "kill"]
+        );
+        assert!(parse_kinds("none").unwrap().is_empty());
+        let err = parse_kinds("partition,earthquake").unwrap_err();
+        assert!(err.contains("earthquake") && err.contains("clock-strobe"));
+        assert!(generate(&spec(&[], Pacing::Interval), 1).is_empty());
+    }
+
+    #[test]
+    fn schedule_files_parse_in_both_shapes_and_need_time_order() {
+        let lines = "{\"at\":1,\"f\":\"kill\",\"value\":{\"nodes\":[\"n1\"]}}\n\n{\"at\":2,\"f\":\"restart\",\"value\":{\"nodes\":[\"n1\"]}}\n";
+        let steps = parse_file(lines, "s.jsonl").unwrap();
+        assert_eq!(steps.len(), 2);
+        let array = serde_json::to_string(&steps).unwrap();
+        assert_eq!(parse_file(&array, "s.json").unwrap(), steps);
+        let backwards = "{\"at\":3,\"f\":\"partition-stop\"}\n{\"at\":1,\"f\":\"partition-stop\"}";
+        assert!(parse_file(backwards, "b")
+            .unwrap_err()
+            .contains("time order"));
+        assert!(parse_file("{\"at\":1,\"f\":\"melt\"}", "m")
+            .unwrap_err()
+            .starts_with("m:1:"));
+    }
+}

@@ -1,0 +1,473 @@
+//! The run loop (DESIGN.md section 5): images → cluster → wait healthy → clients + nemesis for the
+//! time limit → heal → recovery wait → final reads → teardown → check → results.
+//!
+//! Teardown happens on every path: success, error, panic (caught) and Ctrl-C / SIGTERM (raced
+//! against the run); a [`CleanupGuard`] is the last resort if even that is skipped.
+
+pub mod clients;
+pub mod cluster;
+pub mod verdict;
+pub mod workloads;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use faultline_checkers::Validity;
+use faultline_targets::Target;
+use faultline_workloads::Workload;
+use futures_util::FutureExt;
+use serde_json::{json, Value};
+use tokio::sync::{watch, Mutex};
+
+use crate::docker::{CleanupGuard, DockerClient};
+use crate::exit::FaultlineError;
+use crate::nemesis::schedule::{self, Pacing, ScheduleSpec};
+use crate::nemesis::{Nemesis, Step};
+use crate::results::{Recorder, RunDir};
+use clients::{ClientContext, SlotStats};
+use cluster::{Cluster, ClusterPlan};
+
+/// Everything `faultline run` was asked to do. Serialised whole into `test.json`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RunOptions {
+    pub test_name: String,
+    pub target: String,
+    pub mode: Option<String>,
+    pub bug: Option<String>,
+    pub workload: String,
+    pub nemesis: Vec<String>,
+    pub nodes: usize,
+    pub time_limit_secs: f64,
+    pub concurrency: u32,
+    pub seed: u64,
+    pub nemesis_interval_secs: f64,
+    pub nemesis_pacing: String,
+    pub schedule_file: Option<PathBuf>,
+    pub op_timeout_ms: u64,
+    pub recovery_secs: f64,
+    pub health_timeout_secs: f64,
+    pub final_read_timeout_secs: f64,
+    pub max_clock_skew_secs: f64,
+    pub loss_probability: f64,
+    pub check_budget_secs: f64,
+    pub results_dir: PathBuf,
+}
+
+/// How a run ended with a verdict.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub valid: Validity,
+    pub dir: PathBuf,
+    pub summary: String,
+}
+
+fn harness(e: impl std::fmt::Display) -> FaultlineError {
+    FaultlineError::Harness(e.to_string())
+}
+
+/// What [`prepare`] resolved from the options.
+pub type Prepared = (Arc<dyn Workload>, Arc<dyn Target>, Vec<Step>);
+
+/// Checks the options that need no Docker; returns the workload, target and fault schedule.
+pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
+    let bad = FaultlineError::BadInput;
+    if opts.nodes == 0 || opts.nodes > 200 {
+        return Err(bad(format!(
+            "--nodes must be between 1 and 200, not {}",
+            opts.nodes
+        )));
+    }
+    if opts.concurrency == 0 {
+        return Err(bad("--concurrency must be at least 1".into()));
+    }
+    if opts.time_limit_secs.is_nan() || opts.time_limit_secs <= 0.0 {
+        return Err(bad("--time-limit must be positive".into()));
+    }
+    if !(0.0..=1.0).contains(&opts.loss_probability) {
+        return Err(bad(format!(
+            "--loss-probability must be within 0..1, not {}",
+            opts.loss_probability
+        )));
+    }
+    let workload: Arc<dyn Workload> = workloads::lookup(&opts.workload).map_err(bad)?.into();
+    let target: Arc<dyn Target> = faultline_targets::by_name(&opts.target)
+        .map_err(|e| bad(e.to_string()))?
+        .into();
+    let nodes: Vec<String> = (1..=opts.nodes).map(|i| format!("n{i}")).collect();
+    let steps = match &opts.schedule_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| bad(format!("cannot read schedule file {}: {e}", path.display())))?;
+            schedule::parse_file(&text, &path.display().to_string()).map_err(bad)?
+        }
+        None => schedule::generate(
+            &ScheduleSpec {
+                kinds: opts.nemesis.clone(),
+                nodes,
+                interval_secs: opts.nemesis_interval_secs,
+                time_limit_secs: opts.time_limit_secs,
+                pacing: match opts.nemesis_pacing.as_str() {
+                    "interval" => Pacing::Interval,
+                    "random" => Pacing::Random,
+                    other => {
+                        return Err(bad(format!(
+                            "--nemesis-pacing must be interval or random, not {other:?}"
+                        )))
+                    }
+                },
+                max_clock_skew_secs: opts.max_clock_skew_secs,
+                loss_probability: opts.loss_probability,
+            },
+            opts.seed,
+        ),
+    };
+    if uses_clock(&steps) {
+        target.clock_skew_support().map_err(|e| {
+            bad(format!(
+                "cannot skew the clock of target {}: {e}",
+                opts.target
+            ))
+        })?;
+    }
+    Ok((workload, target, steps))
+}
+
+fn uses_clock(steps: &[Step]) -> bool {
+    steps.iter().any(|s| s.action.name().starts_with("clock"))
+}
+
+fn uses_delay(steps: &[Step]) -> bool {
+    steps.iter().any(|s| s.action.name() == "delay-start")
+}
+
+fn versions(docker: &DockerClient) -> Value {
+    json!({
+        "faultline": env!("CARGO_PKG_VERSION"),
+        "docker_engine": docker.engine_version,
+        "docker_api": docker.api_version,
+    })
+}
+
+/// Runs a whole test. Prints progress on stderr.
+pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
+    let (workload, target, steps) = prepare(&opts)?;
+    let docker = DockerClient::connect().await.map_err(harness)?;
+    report_leftovers(&docker).await;
+
+    let dir = RunDir::create(&opts.results_dir, &opts.test_name).map_err(|e| {
+        harness(format!(
+            "cannot create a run folder under {}: {e}",
+            opts.results_dir.display()
+        ))
+    })?;
+    let run_id = format!("{}-{}", dir.stamp.to_lowercase(), std::process::id());
+    eprintln!("faultline: run {run_id} → {}", dir.path.display());
+
+    let recipe = target.image().map_err(harness)?;
+    let images = docker.ensure_images(&recipe).await.map_err(harness)?;
+    let mut test = json!({
+        "run_id": run_id,
+        "options": opts,
+        "seed": opts.seed,
+        "versions": versions(&docker),
+        "images": {"base": images.base, "tools": images.tools, "target": images.target},
+        "schedule": steps,
+    });
+    dir.write_json("test.json", &test).map_err(harness)?;
+
+    let recorder = Recorder::create(&dir.file("history.jsonl"), Instant::now()).map_err(harness)?;
+    let mut guard = CleanupGuard::new(&run_id);
+    let nemesis: Arc<Mutex<Option<Nemesis>>> = Arc::new(Mutex::new(None));
+    let cluster: Arc<Mutex<Option<Cluster>>> = Arc::new(Mutex::new(None));
+
+    let phases = Phases {
+        opts: &opts,
+        docker: &docker,
+        run_id: &run_id,
+        images: &images,
+        workload: workload.clone(),
+        target: target.clone(),
+        steps: &steps,
+        recorder: recorder.clone(),
+        nemesis: nemesis.clone(),
+        cluster: cluster.clone(),
+    };
+    let outcome = tokio::select! {
+        r = std::panic::AssertUnwindSafe(phases.run()).catch_unwind() => match r {
+            Ok(r) => r,
+            Err(panic) => Err(harness(format!("the run panicked: {}", panic_message(&panic)))),
+        },
+        signal = interrupted() => Err(harness(format!("interrupted by {signal}; tearing down"))),
+    };
+
+    // Teardown on every path: heal (recorded), save logs, remove every object.
+    if let Some(n) = nemesis.lock().await.as_mut() {
+        n.heal().await;
+    }
+    if let Some(c) = cluster.lock().await.as_ref() {
+        for (node, file, text) in c.logs().await {
+            let _ = dir.write_node_log(&node, &file, &text);
+        }
+    }
+    let removed = docker.remove_run(&run_id).await;
+    match removed {
+        Ok(_) => guard.disarm(),
+        Err(e) => eprintln!("faultline: {e}"),
+    }
+
+    let figures = outcome?;
+    eprintln!(
+        "faultline: checking {} events with {:?}",
+        recorder.len(),
+        workload.checkers()
+    );
+    let (ops, write_error) = recorder.snapshot();
+    if let Some(e) = write_error {
+        return Err(harness(format!(
+            "could not write {}: {e}",
+            dir.file("history.jsonl").display()
+        )));
+    }
+    let models = workload.checkers();
+    let verdict = verdict::judge(
+        ops,
+        &models,
+        Duration::from_secs_f64(opts.check_budget_secs),
+    );
+    let mut results = verdict.json.clone();
+    results["stats"] = figures.clone();
+    dir.write_json("results.json", &results).map_err(harness)?;
+    test["finished"] = json!(true);
+    dir.write_json("test.json", &test).map_err(harness)?;
+
+    let summary = format!(
+        "{}: {} — {} {} on {} nodes, nemesis {}, {} ops ({:.0}/s), healthy in {:.2} s, faults in force {:.0} ms (median) after scheduled; {}",
+        match verdict.valid {
+            Validity::Valid => "VALID",
+            Validity::Invalid => "INVALID",
+            Validity::Unknown => "UNKNOWN",
+        },
+        verdict
+            .reports
+            .iter()
+            .map(|r| format!("{} {}", r.checker, r.valid))
+            .collect::<Vec<_>>()
+            .join(", "),
+        opts.target,
+        opts.mode.as_deref().unwrap_or("(default mode)"),
+        opts.nodes,
+        if opts.nemesis.is_empty() { "none".to_string() } else { opts.nemesis.join(",") },
+        figures["client_ops"],
+        figures["ops_per_second"].as_f64().unwrap_or(0.0),
+        figures["healthy_seconds"].as_f64().unwrap_or(0.0),
+        figures["nemesis_median_late_ms"].as_f64().unwrap_or(0.0),
+        dir.path.display()
+    );
+    Ok(RunOutcome {
+        valid: verdict.valid,
+        dir: dir.path.clone(),
+        summary,
+    })
+}
+
+/// The phases between images and teardown, sharing the cluster and nemesis with the teardown
+/// through mutex slots so an error or Ctrl-C still tears down what exists.
+struct Phases<'a> {
+    opts: &'a RunOptions,
+    docker: &'a DockerClient,
+    run_id: &'a str,
+    images: &'a crate::docker::Images,
+    workload: Arc<dyn Workload>,
+    target: Arc<dyn Target>,
+    steps: &'a [Step],
+    recorder: Recorder,
+    nemesis: Arc<Mutex<Option<Nemesis>>>,
+    cluster: Arc<Mutex<Option<Cluster>>>,
+}
+
+impl Phases<'_> {
+    async fn run(self) -> Result<Value, FaultlineError> {
+        let opts = self.opts;
+        let plan = ClusterPlan {
+            run_id: self.run_id,
+            node_count: opts.nodes,
+            tools_image: &self.images.tools,
+            target_image: &self.images.target,
+            mode: opts.mode.clone(),
+            bug: opts.bug.clone(),
+            faketime: uses_clock(self.steps),
+        };
+        let started = Instant::now();
+        let result = cluster::start(self.docker, self.target.as_ref(), &plan).await;
+        let c = result.map_err(harness)?;
+        let spec = c.spec.clone();
+        let nodes = c.nodes.clone();
+        *self.cluster.lock().await = Some(c);
+        let healthy = {
+            let guard = self.cluster.lock().await;
+            let c = guard.as_ref().expect("just stored");
+            c.wait_healthy(
+                self.target.as_ref(),
+                Duration::from_secs_f64(opts.health_timeout_secs),
+            )
+            .await
+            .map_err(harness)?
+        };
+        let healthy_total = started.elapsed();
+        eprintln!(
+            "faultline: {} nodes healthy {:.2} s after start ({:.2} s after their containers)",
+            opts.nodes,
+            healthy_total.as_secs_f64(),
+            healthy.as_secs_f64()
+        );
+        if uses_delay(self.steps) {
+            crate::nemesis::packet::probe_netem(self.docker, &nodes[0])
+                .await
+                .map_err(FaultlineError::BadInput)?;
+        }
+        *self.nemesis.lock().await = Some(Nemesis::new(
+            self.docker.clone(),
+            nodes,
+            self.recorder.clone(),
+        ));
+
+        // Clients and nemesis for the time limit.
+        let ctx = ClientContext {
+            target: self.target.clone(),
+            cluster: spec,
+            workload: self.workload.name().to_string(),
+            recorder: self.recorder.clone(),
+            op_timeout: Duration::from_millis(opts.op_timeout_ms),
+            concurrency: opts.concurrency,
+        };
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let t0 = Instant::now();
+        let ops_before = self.recorder.len();
+        let slots: Vec<_> = (0..opts.concurrency)
+            .map(|slot| {
+                let generator = self.workload.generator(slot, opts.concurrency, opts.seed);
+                tokio::spawn(ctx.clone().run_slot(slot, generator, stop_rx.clone()))
+            })
+            .collect();
+        let nemesis_task = {
+            let nemesis = self.nemesis.clone();
+            let steps = self.steps.to_vec();
+            let stop = stop_rx.clone();
+            tokio::spawn(async move {
+                if let Some(n) = nemesis.lock().await.as_mut() {
+                    n.run(&steps, t0, stop).await;
+                }
+            })
+        };
+        tokio::time::sleep(Duration::from_secs_f64(opts.time_limit_secs)).await;
+        let _ = stop_tx.send(true);
+        let mut stats = Vec::new();
+        for s in slots {
+            stats.push(s.await.unwrap_or_default());
+        }
+        let client_secs = t0.elapsed().as_secs_f64();
+        let _ = nemesis_task.await;
+        let client_events = self.recorder.len() - ops_before;
+
+        // Heal, let the cluster recover, final reads.
+        let (lateness, lateness_json) = {
+            let mut guard = self.nemesis.lock().await;
+            let n = guard.as_mut().expect("nemesis stored above");
+            n.heal().await;
+            let mut late: Vec<f64> = n
+                .lateness_ms
+                .iter()
+                .filter(|(f, _)| {
+                    f.ends_with("-start") || f == "kill" || f == "pause" || f.starts_with("clock-")
+                })
+                .map(|(_, ms)| *ms)
+                .collect();
+            late.sort_by(f64::total_cmp);
+            (late, n.lateness_json())
+        };
+        tokio::time::sleep(Duration::from_secs_f64(opts.recovery_secs)).await;
+        let reads = self.workload.final_reads();
+        let first_free = stats.iter().map(|s| s.next_process).max().unwrap_or(0) + 1;
+        let finals = ctx
+            .final_reads(
+                &reads,
+                first_free,
+                Duration::from_secs_f64(opts.final_read_timeout_secs),
+            )
+            .await;
+        let final_ok = finals
+            .iter()
+            .filter(|c| c.kind == faultline_checkers::OpType::Ok)
+            .count();
+        if final_ok < reads.len() {
+            eprintln!(
+                "faultline: only {final_ok} of {} final reads succeeded within {} s",
+                reads.len(),
+                opts.final_read_timeout_secs
+            );
+        }
+
+        let total = |f: fn(&SlotStats) -> u64| stats.iter().map(f).sum::<u64>();
+        let ops = total(|s| s.ops);
+        let median = |v: &[f64]| if v.is_empty() { 0.0 } else { v[v.len() / 2] };
+        Ok(json!({
+            "healthy_seconds": healthy_total.as_secs_f64(),
+            "client_seconds": client_secs,
+            "client_ops": ops,
+            "client_events": client_events,
+            "ops_per_second": ops as f64 / client_secs.max(1e-9),
+            "ok": total(|s| s.ok),
+            "fail": total(|s| s.fail),
+            "info": total(|s| s.info),
+            "final_reads": {"asked": reads.len(), "ok": final_ok},
+            "nemesis_median_late_ms": median(&lateness),
+            "nemesis_max_late_ms": lateness.last().copied().unwrap_or(0.0),
+            "nemesis_steps": lateness_json,
+        }))
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Resolves on Ctrl-C or SIGTERM with the signal's name.
+async fn interrupted() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return "Ctrl-C";
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "Ctrl-C",
+            _ = term.recv() => "SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+/// Warns about objects of dead runs (the user may `faultline clean`).
+async fn report_leftovers(docker: &DockerClient) {
+    if let Ok(runs) = docker.run_objects(None).await {
+        for (run, objects) in runs.iter().filter(|(_, o)| !o.owner_alive()) {
+            eprintln!(
+                "faultline: warning: leftovers of dead run {run}: {}; remove them with `faultline clean`",
+                objects.summary()
+            );
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Judging the recorded history with the checkers the workload names.
+
+use std::time::{Duration, Instant};
+
+use faultline_checkers::check::{check, CheckOptions};
+use faultline_checkers::{Budget, CheckReport, History, Op, Validity};
+use serde_json::{json, Value};
+
+/// Every checker's report and the overall verdict (the worst of them).
+pub struct Verdict {
+    pub valid: Validity,
+    pub reports: Vec<CheckReport>,
+    pub json: Value,
+}
+
+/// Runs each model in `models` on `ops`. A checker that cannot run (unknown model, bad history) is
+/// reported as `unknown` with the reason, never a crash.
+pub fn judge(ops: Vec<Op>, models: &[&str], budget: Duration) -> Verdict {
+    let mut reports = Vec::new();
+    let mut timings = serde_json::Map::new();
+    let history = History::new(ops);
+    for model in models {
+        let started = Instant::now();
+        let report = match &history {
+            Ok(history) => {
+                let options = CheckOptions {
+                    budget: Budget::with_time_limit(budget),
+                    ..Default::default()
+                };
+                check(model, history, &options).unwrap_or_else(|e| {
+                    let mut r = CheckReport::new(*model);
+                    r.set_unknown(format!("checker {model} could not run: {e}"));
+                    r
+                })
+            }
+            Err(e) => {
+                let mut r = CheckReport::new(*model);
+                r.set_unknown(format!("the recorded history is malformed: {e}"));
+                r
+            }
+        };
+        timings.insert((*model).to_string(), json!(started.elapsed().as_secs_f64()));
+        reports.push(report);
+    }
+    let valid = if models.is_empty() {
+        Validity::Unknown
+    } else {
+        reports
+            .iter()
+            .fold(Validity::Valid, |acc, r| acc.worst(r.valid))
+    };
+    let json = json!({
+        "valid": valid,
+        "checkers": reports,
+        "checker_seconds": timings,
+    });
+    Verdict {
+        valid,
+        reports,
+        json,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_that_cannot_run_is_unknown_not_a_crash() {
+        let v = judge(Vec::new(), &["no-such-model"], Duration::from_secs(1));
+        assert_eq!(v.valid, Validity::Unknown);
+        assert!(v.reports[0]
+            .unknown_reason
+            .as_deref()
+            .unwrap()
+            .contains("no-such-model"));
+        assert_eq!(v.json["valid"], "unknown");
+        assert_eq!(
+            judge(Vec::new(), &[], Duration::from_secs(1)).valid,
+            Validity::Unknown
+        );
+    }
+}

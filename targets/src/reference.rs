@@ -1,0 +1,482 @@
+//! The reference nodes (`targets/refnode`, DESIGN.md section 6) as a target: an image with the
+//! `faultline-refnode` binary on the tools layer, one node command line per mode, a health probe
+//! (`status`), and a client speaking `targets/refnode/PROTOCOL.md`.
+//!
+//! Error mapping (DESIGN.md section 2): the node's own `ok`/`fail`/`info` are kept; a request that
+//! could not be sent (no connection) is `fail` — it cannot have happened; a connection lost or an
+//! unreadable answer after sending is `info`. Timeouts are `info` (the harness applies them).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use faultline_checkers::{OpType, Value};
+use faultline_workloads::Invocation;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+
+use crate::target::{
+    BoxFuture, Client, ClusterSpec, Completion, ContextFile, ImageParent, ImageRecipe, Target,
+    TargetError,
+};
+
+/// Client port of a reference node (PROTOCOL.md).
+pub const CLIENT_PORT: u16 = 7000;
+/// Port the nodes use among themselves.
+pub const PEER_PORT: u16 = 7001;
+/// Newest glibc symbol version a bookworm base provides.
+const BOOKWORM_GLIBC_MINOR: u32 = 36;
+const BINARY: &str = "faultline-refnode";
+
+/// The reference-node target.
+#[derive(Clone, Debug, Default)]
+pub struct Reference {
+    /// Where the binary is; `None` looks in `FAULTLINE_REFNODE_BIN`, then next to the running
+    /// executable's Cargo target folders.
+    pub binary: Option<PathBuf>,
+}
+
+/// The binary the image will carry: an explicit path, `$FAULTLINE_REFNODE_BIN`, or the newest of
+/// `target/{debug,release}/faultline-refnode` around the running executable.
+pub fn find_binary(explicit: Option<&Path>) -> Result<PathBuf, TargetError> {
+    if let Some(p) = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("FAULTLINE_REFNODE_BIN").map(PathBuf::from))
+    {
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(TargetError::Setup(format!(
+                "reference node binary {} does not exist",
+                p.display()
+            )))
+        };
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    let mut candidates = Vec::new();
+    for dir in exe.ancestors().skip(1).take(3) {
+        candidates.push(dir.join(BINARY));
+        if let Some(parent) = dir.parent() {
+            candidates.push(parent.join("release").join(BINARY));
+            candidates.push(parent.join("debug").join(BINARY));
+        }
+    }
+    candidates
+        .into_iter()
+        .filter(|p| p.is_file())
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+        .ok_or_else(|| {
+            TargetError::Setup(format!(
+                "no {BINARY} binary found near {}; build it with `cargo build --release -p faultline-refnode` or set FAULTLINE_REFNODE_BIN",
+                exe.display()
+            ))
+        })
+}
+
+/// The newest `GLIBC_2.N` symbol version the binary needs (`None` for a static binary).
+pub fn required_glibc_minor(binary: &[u8]) -> Option<u32> {
+    let needle = b"GLIBC_2.";
+    let mut best = None;
+    let mut i = 0;
+    while let Some(pos) = binary[i..].windows(needle.len()).position(|w| w == needle) {
+        let start = i + pos + needle.len();
+        let digits: String = binary[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .map(|b| *b as char)
+            .collect();
+        if let Ok(minor) = digits.parse::<u32>() {
+            best = best.max(Some(minor));
+        }
+        i = start;
+    }
+    best
+}
+
+impl Reference {
+    fn mode<'a>(&self, cluster: &'a ClusterSpec) -> &'a str {
+        cluster.mode.as_deref().unwrap_or("raft")
+    }
+}
+
+impl Target for Reference {
+    fn name(&self) -> &'static str {
+        "reference"
+    }
+
+    fn image(&self) -> Result<ImageRecipe, TargetError> {
+        let path = find_binary(self.binary.as_deref())?;
+        let contents = std::fs::read(&path)
+            .map_err(|e| TargetError::Setup(format!("cannot read {}: {e}", path.display())))?;
+        if let Some(minor) = required_glibc_minor(&contents) {
+            if minor > BOOKWORM_GLIBC_MINOR {
+                return Err(TargetError::Setup(format!(
+                    "{} needs glibc 2.{minor} but the bookworm base has 2.{BOOKWORM_GLIBC_MINOR}; build it on Debian bookworm",
+                    path.display()
+                )));
+            }
+        }
+        Ok(ImageRecipe {
+            name: "faultline-refnode".into(),
+            parent: ImageParent::Tools,
+            instructions: format!(
+                "COPY {BINARY} /usr/local/bin/{BINARY}\nRUN mkdir -p /data\nWORKDIR /data\n"
+            ),
+            files: vec![ContextFile {
+                path: BINARY.into(),
+                contents,
+                mode: 0o755,
+            }],
+        })
+    }
+
+    fn command(&self, cluster: &ClusterSpec, index: usize) -> Vec<String> {
+        let peers = cluster
+            .nodes
+            .iter()
+            .map(|n| format!("{}={}:{PEER_PORT}", n.name, n.ip))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut cmd = vec![
+            BINARY.to_string(),
+            "--id".into(),
+            cluster.nodes[index].name.clone(),
+            "--mode".into(),
+            self.mode(cluster).to_string(),
+            "--listen".into(),
+            format!("0.0.0.0:{CLIENT_PORT}"),
+            "--peer-listen".into(),
+            format!("0.0.0.0:{PEER_PORT}"),
+            "--peers".into(),
+            peers,
+            "--data".into(),
+            "/data".into(),
+        ];
+        if let Some(bug) = &cluster.bug {
+            cmd.extend(["--bug".to_string(), bug.clone()]);
+        }
+        cmd
+    }
+
+    fn client_port(&self) -> u16 {
+        CLIENT_PORT
+    }
+
+    fn clock_skew_support(&self) -> Result<(), TargetError> {
+        // A Rust binary linked dynamically against glibc: libfaketime's LD_PRELOAD reaches its
+        // clock_gettime calls.
+        Ok(())
+    }
+
+    fn probe<'a>(
+        &'a self,
+        cluster: &'a ClusterSpec,
+        index: usize,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let mut conn = Connection::open(cluster.addr(index, CLIENT_PORT)).await?;
+            let answer = conn
+                .call(json!({"id": 0, "op": "status"}))
+                .await
+                .map_err(|e| format!("status: {e}"))?;
+            match answer.get("type").and_then(Value::as_str) {
+                Some("ok") => Ok(()),
+                _ => Err(format!("status answered {answer}")),
+            }
+        })
+    }
+
+    fn client<'a>(
+        &'a self,
+        cluster: &'a ClusterSpec,
+        workload: &'a str,
+        index: usize,
+    ) -> BoxFuture<'a, Result<Box<dyn Client>, String>> {
+        Box::pin(async move {
+            let nodes = cluster
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.name.clone(), cluster.addr(i, CLIENT_PORT)))
+                .collect();
+            Ok(Box::new(RefClient {
+                nodes,
+                current: index % cluster.nodes.len().max(1),
+                conn: None,
+                next_id: 1,
+                workload: workload.to_string(),
+            }) as Box<dyn Client>)
+        })
+    }
+}
+
+/// One JSON-lines connection, one request at a time.
+struct Connection {
+    reader: BufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+    line: String,
+}
+
+impl Connection {
+    async fn open(addr: SocketAddr) -> Result<Connection, String> {
+        let stream = tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(addr))
+            .await
+            .map_err(|_| format!("connect to {addr} timed out"))?
+            .map_err(|e| format!("connect to {addr}: {e}"))?;
+        let _ = stream.set_nodelay(true);
+        let (r, w) = stream.into_split();
+        Ok(Connection {
+            reader: BufReader::new(r),
+            writer: w,
+            line: String::new(),
+        })
+    }
+
+    async fn send(&mut self, request: &Value) -> std::io::Result<()> {
+        let mut bytes = serde_json::to_vec(request)?;
+        bytes.push(b'\n');
+        self.writer.write_all(&bytes).await
+    }
+
+    /// Reads answers until the one carrying `id`.
+    async fn answer(&mut self, id: u64) -> Result<Value, String> {
+        loop {
+            self.line.clear();
+            let n = self
+                .reader
+                .read_line(&mut self.line)
+                .await
+                .map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("connection closed".into());
+            }
+            let answer: Value = serde_json::from_str(self.line.trim())
+                .map_err(|e| format!("unreadable answer {:?}: {e}", self.line.trim()))?;
+            if answer.get("id").and_then(Value::as_u64) == Some(id) {
+                return Ok(answer);
+            }
+        }
+    }
+
+    async fn call(&mut self, request: Value) -> Result<Value, String> {
+        let id = request.get("id").and_then(Value::as_u64).unwrap_or(0);
+        self.send(&request).await.map_err(|e| e.to_string())?;
+        self.answer(id).await
+    }
+}
+
+/// The protocol request for a workload operation; `None` when the reference nodes have no such
+/// operation.
+pub fn request(workload: &str, op: &Invocation, id: u64) -> Option<Value> {
+    let family = if workload.contains("set") {
+        "set"
+    } else if workload.contains("counter") {
+        "counter"
+    } else {
+        ""
+    };
+    let name = match (family, op.f.as_str()) {
+        ("set", "add") => "set-add",
+        ("set", "read") => "set-read",
+        ("counter", "add") => "counter-add",
+        ("counter", "read") => "counter-read",
+        (_, "read") if workload.contains("bank") => "read-all",
+        (_, f @ ("read" | "write" | "cas" | "txn" | "transfer")) => f,
+        _ => return None,
+    };
+    let mut req = json!({"id": id, "op": name});
+    if let Some(key) = &op.key {
+        req["key"] = key.clone();
+    }
+    if !op.value.is_null() || matches!(name, "write" | "set-add" | "counter-add") {
+        req["value"] = op.value.clone();
+    }
+    Some(req)
+}
+
+/// How an answer completes `op` (DESIGN.md section 2).
+pub fn completion(op: &Invocation, answer: &Value, node: &str) -> Completion {
+    let kind = match answer.get("type").and_then(Value::as_str) {
+        Some("ok") => OpType::Ok,
+        Some("fail") => OpType::Fail,
+        _ => OpType::Info,
+    };
+    let value = match (kind, op.f.as_str()) {
+        // Reads (and transactions, whose reads the node fills in) complete with what was read.
+        (OpType::Ok, "read" | "txn") => answer.get("value").cloned().unwrap_or(Value::Null),
+        _ => op.value.clone(),
+    };
+    let error = answer
+        .get("error")
+        .cloned()
+        .filter(|e| !e.is_null())
+        .or_else(|| {
+            (kind == OpType::Info && answer.get("type").is_none())
+                .then(|| Value::String(format!("unreadable answer: {answer}")))
+        });
+    Completion {
+        kind,
+        value,
+        error,
+        node: Some(node.to_string()),
+    }
+}
+
+struct RefClient {
+    nodes: Vec<(String, SocketAddr)>,
+    current: usize,
+    conn: Option<Connection>,
+    next_id: u64,
+    workload: String,
+}
+
+impl RefClient {
+    fn fail(&self, error: String, node: &str) -> Completion {
+        Completion {
+            kind: OpType::Fail,
+            value: Value::Null,
+            error: Some(Value::String(error)),
+            node: Some(node.to_string()),
+        }
+    }
+
+    async fn invoke_inner(&mut self, op: &Invocation) -> Completion {
+        let (node, addr) = self.nodes[self.current].clone();
+        let id = self.next_id;
+        self.next_id += 1;
+        let Some(req) = request(&self.workload, op, id) else {
+            let mut c = self.fail(
+                format!(
+                    "the reference nodes have no operation {:?} for workload {}",
+                    op.f, self.workload
+                ),
+                &node,
+            );
+            c.value = op.value.clone();
+            return c;
+        };
+        if self.conn.is_none() {
+            match Connection::open(addr).await {
+                Ok(c) => self.conn = Some(c),
+                Err(e) => {
+                    // Never sent: it cannot have happened. Try another node next time.
+                    self.current = (self.current + 1) % self.nodes.len();
+                    let mut c = self.fail(e, &node);
+                    c.value = op.value.clone();
+                    return c;
+                }
+            }
+        }
+        let conn = self.conn.as_mut().expect("connected above");
+        let answer = match conn.call(req).await {
+            Ok(a) => a,
+            Err(e) => {
+                self.conn = None;
+                return Completion {
+                    kind: OpType::Info,
+                    value: op.value.clone(),
+                    error: Some(Value::String(e)),
+                    node: Some(node),
+                };
+            }
+        };
+        let done = completion(op, &answer, &node);
+        if done.kind == OpType::Fail {
+            if let Some(leader) = answer.get("leader").and_then(Value::as_str) {
+                if let Some(i) = self.nodes.iter().position(|(n, _)| n == leader) {
+                    if i != self.current {
+                        self.current = i;
+                        self.conn = None;
+                    }
+                }
+            }
+        }
+        done
+    }
+}
+
+impl Client for RefClient {
+    fn invoke<'a>(&'a mut self, op: &'a Invocation) -> BoxFuture<'a, Completion> {
+        Box::pin(self.invoke_inner(op))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::NodeSpec;
+    use std::net::Ipv4Addr;
+
+    fn inv(f: &str, key: Option<Value>, value: Value) -> Invocation {
+        Invocation {
+            f: f.into(),
+            key,
+            value,
+        }
+    }
+
+    #[test]
+    fn workload_ops_map_onto_protocol_requests() {
+        let w = request("register", &inv("write", Some(json!("k1")), json!(3)), 9).unwrap();
+        assert_eq!(w, json!({"id": 9, "op": "write", "key": "k1", "value": 3}));
+        let r = request("register", &inv("read", Some(json!("k1")), Value::Null), 10).unwrap();
+        assert_eq!(r, json!({"id": 10, "op": "read", "key": "k1"}));
+        let a = request("set", &inv("add", Some(json!("s")), json!(5)), 1).unwrap();
+        assert_eq!(a["op"], "set-add");
+        assert_eq!(
+            request("counter", &inv("add", None, json!(2)), 1).unwrap()["op"],
+            "counter-add"
+        );
+        assert_eq!(
+            request("bank", &inv("read", None, json!([0, 1])), 1).unwrap()["op"],
+            "read-all"
+        );
+        assert!(request("register", &inv("dequeue", None, Value::Null), 1).is_none());
+    }
+
+    #[test]
+    fn answers_complete_with_read_values_and_errors() {
+        let read = inv("read", Some(json!("k")), Value::Null);
+        let c = completion(&read, &json!({"id":1,"type":"ok","value":7}), "n1");
+        assert_eq!((c.kind, c.value), (OpType::Ok, json!(7)));
+        let cas = inv("cas", Some(json!("k")), json!([1, 2]));
+        let c = completion(
+            &cas,
+            &json!({"id":1,"type":"fail","error":"cas-mismatch"}),
+            "n2",
+        );
+        assert_eq!(c.kind, OpType::Fail);
+        assert_eq!(c.value, json!([1, 2]));
+        assert_eq!(c.error, Some(json!("cas-mismatch")));
+        let c = completion(&cas, &json!({"id":1,"what":"?"}), "n2");
+        assert_eq!(c.kind, OpType::Info);
+    }
+
+    #[test]
+    fn command_line_names_every_peer_and_the_bug() {
+        let cluster = ClusterSpec {
+            nodes: (0..3)
+                .map(|i| NodeSpec {
+                    name: format!("n{}", i + 1),
+                    ip: Ipv4Addr::new(10, 0, 0, 2 + i),
+                })
+                .collect(),
+            mode: None,
+            bug: Some("stale-read".into()),
+        };
+        let cmd = Reference::default().command(&cluster, 1);
+        assert_eq!(cmd[2], "n2");
+        assert_eq!(cmd[4], "raft");
+        assert!(cmd.contains(&"n1=10.0.0.2:7001,n2=10.0.0.3:7001,n3=10.0.0.4:7001".to_string()));
+        assert_eq!(cmd[cmd.len() - 2..], ["--bug", "stale-read"]);
+    }
+
+    #[test]
+    fn glibc_requirement_is_the_newest_symbol_version() {
+        let fake = b"xxGLIBC_2.2.5\0GLIBC_2.34\0GLIBC_2.17\0GLIBC_PRIVATE";
+        assert_eq!(required_glibc_minor(fake), Some(34));
+        assert_eq!(required_glibc_minor(b"static"), None);
+    }
+}

@@ -1,0 +1,136 @@
+//! What the harness needs to know about a system under test: its image, how to start a node, how to
+//! tell the cluster is up, and a client that turns workload operations into requests.
+//!
+//! The harness owns Docker; a target only describes. That keeps targets free of Docker types and
+//! lets the harness add faults (partitions, kills, clock skew) the same way for every system.
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+
+use faultline_checkers::{OpType, Value};
+use faultline_workloads::Invocation;
+use thiserror::Error;
+
+/// A boxed future, so the traits below stay object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A target that cannot do what was asked, or is misconfigured. Says what and why.
+#[derive(Debug, Error)]
+pub enum TargetError {
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Which image an [`ImageRecipe`] builds on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageParent {
+    /// Debian bookworm, minimal.
+    Base,
+    /// The base plus the fault tools (iptables, iproute2, libfaketime, procps).
+    Tools,
+}
+
+/// A file placed in the build context.
+#[derive(Clone, Debug)]
+pub struct ContextFile {
+    pub path: String,
+    pub contents: Vec<u8>,
+    pub mode: u32,
+}
+
+/// How to build an image: Dockerfile instructions after the `FROM` line the harness writes, and the
+/// files they `COPY`. The harness tags the image with a hash of all of it and rebuilds only when it
+/// changes.
+#[derive(Clone, Debug)]
+pub struct ImageRecipe {
+    /// Repository name, e.g. `faultline-refnode`.
+    pub name: String,
+    pub parent: ImageParent,
+    /// Dockerfile instructions, without `FROM`.
+    pub instructions: String,
+    pub files: Vec<ContextFile>,
+}
+
+/// One node of the cluster as the target sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeSpec {
+    /// `n1`, `n2`...
+    pub name: String,
+    pub ip: Ipv4Addr,
+}
+
+/// The cluster and the options that shape every node's command line.
+#[derive(Clone, Debug)]
+pub struct ClusterSpec {
+    pub nodes: Vec<NodeSpec>,
+    /// Target-specific mode (`raft`, `lww`...).
+    pub mode: Option<String>,
+    /// A planted bug to enable (`--bug`), for targets that have them.
+    pub bug: Option<String>,
+}
+
+impl ClusterSpec {
+    pub fn addr(&self, node: usize, port: u16) -> SocketAddr {
+        SocketAddr::from((self.nodes[node].ip, port))
+    }
+}
+
+/// How one operation ended, before the harness stamps time, process and index on it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Completion {
+    /// `ok`, `fail` or `info` (never `invoke`).
+    pub kind: OpType,
+    pub value: Value,
+    pub error: Option<Value>,
+    /// The node that answered.
+    pub node: Option<String>,
+}
+
+/// A connection used by one client process: at most one operation in flight.
+pub trait Client: Send {
+    /// Performs `op`. A lost connection or an answer the client cannot read is `info`; timeouts are
+    /// applied by the harness around this call.
+    fn invoke<'a>(&'a mut self, op: &'a Invocation) -> BoxFuture<'a, Completion>;
+}
+
+/// A system under test.
+pub trait Target: Send + Sync {
+    fn name(&self) -> &'static str;
+
+    /// The image every node runs.
+    fn image(&self) -> Result<ImageRecipe, TargetError>;
+
+    /// The command line of node `index`.
+    fn command(&self, cluster: &ClusterSpec, index: usize) -> Vec<String>;
+
+    /// Environment variables of every node.
+    fn env(&self, cluster: &ClusterSpec, index: usize) -> Vec<String> {
+        let _ = (cluster, index);
+        Vec::new()
+    }
+
+    /// The port clients connect to.
+    fn client_port(&self) -> u16;
+
+    /// `Ok` when libfaketime can skew this target's wall clock (a dynamically linked libc program);
+    /// otherwise why not, for a clear refusal of the clock nemesis.
+    fn clock_skew_support(&self) -> Result<(), TargetError>;
+
+    /// Resolves when node `index` serves clients; an error says what it answered instead.
+    fn probe<'a>(
+        &'a self,
+        cluster: &'a ClusterSpec,
+        index: usize,
+    ) -> BoxFuture<'a, Result<(), String>>;
+
+    /// A client for `workload` that starts on node `index` (it may follow leader hints).
+    fn client<'a>(
+        &'a self,
+        cluster: &'a ClusterSpec,
+        workload: &'a str,
+        index: usize,
+    ) -> BoxFuture<'a, Result<Box<dyn Client>, String>>;
+}
