@@ -1,0 +1,167 @@
+//! Generator controls shared by every workload (`faultline run` flags). Every choice they drive
+//! is drawn from the run seed, so a run can be replayed.
+
+use std::str::FromStr;
+
+use thiserror::Error;
+
+/// How operations pick among the shared keys.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum KeyDistribution {
+    /// Every key equally likely.
+    Uniform,
+    /// Key `i` (0-based) with weight `1 / (i + 1)^exponent` (YCSB's skew; exponent ~1).
+    Zipfian { exponent: f64 },
+    /// Key 0 takes `fraction` of the operations, the rest spread uniformly.
+    Hot { fraction: f64 },
+}
+
+impl FromStr for KeyDistribution {
+    type Err = WorkloadError;
+
+    /// `uniform`, `zipfian`, `zipfian:1.2`, `hot`, `hot:0.9`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, param) = match s.split_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (s, None),
+        };
+        let bad = || WorkloadError::BadOption {
+            option: "key distribution".into(),
+            message: format!("expected uniform, zipfian[:EXPONENT] or hot[:FRACTION], found {s:?}"),
+        };
+        let number = |default: f64| -> Result<f64, WorkloadError> {
+            param.map_or(Ok(default), |p| p.parse::<f64>().map_err(|_| bad()))
+        };
+        match name {
+            "uniform" if param.is_none() => Ok(KeyDistribution::Uniform),
+            "zipfian" => match number(1.0)? {
+                e if e > 0.0 && e.is_finite() => Ok(KeyDistribution::Zipfian { exponent: e }),
+                _ => Err(bad()),
+            },
+            "hot" => match number(0.9)? {
+                f if (0.0..=1.0).contains(&f) => Ok(KeyDistribution::Hot { fraction: f }),
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// The controls. `None` fields take the workload's own default (listed in its docs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadOptions {
+    /// Client slots.
+    pub concurrency: u32,
+    /// Operations per second over all clients; `None` is as fast as the store answers.
+    pub rate: Option<f64>,
+    /// Pacing jitter in [0, 1]: each delay is uniform in mean × [1 − jitter, 1 + jitter].
+    pub jitter: f64,
+    /// Shared keys (accounts for bank, active keys per generation for transactions).
+    pub key_count: Option<usize>,
+    pub key_distribution: KeyDistribution,
+    /// Fraction of operations (micro-operations for transactions) that read.
+    pub read_fraction: Option<f64>,
+    /// Fraction of operations on the shared keys; the rest go to a key private to the slot,
+    /// where no other client contends.
+    pub conflict_rate: f64,
+    /// Transactions: micro-operations per transaction, 1..=max.
+    pub max_txn_length: usize,
+    /// Transactions: writes a key takes (across clients, approximately) before it is retired
+    /// for a fresh one, as Elle's generators do, so version orders stay short.
+    pub max_writes_per_key: usize,
+    /// Bank: the total money, spread over the accounts at setup.
+    pub bank_total: i64,
+    /// Bank: the largest amount one transfer moves.
+    pub max_transfer: i64,
+}
+
+impl Default for WorkloadOptions {
+    fn default() -> Self {
+        WorkloadOptions {
+            concurrency: 5,
+            rate: None,
+            jitter: 1.0,
+            key_count: None,
+            key_distribution: KeyDistribution::Uniform,
+            read_fraction: None,
+            conflict_rate: 1.0,
+            max_txn_length: 4,
+            max_writes_per_key: 32,
+            bank_total: 100,
+            max_transfer: 5,
+        }
+    }
+}
+
+impl WorkloadOptions {
+    /// Errors naming the first control out of range.
+    pub fn validate(&self) -> Result<(), WorkloadError> {
+        let bad = |option: &str, message: String| {
+            Err(WorkloadError::BadOption {
+                option: option.into(),
+                message,
+            })
+        };
+        if self.concurrency == 0 {
+            return bad("concurrency", "must be at least 1".into());
+        }
+        if let Some(r) = self.rate {
+            if r.is_nan() || r <= 0.0 {
+                return bad(
+                    "rate",
+                    format!("must be a positive number of operations per second, found {r}"),
+                );
+            }
+        }
+        if !(0.0..=1.0).contains(&self.jitter) {
+            return bad(
+                "jitter",
+                format!("must be within [0, 1], found {}", self.jitter),
+            );
+        }
+        if self.key_count == Some(0) {
+            return bad("key count", "must be at least 1".into());
+        }
+        if let Some(f) = self.read_fraction {
+            if !(0.0..=1.0).contains(&f) {
+                return bad("read fraction", format!("must be within [0, 1], found {f}"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.conflict_rate) {
+            return bad(
+                "conflict rate",
+                format!("must be within [0, 1], found {}", self.conflict_rate),
+            );
+        }
+        if self.max_txn_length == 0 || self.max_writes_per_key == 0 {
+            return bad(
+                "transaction length / writes per key",
+                "must be at least 1".into(),
+            );
+        }
+        if self.bank_total < 0 || self.max_transfer < 1 {
+            return bad(
+                "bank",
+                "the total must be non-negative and transfers at least 1".into(),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn key_count_or(&self, default: usize) -> usize {
+        self.key_count.unwrap_or(default)
+    }
+
+    pub fn read_fraction_or(&self, default: f64) -> f64 {
+        self.read_fraction.unwrap_or(default)
+    }
+}
+
+/// A workload that cannot be built.
+#[derive(Debug, Error)]
+pub enum WorkloadError {
+    #[error("unknown workload {name:?}; known workloads: {known}")]
+    UnknownWorkload { name: String, known: String },
+    #[error("bad {option}: {message}")]
+    BadOption { option: String, message: String },
+}
