@@ -54,6 +54,41 @@ pub struct ModelInfo {
 /// Every model, in the order `--help` lists them.
 pub const MODELS: &[ModelInfo] = &[
     ModelInfo {
+        name: "register",
+        family: Family::Linearizable,
+        about: "linearizable read/write register (per key); initial value null unless --initial",
+    },
+    ModelInfo {
+        name: "cas-register",
+        family: Family::Linearizable,
+        about: "linearizable read/write/compare-and-set register (per key); cas value [old, new]",
+    },
+    ModelInfo {
+        name: "multi-register",
+        family: Family::Linearizable,
+        about: "linearizable registers read/written atomically by txn [[read k v] [write k v]]",
+    },
+    ModelInfo {
+        name: "set",
+        family: Family::Linearizable,
+        about: "linearizable set: add an element, read the whole set",
+    },
+    ModelInfo {
+        name: "queue",
+        family: Family::Linearizable,
+        about: "linearizable unordered queue: enqueue, dequeue any element",
+    },
+    ModelInfo {
+        name: "fifo-queue",
+        family: Family::Linearizable,
+        about: "linearizable FIFO queue: enqueue, dequeue the oldest element",
+    },
+    ModelInfo {
+        name: "mutex",
+        family: Family::Linearizable,
+        about: "linearizable lock: acquire when free, release when held",
+    },
+    ModelInfo {
         name: "set-full",
         family: Family::DataSafety,
         about: "grow-only set: per element lost, stale (and how long until visible), never read",
@@ -111,6 +146,10 @@ pub fn check(
         "convergence" => safety::convergence::check(history, options),
         "staleness" => safety::staleness::check(history, options),
         "long-fork" => safety::long_fork::check(history, options),
+        _ => match MODELS.iter().find(|m| m.name == model).map(|m| m.family) {
+            Some(Family::Linearizable) => crate::linearizable::check_model(model, history, options),
+            _ => Err(unknown_model(model)),
+        },
         _ => Err(unknown_model(model)),
     }
 }

@@ -7,6 +7,7 @@
 pub mod budget;
 pub mod check;
 pub mod history;
+pub mod linearizable;
 pub mod safety;
 pub mod verdict;
 
