@@ -67,10 +67,6 @@ pub fn check(
 fn unknown_model(name: &str) -> CheckError {
     CheckError::UnknownModel {
         name: name.to_string(),
-        known: MODELS
-            .iter()
-            .map(|m| m.name)
-            .collect::<Vec<_>>()
-            .join(", "),
+        known: MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "),
     }
 }
