@@ -4,6 +4,7 @@
 //! Readers and writers for the on-disk formats live in [`formats`].
 
 mod error;
+pub mod formats;
 mod op;
 mod pairing;
 pub mod txn;
