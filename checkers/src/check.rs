@@ -150,7 +150,6 @@ pub fn check(
             Some(Family::Linearizable) => crate::linearizable::check_model(model, history, options),
             _ => Err(unknown_model(model)),
         },
-        _ => Err(unknown_model(model)),
     }
 }
 

@@ -47,6 +47,9 @@ pub struct RunArgs {
     /// Concurrent client processes.
     #[arg(long, default_value_t = 10)]
     pub concurrency: u32,
+    /// Operations per second over all clients (default: as fast as the store answers).
+    #[arg(long)]
+    pub rate: Option<f64>,
     /// Seed of the operation and fault schedules; random (and recorded) when omitted.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -108,6 +111,7 @@ impl RunArgs {
             nodes: self.nodes,
             time_limit_secs: self.time_limit,
             concurrency: self.concurrency,
+            rate: self.rate,
             seed,
             nemesis_interval_secs: self.nemesis_interval,
             nemesis_pacing: self.nemesis_pacing,

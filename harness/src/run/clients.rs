@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use faultline_checkers::{OpType, Process, Value};
 use faultline_targets::{Client, ClusterSpec, Completion, Target};
-use faultline_workloads::{Invocation, OpGenerator};
+use faultline_workloads::{DelaySchedule, Invocation, OpGenerator};
 use tokio::sync::watch;
 
 use crate::results::{Event, Recorder};
@@ -76,8 +76,8 @@ impl ClientContext {
     }
 
     /// A client starting on node `slot mod n`, or `None` (after a pause) if none can be made.
-    async fn connect(&self, slot: u32) -> Option<Box<dyn Client>> {
-        let node = slot as usize % self.cluster.nodes.len().max(1);
+    async fn connect(&self, slot: usize) -> Option<Box<dyn Client>> {
+        let node = slot % self.cluster.nodes.len().max(1);
         match self
             .target
             .client(&self.cluster, &self.workload, node)
@@ -96,6 +96,7 @@ impl ClientContext {
         self,
         slot: u32,
         mut generator: Box<dyn OpGenerator>,
+        mut pacing: DelaySchedule,
         stop: watch::Receiver<bool>,
     ) -> SlotStats {
         let mut stats = SlotStats {
@@ -105,8 +106,15 @@ impl ClientContext {
         let mut client: Option<Box<dyn Client>> = None;
         while !*stop.borrow() {
             if client.is_none() {
-                client = self.connect(slot).await;
+                client = self.connect(slot as usize).await;
                 continue;
+            }
+            let delay = pacing.next_delay();
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+                if *stop.borrow() {
+                    break;
+                }
             }
             let op = generator.next_op();
             let done = self
@@ -126,36 +134,44 @@ impl ClientContext {
         stats
     }
 
-    /// Performs `reads` after the heal, each retried (as a new operation, under a fresh process
-    /// after an `info`) until it is `ok` or `deadline` passes. `first_process` must be unused.
-    pub async fn final_reads(
+    /// Performs `ops` one after another through a client starting on node `node`, each retried
+    /// (as a new operation) until it is `ok` or `deadline` passes; after an `info` the next attempt
+    /// runs under a fresh process on a fresh connection. `first_process` must be unused by anyone
+    /// else. Used for setup operations and final reads.
+    pub async fn sequential(
         &self,
-        reads: &[Invocation],
+        ops: &[Invocation],
+        node: usize,
         first_process: u64,
         deadline: Duration,
     ) -> Vec<Completion> {
         let until = tokio::time::Instant::now() + deadline;
         let mut process = first_process;
         let mut results = Vec::new();
-        for (i, read) in reads.iter().enumerate() {
+        let mut client: Option<Box<dyn Client>> = None;
+        let mut attempt = 0usize;
+        for op in ops {
             let mut last = None;
-            let mut attempt = 0u32;
             while tokio::time::Instant::now() < until {
-                let Some(mut client) = self.connect(i as u32 + attempt).await else {
-                    attempt += 1;
+                if client.is_none() {
+                    client = self.connect(node + attempt).await;
+                    attempt += usize::from(client.is_none());
                     continue;
-                };
-                let done = self.perform(&mut client, process, read).await;
-                if done.kind == OpType::Info {
-                    process += 1;
                 }
-                let ok = done.kind == OpType::Ok;
+                let done = self
+                    .perform(client.as_mut().expect("connected"), process, op)
+                    .await;
+                let kind = done.kind;
                 last = Some(done);
-                if ok {
-                    break;
+                match kind {
+                    OpType::Ok => break,
+                    OpType::Info => {
+                        process += 1;
+                        client = None;
+                    }
+                    _ => {}
                 }
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             if let Some(done) = last {
                 results.push(done);

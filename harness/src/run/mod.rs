@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub nodes: usize,
     pub time_limit_secs: f64,
     pub concurrency: u32,
+    /// Operations per second over all clients; `None` is as fast as the store answers.
+    pub rate: Option<f64>,
     pub seed: u64,
     pub nemesis_interval_secs: f64,
     pub nemesis_pacing: String,
@@ -90,7 +92,10 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
             opts.loss_probability
         )));
     }
-    let workload: Arc<dyn Workload> = workloads::lookup(&opts.workload).map_err(bad)?.into();
+    let workload: Arc<dyn Workload> =
+        workloads::lookup(&opts.workload, opts.concurrency, opts.rate)
+            .map_err(bad)?
+            .into();
     let target: Arc<dyn Target> = faultline_targets::by_name(&opts.target)
         .map_err(|e| bad(e.to_string()))?
         .into();
@@ -230,9 +235,11 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
         )));
     }
     let models = workload.checkers();
+    let initial = |model: &str| workload.checker_initial(model);
     let verdict = verdict::judge(
         ops,
         &models,
+        &initial,
         Duration::from_secs_f64(opts.check_budget_secs),
     );
     let mut results = verdict.json.clone();
@@ -341,13 +348,42 @@ impl Phases<'_> {
             op_timeout: Duration::from_millis(opts.op_timeout_ms),
             concurrency: opts.concurrency,
         };
+        let setup = self.workload.setup_ops();
+        if !setup.is_empty() {
+            let done = ctx
+                .sequential(
+                    &setup,
+                    0,
+                    opts.concurrency.into(),
+                    Duration::from_secs_f64(opts.final_read_timeout_secs),
+                )
+                .await;
+            if done
+                .iter()
+                .filter(|c| c.kind == faultline_checkers::OpType::Ok)
+                .count()
+                < setup.len()
+            {
+                return Err(harness(format!(
+                    "the workload's {} setup operations did not all succeed within {} s",
+                    setup.len(),
+                    opts.final_read_timeout_secs
+                )));
+            }
+        }
         let (stop_tx, stop_rx) = watch::channel(false);
         let t0 = Instant::now();
         let ops_before = self.recorder.len();
         let slots: Vec<_> = (0..opts.concurrency)
             .map(|slot| {
                 let generator = self.workload.generator(slot, opts.concurrency, opts.seed);
-                tokio::spawn(ctx.clone().run_slot(slot, generator, stop_rx.clone()))
+                let pacing = self
+                    .workload
+                    .delay_schedule(slot, opts.concurrency, opts.seed);
+                tokio::spawn(
+                    ctx.clone()
+                        .run_slot(slot, generator, pacing, stop_rx.clone()),
+                )
             })
             .collect();
         let nemesis_task = {
@@ -387,23 +423,36 @@ impl Phases<'_> {
             (late, n.lateness_json())
         };
         tokio::time::sleep(Duration::from_secs_f64(opts.recovery_secs)).await;
+        self.recorder
+            .nemesis(faultline_workloads::FINAL_READS_MARKER, Value::Null, None);
         let reads = self.workload.final_reads();
         let first_free = stats.iter().map(|s| s.next_process).max().unwrap_or(0) + 1;
-        let finals = ctx
-            .final_reads(
-                &reads,
-                first_free,
-                Duration::from_secs_f64(opts.final_read_timeout_secs),
-            )
-            .await;
+        let on_nodes: Vec<usize> = if self.workload.final_reads_on_every_node() {
+            (0..opts.nodes).collect()
+        } else {
+            vec![0]
+        };
+        let mut finals = Vec::new();
+        let mut asked = 0;
+        for (i, node) in on_nodes.into_iter().enumerate() {
+            asked += reads.len();
+            finals.extend(
+                ctx.sequential(
+                    &reads,
+                    node,
+                    first_free + (i as u64) * 1_000_000,
+                    Duration::from_secs_f64(opts.final_read_timeout_secs),
+                )
+                .await,
+            );
+        }
         let final_ok = finals
             .iter()
             .filter(|c| c.kind == faultline_checkers::OpType::Ok)
             .count();
-        if final_ok < reads.len() {
+        if final_ok < asked {
             eprintln!(
-                "faultline: only {final_ok} of {} final reads succeeded within {} s",
-                reads.len(),
+                "faultline: only {final_ok} of {asked} final reads succeeded within {} s",
                 opts.final_read_timeout_secs
             );
         }
@@ -420,7 +469,7 @@ impl Phases<'_> {
             "ok": total(|s| s.ok),
             "fail": total(|s| s.fail),
             "info": total(|s| s.info),
-            "final_reads": {"asked": reads.len(), "ok": final_ok},
+            "final_reads": {"asked": asked, "ok": final_ok},
             "nemesis_median_late_ms": median(&lateness),
             "nemesis_max_late_ms": lateness.last().copied().unwrap_or(0.0),
             "nemesis_steps": lateness_json,

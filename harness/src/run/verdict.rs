@@ -15,7 +15,13 @@ pub struct Verdict {
 
 /// Runs each model in `models` on `ops`. A checker that cannot run (unknown model, bad history) is
 /// reported as `unknown` with the reason, never a crash.
-pub fn judge(ops: Vec<Op>, models: &[&str], budget: Duration) -> Verdict {
+/// `initial` gives the `--initial` value a model needs for this workload, if any.
+pub fn judge(
+    ops: Vec<Op>,
+    models: &[&str],
+    initial: &dyn Fn(&str) -> Option<Value>,
+    budget: Duration,
+) -> Verdict {
     let mut reports = Vec::new();
     let mut timings = serde_json::Map::new();
     let history = History::new(ops);
@@ -24,6 +30,7 @@ pub fn judge(ops: Vec<Op>, models: &[&str], budget: Duration) -> Verdict {
         let report = match &history {
             Ok(history) => {
                 let options = CheckOptions {
+                    initial: initial(model),
                     budget: Budget::with_time_limit(budget),
                     ..Default::default()
                 };
@@ -67,7 +74,12 @@ mod tests {
 
     #[test]
     fn a_model_that_cannot_run_is_unknown_not_a_crash() {
-        let v = judge(Vec::new(), &["no-such-model"], Duration::from_secs(1));
+        let v = judge(
+            Vec::new(),
+            &["no-such-model"],
+            &|_| None,
+            Duration::from_secs(1),
+        );
         assert_eq!(v.valid, Validity::Unknown);
         assert!(v.reports[0]
             .unknown_reason
@@ -76,7 +88,7 @@ mod tests {
             .contains("no-such-model"));
         assert_eq!(v.json["valid"], "unknown");
         assert_eq!(
-            judge(Vec::new(), &[], Duration::from_secs(1)).valid,
+            judge(Vec::new(), &[], &|_| None, Duration::from_secs(1)).valid,
             Validity::Unknown
         );
     }
