@@ -151,7 +151,7 @@ impl Target for Reference {
             format!("0.0.0.0:{PEER_PORT}"),
             "--peers".into(),
             peers,
-            "--data".into(),
+            "--data-dir".into(),
             "/data".into(),
         ];
         if let Some(bug) = &cluster.bug {
