@@ -1,0 +1,535 @@
+//! The sans-IO Raft state machine. Section numbers refer to Ongaro & Ousterhout 2014.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::log::{Entry, RaftLog};
+use crate::rng::{seed_from, SplitMix64};
+
+pub type NodeId = String;
+
+/// Timing and sizes. Defaults: election timeout 150–300 ms randomized, heartbeat 50 ms (the
+/// paper's section 9.3 range), so a 3-node cluster has a leader well within a second.
+#[derive(Clone, Debug)]
+pub struct RaftConfig {
+    pub id: NodeId,
+    /// Every member, this node included, in a fixed order.
+    pub nodes: Vec<NodeId>,
+    pub election_min_ms: u64,
+    pub election_max_ms: u64,
+    pub heartbeat_ms: u64,
+    /// Most entries in one append message.
+    pub max_append: usize,
+    /// Mixed into the election-timeout seed (tests vary it).
+    pub seed: u64,
+}
+
+impl RaftConfig {
+    pub fn new(id: &str, nodes: &[NodeId]) -> RaftConfig {
+        RaftConfig {
+            id: id.to_string(),
+            nodes: nodes.to_vec(),
+            election_min_ms: 150,
+            election_max_ms: 300,
+            heartbeat_ms: 50,
+            max_append: 1024,
+            seed: 0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Follower,
+    Candidate,
+    Leader,
+}
+
+/// Persistent state besides the log (figure 2).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HardState {
+    pub term: u64,
+    pub voted_for: Option<NodeId>,
+}
+
+/// The RPCs of figure 2, as one-way messages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "kebab-case")]
+pub enum Message<C> {
+    RequestVote {
+        term: u64,
+        last_index: u64,
+        last_term: u64,
+    },
+    Vote {
+        term: u64,
+        granted: bool,
+    },
+    Append {
+        term: u64,
+        prev_index: u64,
+        prev_term: u64,
+        entries: Vec<Entry<C>>,
+        commit: u64,
+    },
+    /// `index`: on success the follower's match index; on failure its guess of where the logs may
+    /// still agree (the leader retries from `index + 1`).
+    AppendResponse {
+        term: u64,
+        success: bool,
+        index: u64,
+    },
+}
+
+impl<C> Message<C> {
+    pub fn term(&self) -> u64 {
+        match self {
+            Message::RequestVote { term, .. }
+            | Message::Vote { term, .. }
+            | Message::Append { term, .. }
+            | Message::AppendResponse { term, .. } => *term,
+        }
+    }
+}
+
+/// What the driver must do after feeding the node: persist `hard_state` and the entries (truncate
+/// the log to `entries_from - 1`, then append `entries`), *then* send `messages`, then apply
+/// `committed` in order.
+#[derive(Debug)]
+pub struct Ready<C> {
+    pub hard_state: Option<HardState>,
+    pub entries_from: Option<u64>,
+    pub entries: Vec<Entry<C>>,
+    pub messages: Vec<(NodeId, Message<C>)>,
+    pub committed: Vec<(u64, Entry<C>)>,
+}
+
+/// Per-follower replication progress, kept by the leader.
+#[derive(Clone, Debug)]
+struct Progress {
+    next_index: u64,
+    match_index: u64,
+}
+
+pub struct RaftNode<C> {
+    config: RaftConfig,
+    rng: SplitMix64,
+    hard: HardState,
+    hard_dirty: bool,
+    log: RaftLog<C>,
+    /// Lowest index changed since the last `Ready` (truncated or appended), if any.
+    unstable_from: Option<u64>,
+    role: Role,
+    leader: Option<NodeId>,
+    commit: u64,
+    applied: u64,
+    votes: BTreeSet<NodeId>,
+    progress: BTreeMap<NodeId, Progress>,
+    election_deadline: u64,
+    heartbeat_due: u64,
+    /// New entries wait to be broadcast until the next `Ready`, so a batch goes out as one message.
+    broadcast_pending: bool,
+    messages: Vec<(NodeId, Message<C>)>,
+}
+
+impl<C: Clone> RaftNode<C> {
+    /// A node starting from its persisted state (both empty for a new node), at time `now_ms`.
+    pub fn new(config: RaftConfig, hard: HardState, log: Vec<Entry<C>>, now_ms: u64) -> Self {
+        let rng = SplitMix64::new(seed_from(&config.id, config.seed));
+        let mut node = RaftNode {
+            config,
+            rng,
+            hard,
+            hard_dirty: false,
+            log: RaftLog::new(log),
+            unstable_from: None,
+            role: Role::Follower,
+            leader: None,
+            commit: 0,
+            applied: 0,
+            votes: BTreeSet::new(),
+            progress: BTreeMap::new(),
+            election_deadline: 0,
+            heartbeat_due: 0,
+            broadcast_pending: false,
+            messages: Vec::new(),
+        };
+        node.reset_election_deadline(now_ms);
+        node
+    }
+
+    pub fn id(&self) -> &str {
+        &self.config.id
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.role == Role::Leader
+    }
+
+    pub fn term(&self) -> u64 {
+        self.hard.term
+    }
+
+    pub fn leader(&self) -> Option<&NodeId> {
+        self.leader.as_ref()
+    }
+
+    pub fn commit_index(&self) -> u64 {
+        self.commit
+    }
+
+    pub fn applied_index(&self) -> u64 {
+        self.applied
+    }
+
+    pub fn last_index(&self) -> u64 {
+        self.log.last_index()
+    }
+
+    /// How many entries each follower is behind the leader's log (leader only; empty otherwise).
+    pub fn lag(&self) -> BTreeMap<NodeId, u64> {
+        self.progress
+            .iter()
+            .map(|(p, pr)| (p.clone(), self.log.last_index() - pr.match_index))
+            .collect()
+    }
+
+    fn quorum(&self) -> usize {
+        self.config.nodes.len() / 2 + 1
+    }
+
+    fn peers(&self) -> impl Iterator<Item = &NodeId> {
+        self.config
+            .nodes
+            .iter()
+            .filter(move |n| **n != self.config.id)
+    }
+
+    fn reset_election_deadline(&mut self, now_ms: u64) {
+        let (lo, hi) = (self.config.election_min_ms, self.config.election_max_ms);
+        self.election_deadline = now_ms + self.rng.range(lo, hi);
+    }
+
+    fn mark_unstable(&mut self, index: u64) {
+        self.unstable_from = Some(self.unstable_from.map_or(index, |u| u.min(index)));
+    }
+
+    fn send(&mut self, to: &str, msg: Message<C>) {
+        self.messages.push((to.to_string(), msg));
+    }
+
+    /// Advances time: followers and candidates start an election when their timeout passes (5.2),
+    /// leaders send heartbeats.
+    pub fn tick(&mut self, now_ms: u64) {
+        match self.role {
+            Role::Leader => {
+                if now_ms >= self.heartbeat_due {
+                    self.broadcast_append();
+                    self.heartbeat_due = now_ms + self.config.heartbeat_ms;
+                }
+            }
+            Role::Follower | Role::Candidate => {
+                if now_ms >= self.election_deadline {
+                    self.start_election(now_ms);
+                }
+            }
+        }
+    }
+
+    fn start_election(&mut self, now_ms: u64) {
+        self.hard.term += 1;
+        self.hard.voted_for = Some(self.config.id.clone());
+        self.hard_dirty = true;
+        self.role = Role::Candidate;
+        self.leader = None;
+        self.votes = BTreeSet::from([self.config.id.clone()]);
+        self.reset_election_deadline(now_ms);
+        let (term, last_index, last_term) =
+            (self.hard.term, self.log.last_index(), self.log.last_term());
+        let peers: Vec<NodeId> = self.peers().cloned().collect();
+        for p in peers {
+            self.send(
+                &p,
+                Message::RequestVote {
+                    term,
+                    last_index,
+                    last_term,
+                },
+            );
+        }
+        if self.votes.len() >= self.quorum() {
+            self.become_leader(now_ms);
+        }
+    }
+
+    fn become_follower(&mut self, term: u64, leader: Option<NodeId>) {
+        if term > self.hard.term {
+            self.hard.term = term;
+            self.hard.voted_for = None;
+            self.hard_dirty = true;
+        }
+        self.role = Role::Follower;
+        self.leader = leader;
+        self.progress.clear();
+    }
+
+    fn become_leader(&mut self, now_ms: u64) {
+        self.role = Role::Leader;
+        self.leader = Some(self.config.id.clone());
+        let next_index = self.log.last_index() + 1;
+        self.progress = self
+            .peers()
+            .map(|p| {
+                (
+                    p.clone(),
+                    Progress {
+                        next_index,
+                        match_index: 0,
+                    },
+                )
+            })
+            .collect();
+        // The no-op of section 5.4.2 / 8: commits earlier terms' entries and lets reads through
+        // the log see everything committed before this term.
+        self.append_local(None);
+        self.broadcast_append();
+        self.heartbeat_due = now_ms + self.config.heartbeat_ms;
+    }
+
+    fn append_local(&mut self, cmd: Option<C>) -> u64 {
+        self.log.push(Entry {
+            term: self.hard.term,
+            cmd,
+        });
+        let index = self.log.last_index();
+        self.mark_unstable(index);
+        self.broadcast_pending = true;
+        self.maybe_commit();
+        index
+    }
+
+    /// Appends `cmd` to the leader's log and returns its index; a non-leader answers with the
+    /// leader it knows of.
+    pub fn propose(&mut self, cmd: C) -> Result<u64, Option<NodeId>> {
+        if self.role != Role::Leader {
+            return Err(self.leader.clone());
+        }
+        Ok(self.append_local(Some(cmd)))
+    }
+
+    fn broadcast_append(&mut self) {
+        let peers: Vec<NodeId> = self.peers().cloned().collect();
+        for p in peers {
+            self.send_append(&p);
+        }
+        self.broadcast_pending = false;
+    }
+
+    /// Sends the entries from the follower's `next_index` on (or a heartbeat), and advances
+    /// `next_index` optimistically so a stream of batches pipelines; a rejection rewinds it.
+    fn send_append(&mut self, peer: &str) {
+        let Some(pr) = self.progress.get(peer) else {
+            return;
+        };
+        let prev_index = pr.next_index - 1;
+        let prev_term = self.log.term_at(prev_index).unwrap_or(0);
+        let entries = self.log.slice(pr.next_index, self.config.max_append);
+        let sent = entries.len() as u64;
+        let msg = Message::Append {
+            term: self.hard.term,
+            prev_index,
+            prev_term,
+            entries,
+            commit: self.commit,
+        };
+        if let Some(pr) = self.progress.get_mut(peer) {
+            pr.next_index += sent;
+        }
+        self.send(peer, msg);
+    }
+
+    /// Commit rule of section 5.3/5.4.2: the highest index stored on a majority whose entry is of
+    /// the current term.
+    fn maybe_commit(&mut self) {
+        if self.role != Role::Leader {
+            return;
+        }
+        let mut matched: Vec<u64> = self.progress.values().map(|p| p.match_index).collect();
+        matched.push(self.log.last_index());
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        let candidate = matched[self.quorum() - 1];
+        if candidate > self.commit && self.log.term_at(candidate) == Some(self.hard.term) {
+            self.commit = candidate;
+        }
+    }
+
+    /// Handles one message from `from`.
+    pub fn step(&mut self, from: &str, msg: Message<C>, now_ms: u64) {
+        if msg.term() > self.hard.term {
+            let leader = matches!(msg, Message::Append { .. }).then(|| from.to_string());
+            self.become_follower(msg.term(), leader);
+        }
+        match msg {
+            Message::RequestVote {
+                term,
+                last_index,
+                last_term,
+            } => {
+                let up_to_date =
+                    (last_term, last_index) >= (self.log.last_term(), self.log.last_index());
+                let free = match &self.hard.voted_for {
+                    None => true,
+                    Some(v) => v == from,
+                };
+                let granted = term == self.hard.term && free && up_to_date;
+                if granted {
+                    self.hard.voted_for = Some(from.to_string());
+                    self.hard_dirty = true;
+                    self.reset_election_deadline(now_ms);
+                }
+                let term = self.hard.term;
+                self.send(from, Message::Vote { term, granted });
+            }
+            Message::Vote { term, granted } => {
+                if self.role == Role::Candidate && term == self.hard.term && granted {
+                    self.votes.insert(from.to_string());
+                    if self.votes.len() >= self.quorum() {
+                        self.become_leader(now_ms);
+                    }
+                }
+            }
+            Message::Append {
+                term,
+                prev_index,
+                prev_term,
+                entries,
+                commit,
+            } => {
+                if term < self.hard.term {
+                    let term = self.hard.term;
+                    self.send(
+                        from,
+                        Message::AppendResponse {
+                            term,
+                            success: false,
+                            index: 0,
+                        },
+                    );
+                    return;
+                }
+                if self.role != Role::Follower {
+                    self.become_follower(term, Some(from.to_string()));
+                }
+                self.leader = Some(from.to_string());
+                self.reset_election_deadline(now_ms);
+                let response = self.handle_append(prev_index, prev_term, entries, commit);
+                self.send(from, response);
+            }
+            Message::AppendResponse {
+                term,
+                success,
+                index,
+            } => {
+                if self.role != Role::Leader || term != self.hard.term {
+                    return;
+                }
+                let Some(pr) = self.progress.get_mut(from) else {
+                    return;
+                };
+                if success {
+                    pr.match_index = pr.match_index.max(index);
+                    pr.next_index = pr.next_index.max(index + 1);
+                    self.maybe_commit();
+                } else {
+                    pr.next_index = (index + 1).min(pr.next_index).max(1);
+                    pr.match_index = pr.match_index.min(index);
+                    self.send_append(from);
+                }
+            }
+        }
+    }
+
+    /// The consistency check and append of section 5.3.
+    fn handle_append(
+        &mut self,
+        prev_index: u64,
+        prev_term: u64,
+        entries: Vec<Entry<C>>,
+        leader_commit: u64,
+    ) -> Message<C> {
+        let term = self.hard.term;
+        if prev_index > self.log.last_index() {
+            let index = self.log.last_index();
+            return Message::AppendResponse {
+                term,
+                success: false,
+                index,
+            };
+        }
+        if self.log.term_at(prev_index) != Some(prev_term) {
+            // Skip back over the whole conflicting term at once.
+            let index = self.log.first_index_of_term_at(prev_index) - 1;
+            return Message::AppendResponse {
+                term,
+                success: false,
+                index,
+            };
+        }
+        let count = entries.len() as u64;
+        for (i, entry) in entries.into_iter().enumerate() {
+            let index = prev_index + 1 + i as u64;
+            match self.log.term_at(index) {
+                Some(t) if t == entry.term => continue,
+                Some(_) => {
+                    // Conflict: drop it and everything after (never a committed entry, 5.4).
+                    self.log.truncate(index);
+                    self.mark_unstable(index);
+                    self.log.push(entry);
+                }
+                None => {
+                    self.mark_unstable(index);
+                    self.log.push(entry);
+                }
+            }
+        }
+        let matched = prev_index + count;
+        let new_commit = leader_commit.min(matched);
+        if new_commit > self.commit {
+            self.commit = new_commit;
+        }
+        Message::AppendResponse {
+            term,
+            success: true,
+            index: matched,
+        }
+    }
+
+    /// Everything the driver must do now (see [`Ready`]); marks committed entries as applied.
+    pub fn take_ready(&mut self) -> Ready<C> {
+        if self.role == Role::Leader && self.broadcast_pending {
+            self.broadcast_append();
+        }
+        let hard_state = std::mem::take(&mut self.hard_dirty).then(|| self.hard.clone());
+        let entries_from = self.unstable_from.take();
+        let entries = entries_from
+            .map(|from| self.log.slice(from, usize::MAX))
+            .unwrap_or_default();
+        let committed = (self.applied + 1..=self.commit)
+            .filter_map(|i| self.log.get(i).map(|e| (i, e.clone())))
+            .collect();
+        self.applied = self.commit;
+        Ready {
+            hard_state,
+            entries_from,
+            entries,
+            messages: std::mem::take(&mut self.messages),
+            committed,
+        }
+    }
+}
