@@ -160,6 +160,18 @@ impl Target for Reference {
         cmd
     }
 
+    fn inapplicable_checkers(&self, cluster: &ClusterSpec) -> Vec<(&'static str, String)> {
+        match self.mode(cluster) {
+            mode @ ("raft" | "primary-backup") => vec![(
+                "convergence",
+                format!(
+                    "{mode} mode serves reads only at the leader/primary, so there are no per-replica final reads to compare"
+                ),
+            )],
+            _ => Vec::new(),
+        }
+    }
+
     fn client_port(&self) -> u16 {
         CLIENT_PORT
     }

@@ -112,6 +112,14 @@ pub trait Target: Send + Sync {
         Vec::new()
     }
 
+    /// Checkers the workload names that cannot judge this target as configured, each with the
+    /// reason (e.g. convergence compares per-replica final reads, which a leader-only store never
+    /// gives). The run reports them as skipped instead of a vacuous or `unknown` verdict.
+    fn inapplicable_checkers(&self, cluster: &ClusterSpec) -> Vec<(&'static str, String)> {
+        let _ = cluster;
+        Vec::new()
+    }
+
     /// The port clients connect to.
     fn client_port(&self) -> u16;
 

@@ -3,15 +3,15 @@
 //! checkers at the end.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use faultline_checkers::history::formats::JsonlWriter;
 use faultline_checkers::{Op, OpType, Process, Value};
 
 struct Inner {
-    out: Option<BufWriter<File>>,
+    out: Option<JsonlWriter<File>>,
     ops: Vec<Op>,
     write_error: Option<String>,
 }
@@ -39,11 +39,10 @@ pub struct Event {
 impl Recorder {
     /// Records into `path` (created or truncated); times count from `start`.
     pub fn create(path: &Path, start: Instant) -> std::io::Result<Recorder> {
-        let file = File::create(path)?;
         Ok(Recorder {
             start,
             inner: Arc::new(Mutex::new(Inner {
-                out: Some(BufWriter::new(file)),
+                out: Some(JsonlWriter::create(path)?),
                 ops: Vec::new(),
                 write_error: None,
             })),
@@ -81,11 +80,7 @@ impl Recorder {
             error: event.error,
         };
         if let Some(out) = inner.out.as_mut() {
-            let written = serde_json::to_writer(&mut *out, &op)
-                .map_err(std::io::Error::from)
-                .and_then(|_| out.write_all(b"\n"))
-                .and_then(|_| out.flush());
-            if let Err(e) = written {
+            if let Err(e) = out.append(&op) {
                 inner.write_error.get_or_insert(e.to_string());
             }
         }

@@ -222,11 +222,6 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
     }
 
     let figures = outcome?;
-    eprintln!(
-        "faultline: checking {} events with {:?}",
-        recorder.len(),
-        workload.checkers()
-    );
     let (ops, write_error) = recorder.snapshot();
     if let Some(e) = write_error {
         return Err(harness(format!(
@@ -234,8 +229,25 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
             dir.file("history.jsonl").display()
         )));
     }
-    let models = workload.checkers();
+    let spec = faultline_targets::ClusterSpec {
+        nodes: Vec::new(),
+        mode: opts.mode.clone(),
+        bug: opts.bug.clone(),
+    };
+    let skipped = target.inapplicable_checkers(&spec);
+    let models: Vec<&str> = workload
+        .checkers()
+        .into_iter()
+        .filter(|m| !skipped.iter().any(|(s, _)| s == m))
+        .collect();
     let initial = |model: &str| workload.checker_initial(model);
+    for (checker, why) in &skipped {
+        eprintln!("faultline: not running {checker}: {why}");
+    }
+    eprintln!(
+        "faultline: checking {} events with {models:?}",
+        recorder.len()
+    );
     let verdict = verdict::judge(
         ops,
         &models,
@@ -243,6 +255,10 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
         Duration::from_secs_f64(opts.check_budget_secs),
     );
     let mut results = verdict.json.clone();
+    results["skipped_checkers"] = json!(skipped
+        .iter()
+        .map(|(c, why)| json!({"checker": c, "reason": why}))
+        .collect::<Vec<_>>());
     results["stats"] = figures.clone();
     dir.write_json("results.json", &results).map_err(harness)?;
     test["finished"] = json!(true);
