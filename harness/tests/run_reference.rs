@@ -4,14 +4,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use faultline::docker::DockerClient;
 use faultline_checkers::history::formats::{read_path, Format};
 use serde_json::Value;
 
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Builds the reference node (debug, quick when up to date) and returns its path.
 fn refnode_binary() -> PathBuf {
@@ -79,7 +78,7 @@ async fn leftovers(run_id: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raft_under_partitions_and_kills_is_valid_and_leaves_nothing() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let results = results_dir("valid");
     let out = run(
         &[
@@ -141,7 +140,7 @@ async fn raft_under_partitions_and_kills_is_valid_and_leaves_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_read_bug_under_partitions_is_invalid() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let results = results_dir("stale");
     std::fs::create_dir_all(&results).unwrap();
     // Isolate each node in turn: whichever leads at first is cut off at some point, keeps
@@ -198,7 +197,7 @@ async fn stale_read_bug_under_partitions_is_invalid() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkilled_run_leaves_a_readable_history_and_clean_removes_everything() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let results = results_dir("killed");
     let mut child = faultline(
         &[
