@@ -104,7 +104,8 @@ impl ClientContext {
             ..Default::default()
         };
         let mut client: Option<Box<dyn Client>> = None;
-        while !*stop.borrow() {
+        // Stop when told, or when the run loop is gone (its sender dropped on error or Ctrl-C).
+        while !*stop.borrow() && stop.has_changed().is_ok() {
             if client.is_none() {
                 client = self.connect(slot as usize).await;
                 continue;
