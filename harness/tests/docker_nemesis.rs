@@ -68,6 +68,7 @@ async fn node_pairs_keep_ip_and_rules_and_every_fault_heals() {
     }
     let recorder = Recorder::in_memory(Instant::now());
     let mut nemesis = Nemesis::new(docker.clone(), nodes.clone(), recorder.clone());
+    nemesis.open_shells().await;
 
     // Partition: n1 against n2 and n3, both ways; one exec per node, concurrently.
     let grudge: Grudge = BTreeMap::from([
@@ -84,6 +85,10 @@ async fn node_pairs_keep_ip_and_rules_and_every_fault_heals() {
         .await;
     let partition_ms = started.elapsed().as_secs_f64() * 1000.0;
     eprintln!("partition in force {partition_ms:.0} ms after it was asked for");
+    assert!(
+        partition_ms < 100.0,
+        "partition took {partition_ms:.0} ms through the node shells"
+    );
     let n1_rules = rules(&docker, &nodes[0], "FAULTLINE-PART").await;
     assert!(
         n1_rules.contains(&format!("-s {}/32 -j DROP", nodes[1].ip)),

@@ -11,16 +11,22 @@ pub fn offset_text(secs: f64) -> String {
     format!("{}{:.3}", if secs < 0.0 { "-" } else { "+" }, secs.abs())
 }
 
-/// Sets the offsets of the given nodes (one exec each, concurrently).
+/// The shell command that sets a node's offset (write, then rename: libfaketime never reads a
+/// half-written file).
+pub fn offset_script(secs: f64) -> String {
+    format!(
+        "printf '%s' '{}' > {CLOCK_FILE}.tmp && mv {CLOCK_FILE}.tmp {CLOCK_FILE}",
+        offset_text(secs)
+    )
+}
+
+/// Sets the offsets of the given nodes (one exec each, concurrently; used by the strobe task).
 pub async fn set_offsets(
     docker: &DockerClient,
     offsets: &[(&NodeContainers, f64)],
 ) -> Result<(), DockerError> {
     let writes = offsets.iter().map(|(node, secs)| {
-        let script = format!(
-            "printf '%s' '{}' > {CLOCK_FILE}.tmp && mv {CLOCK_FILE}.tmp {CLOCK_FILE}",
-            offset_text(*secs)
-        );
+        let script = offset_script(*secs);
         async move {
             docker
                 .exec_ok(&node.infra, &["sh", "-c", &script])

@@ -10,10 +10,17 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::action::{Action, Step};
-use super::partition::{drop_rules, install_script, restore_command, set_chain, PART_CHAIN};
+use super::partition::{
+    drop_rules, install_script, restore_command, restore_heredoc, restore_script, LOSS_CHAIN,
+    PART_CHAIN,
+};
 use super::{clock, packet, process};
 use crate::docker::containers::CLOCK_FILE;
+use crate::docker::shell::Shell;
 use crate::docker::{DockerClient, DockerError, NodeContainers};
+
+/// How long a script in a node's shell may take before the action counts as failed.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
 use crate::results::history::Recorder;
 
 /// What is currently broken, so heal knows what to undo.
@@ -31,6 +38,9 @@ struct Active {
 pub struct Nemesis {
     docker: DockerClient,
     nodes: Vec<NodeContainers>,
+    /// A long-lived shell per node's infra container (same order as `nodes`); `None` falls back
+    /// to one `docker exec` per script.
+    shells: Vec<Option<Shell>>,
     recorder: Recorder,
     offsets: BTreeMap<String, f64>,
     strobe: Option<JoinHandle<()>>,
@@ -43,6 +53,7 @@ impl Nemesis {
     pub fn new(docker: DockerClient, nodes: Vec<NodeContainers>, recorder: Recorder) -> Nemesis {
         Nemesis {
             docker,
+            shells: nodes.iter().map(|_| None).collect(),
             nodes,
             recorder,
             offsets: BTreeMap::new(),
@@ -60,6 +71,74 @@ impl Nemesis {
         let script = format!("printf '+0' > {CLOCK_FILE} && {}", args[2]);
         args[2] = &script;
         docker.exec_ok(&node.infra, &args).await.map(|_| ())
+    }
+
+    /// Opens the per-node shells that make actions fast; nodes whose shell cannot be opened use
+    /// `docker exec`.
+    pub async fn open_shells(&mut self) {
+        let docker = &self.docker;
+        let opened =
+            futures_util::future::join_all(self.nodes.iter().map(|n| docker.open_shell(&n.infra)))
+                .await;
+        self.shells = opened.into_iter().map(Result::ok).collect();
+        // The first script through a fresh exec pays ~60 ms of attach set-up; pay it now, not
+        // when the first fault is due.
+        let warm = self
+            .shells
+            .iter_mut()
+            .flatten()
+            .map(|sh| sh.run("true", SCRIPT_TIMEOUT));
+        let warmed = futures_util::future::join_all(warm).await;
+        for (shell, ok) in self.shells.iter_mut().filter(|s| s.is_some()).zip(warmed) {
+            if ok.is_err() {
+                *shell = None;
+            }
+        }
+    }
+
+    /// Runs each (node index, script) concurrently, through the node's shell when it has one. A
+    /// broken shell is dropped and the script retried with `docker exec`.
+    async fn run_scripts(&mut self, scripts: Vec<(usize, String)>) -> Result<(), String> {
+        let docker = &self.docker;
+        let nodes = &self.nodes;
+        let runs = self.shells.iter_mut().enumerate().filter_map(|(i, shell)| {
+            let script = scripts.iter().find(|(j, _)| *j == i)?.1.clone();
+            Some(async move {
+                if let Some(sh) = shell {
+                    match sh.run(&script, SCRIPT_TIMEOUT).await {
+                        Ok(_) => return Ok(()),
+                        Err(e) if e.to_string().contains("script exited") => {
+                            return Err(e.to_string())
+                        }
+                        Err(_) => *shell = None,
+                    }
+                }
+                docker
+                    .exec_ok(&nodes[i].infra, &["sh", "-c", &script])
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        });
+        let errors: Vec<String> = futures_util::future::join_all(runs)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+
+    fn index(&self, name: &str) -> Result<usize, String> {
+        self.nodes
+            .iter()
+            .position(|n| n.node == name)
+            .ok_or_else(|| {
+                format!("the schedule names node {name:?}, which this cluster does not have")
+            })
     }
 
     fn node(&self, name: &str) -> Result<&NodeContainers, String> {
@@ -106,23 +185,24 @@ impl Nemesis {
         let err = |e: DockerError| e.to_string();
         match action {
             Action::PartitionStart { grudge, .. } => {
-                let mut rules = Vec::new();
-                for node in &self.nodes {
+                let mut scripts = Vec::new();
+                for (i, node) in self.nodes.iter().enumerate() {
                     let sources = grudge
                         .get(&node.node)
                         .map(|names| self.nodes_named(names))
                         .transpose()?
                         .unwrap_or_default();
                     let ips: Vec<_> = sources.iter().map(|n| n.ip).collect();
-                    rules.push((node, drop_rules(&ips)));
+                    let lines = restore_script(PART_CHAIN, &drop_rules(&ips));
+                    scripts.push((i, restore_heredoc(&lines)));
                 }
-                let result = set_chain(&docker, PART_CHAIN, &rules).await.map_err(err);
                 self.active.partition = true;
-                result
+                self.run_scripts(scripts).await
             }
             Action::PartitionStop => {
-                let rules: Vec<_> = self.nodes.iter().map(|n| (n, Vec::new())).collect();
-                set_chain(&docker, PART_CHAIN, &rules).await.map_err(err)?;
+                let flush = restore_heredoc(&restore_script(PART_CHAIN, &[]));
+                let scripts = (0..self.nodes.len()).map(|i| (i, flush.clone())).collect();
+                self.run_scripts(scripts).await?;
                 self.active.partition = false;
                 Ok(())
             }
@@ -213,30 +293,34 @@ impl Nemesis {
                 if let Some(strobe) = self.strobe.take() {
                     strobe.abort();
                 }
-                let set: Vec<_> = self.nodes.iter().map(|n| (n, 0.0)).collect();
-                clock::set_offsets(&docker, &set).await.map_err(err)?;
+                let zero = clock::offset_script(0.0);
+                let scripts = (0..self.nodes.len()).map(|i| (i, zero.clone())).collect();
+                self.run_scripts(scripts).await?;
                 self.offsets.clear();
                 self.active.clock = false;
                 Ok(())
             }
             Action::LossStart { nodes, probability } => {
-                let mut rules = Vec::new();
-                for node in self.nodes_named(nodes)? {
+                let mut scripts = Vec::new();
+                for name in nodes {
+                    let i = self.index(name)?;
                     let peers: Vec<_> = self
                         .nodes
                         .iter()
-                        .filter(|p| p.node != node.node)
+                        .filter(|p| p.node != *name)
                         .map(|p| p.ip)
                         .collect();
-                    rules.push((node, packet::loss_rules(&peers, *probability)));
+                    let lines =
+                        restore_script(LOSS_CHAIN, &packet::loss_rules(&peers, *probability));
+                    scripts.push((i, restore_heredoc(&lines)));
                 }
-                let result = packet::set_loss(&docker, &rules).await.map_err(err);
                 self.active.loss = true;
-                result
+                self.run_scripts(scripts).await
             }
             Action::LossStop => {
-                let rules: Vec<_> = self.nodes.iter().map(|n| (n, Vec::new())).collect();
-                packet::set_loss(&docker, &rules).await.map_err(err)?;
+                let flush = restore_heredoc(&restore_script(LOSS_CHAIN, &[]));
+                let scripts = (0..self.nodes.len()).map(|i| (i, flush.clone())).collect();
+                self.run_scripts(scripts).await?;
                 self.active.loss = false;
                 Ok(())
             }
@@ -245,16 +329,18 @@ impl Nemesis {
                 delay_ms,
                 jitter_ms,
             } => {
-                let targets = self.nodes_named(nodes)?;
-                let result = packet::set_delay(&docker, &targets, Some((*delay_ms, *jitter_ms)))
-                    .await
-                    .map_err(err);
+                let script = packet::delay_script(Some((*delay_ms, *jitter_ms)));
+                let scripts = nodes
+                    .iter()
+                    .map(|n| Ok((self.index(n)?, script.clone())))
+                    .collect::<Result<Vec<_>, String>>()?;
                 self.active.delay = true;
-                result
+                self.run_scripts(scripts).await
             }
             Action::DelayStop => {
-                let all: Vec<_> = self.nodes.iter().collect();
-                packet::set_delay(&docker, &all, None).await.map_err(err)?;
+                let script = packet::delay_script(None);
+                let scripts = (0..self.nodes.len()).map(|i| (i, script.clone())).collect();
+                self.run_scripts(scripts).await?;
                 self.active.delay = false;
                 Ok(())
             }

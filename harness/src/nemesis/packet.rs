@@ -4,8 +4,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::partition::{set_chain, LOSS_CHAIN};
-use crate::docker::{DockerClient, DockerError, NodeContainers};
+use crate::docker::{DockerClient, NodeContainers};
 
 /// The loss rules of one node: drop `probability` of the packets from each peer.
 pub fn loss_rules(peers: &[Ipv4Addr], probability: f64) -> Vec<String> {
@@ -15,14 +14,6 @@ pub fn loss_rules(peers: &[Ipv4Addr], probability: f64) -> Vec<String> {
             format!("-s {ip}/32 -m statistic --mode random --probability {probability:.4} -j DROP")
         })
         .collect()
-}
-
-/// Replaces the loss chain of each node with `rules` for that node.
-pub async fn set_loss(
-    docker: &DockerClient,
-    rules: &[(&NodeContainers, Vec<String>)],
-) -> Result<(), DockerError> {
-    set_chain(docker, LOSS_CHAIN, rules).await
 }
 
 /// Whether the kernel offers netem (needed for delay, duplication, reordering). `Err` says why not.
@@ -48,24 +39,14 @@ pub async fn probe_netem(docker: &DockerClient, node: &NodeContainers) -> Result
     }
 }
 
-/// Sets or clears (`None`) netem delay on each node's interface.
-pub async fn set_delay(
-    docker: &DockerClient,
-    nodes: &[&NodeContainers],
-    delay: Option<(u64, u64)>,
-) -> Result<(), DockerError> {
-    let script = match delay {
+/// The shell command that sets or clears (`None`) netem delay of (delay, jitter) ms on eth0.
+pub fn delay_script(delay: Option<(u64, u64)>) -> String {
+    match delay {
         Some((ms, jitter)) => {
             format!("tc qdisc replace dev eth0 root netem delay {ms}ms {jitter}ms")
         }
         None => "tc qdisc del dev eth0 root 2>/dev/null; true".to_string(),
-    };
-    let cmd = ["sh", "-c", script.as_str()];
-    let execs = nodes.iter().map(|n| docker.exec_ok(&n.infra, &cmd));
-    for r in futures_util::future::join_all(execs).await {
-        r?;
     }
-    Ok(())
 }
 
 #[cfg(test)]

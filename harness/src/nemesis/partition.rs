@@ -13,7 +13,6 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::action::Grudge;
-use crate::docker::{DockerClient, DockerError, NodeContainers};
 
 /// The partition chain.
 pub const PART_CHAIN: &str = "FAULTLINE-PART";
@@ -149,24 +148,13 @@ pub fn restore_command(lines: &[String]) -> Vec<String> {
     cmd
 }
 
-/// Replaces `chain` on every listed node with that node's rules: one exec per node, all nodes at
-/// once, so a partition is in force one exec round trip after it is scheduled.
-pub async fn set_chain(
-    docker: &DockerClient,
-    chain: &str,
-    rules: &[(&NodeContainers, Vec<String>)],
-) -> Result<(), DockerError> {
-    let execs = rules.iter().map(|(node, rules)| {
-        let cmd = restore_command(&restore_script(chain, rules));
-        async move {
-            let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
-            docker.exec_ok(&node.infra, &args).await.map(|_| ())
-        }
-    });
-    for r in futures_util::future::join_all(execs).await {
-        r?;
-    }
-    Ok(())
+/// A shell command feeding `lines` to `iptables-restore --noflush` through a here-document (for
+/// the node's long-lived shell).
+pub fn restore_heredoc(lines: &[String]) -> String {
+    format!(
+        "iptables-restore --noflush <<'FAULTLINE_RULES'\n{}\nFAULTLINE_RULES",
+        lines.join("\n")
+    )
 }
 
 #[cfg(test)]
@@ -256,6 +244,9 @@ mod tests {
                 "COMMIT"
             ]
         );
+        let heredoc = restore_heredoc(&s);
+        assert!(heredoc.starts_with("iptables-restore --noflush <<'FAULTLINE_RULES'\n*filter\n"));
+        assert!(heredoc.ends_with("COMMIT\nFAULTLINE_RULES"));
         let cmd = restore_command(&s);
         assert_eq!(
             cmd[..4],

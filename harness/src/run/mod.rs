@@ -349,11 +349,11 @@ impl Phases<'_> {
                 .await
                 .map_err(FaultlineError::BadInput)?;
         }
-        *self.nemesis.lock().await = Some(Nemesis::new(
-            self.docker.clone(),
-            nodes,
-            self.recorder.clone(),
-        ));
+        let mut nemesis = Nemesis::new(self.docker.clone(), nodes, self.recorder.clone());
+        if !self.steps.is_empty() {
+            nemesis.open_shells().await;
+        }
+        *self.nemesis.lock().await = Some(nemesis);
 
         // Clients and nemesis for the time limit.
         let ctx = ClientContext {
