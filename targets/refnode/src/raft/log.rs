@@ -48,7 +48,7 @@ impl<C: Clone> RaftLog<C> {
         if start >= self.entries.len() {
             return Vec::new();
         }
-        let end = (start + max).min(self.entries.len());
+        let end = start.saturating_add(max).min(self.entries.len());
         self.entries[start..end].to_vec()
     }
 
