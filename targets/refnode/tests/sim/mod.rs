@@ -165,17 +165,8 @@ impl<M: Mode> Sim<M> {
         !self.busy.contains_key(&process)
     }
 
-    fn record(
-        &mut self,
-        process: u64,
-        kind: OpType,
-        op: OpKind,
-        key: &Option<Value>,
-        value: Value,
-        node: usize,
-        error: Option<String>,
-    ) {
-        let f = match op {
+    fn record(&mut self, kind: OpType, op: &InFlight, value: Value, error: Option<String>) {
+        let f = match op.kind {
             OpKind::Read | OpKind::SetRead | OpKind::CounterRead | OpKind::ReadAll => "read",
             OpKind::Write => "write",
             OpKind::Cas => "cas",
@@ -187,12 +178,12 @@ impl<M: Mode> Sim<M> {
         self.history.push(Op {
             index: self.history.len() as u64,
             time: self.now_ms * 1_000_000,
-            process: Process::Client(process),
+            process: Process::Client(op.process),
             kind,
             f: f.to_string(),
-            key: key.clone(),
+            key: op.key.clone(),
             value,
-            node: Some(self.names[node].clone()),
+            node: Some(self.names[op.node].clone()),
             error: error.map(Value::String),
         });
     }
@@ -204,21 +195,19 @@ impl<M: Mode> Sim<M> {
             self.idle(process),
             "process {process} already has an operation in flight"
         );
-        self.record(process, OpType::Invoke, op, &key, value.clone(), i, None);
         self.next_token += 1;
         let token = self.next_token;
         let req = Request::new(token, op, key.clone(), value.clone());
-        self.in_flight.insert(
-            (i, token),
-            InFlight {
-                process,
-                kind: op,
-                key,
-                value,
-                node: i,
-                invoked_ms: self.now_ms,
-            },
-        );
+        let in_flight = InFlight {
+            process,
+            kind: op,
+            key,
+            value: value.clone(),
+            node: i,
+            invoked_ms: self.now_ms,
+        };
+        self.record(OpType::Invoke, &in_flight, value, None);
+        self.in_flight.insert((i, token), in_flight);
         self.busy.insert(process, (i, token));
         let now = self.now_ms;
         match self.nodes[i].as_mut() {
@@ -255,15 +244,7 @@ impl<M: Mode> Sim<M> {
             ) => answer.value.clone(),
             _ => op.value.clone(),
         };
-        self.record(
-            op.process,
-            kind,
-            op.kind,
-            &op.key,
-            value,
-            op.node,
-            answer.error.clone(),
-        );
+        self.record(kind, &op, value, answer.error.clone());
         self.answers.insert(op.process, answer);
     }
 
