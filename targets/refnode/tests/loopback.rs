@@ -23,7 +23,7 @@ struct Seen {
 async fn raft_cluster_on_loopback_survives_a_leader_kill_and_restart() {
     let dir = std::env::temp_dir().join(format!("refnode-loopback-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let factory = Arc::new(|ctx| RaftMode::new(ctx));
+    let factory = Arc::new(RaftMode::new);
     let mut cluster = LocalCluster::start(3, dir.clone(), Bugs::none(), factory)
         .await
         .expect("cluster starts");
@@ -114,7 +114,7 @@ async fn raft_cluster_on_loopback_survives_a_leader_kill_and_restart() {
     assert_eq!(fin.outcome, Outcome::Ok, "{fin:?}");
     let final_list = fin.value[0][2].as_array().cloned().unwrap_or_default();
     let in_final: HashSet<u64> = final_list.iter().filter_map(Value::as_u64).collect();
-    let seen = seen.lock().unwrap();
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
     assert!(
         seen.acked.len() > 50,
         "only {} appends acknowledged",
