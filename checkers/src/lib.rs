@@ -8,6 +8,7 @@ pub mod budget;
 pub mod check;
 pub mod history;
 pub mod linearizable;
+pub mod synth;
 pub mod verdict;
 
 pub use budget::Budget;
