@@ -52,7 +52,43 @@ pub struct ModelInfo {
 }
 
 /// Every model, in the order `--help` lists them.
-pub const MODELS: &[ModelInfo] = &[];
+pub const MODELS: &[ModelInfo] = &[
+    ModelInfo {
+        name: "register",
+        family: Family::Linearizable,
+        about: "linearizable read/write register (per key); initial value null unless --initial",
+    },
+    ModelInfo {
+        name: "cas-register",
+        family: Family::Linearizable,
+        about: "linearizable read/write/compare-and-set register (per key); cas value [old, new]",
+    },
+    ModelInfo {
+        name: "multi-register",
+        family: Family::Linearizable,
+        about: "linearizable registers read/written atomically by txn [[read k v] [write k v]]",
+    },
+    ModelInfo {
+        name: "set",
+        family: Family::Linearizable,
+        about: "linearizable set: add an element, read the whole set",
+    },
+    ModelInfo {
+        name: "queue",
+        family: Family::Linearizable,
+        about: "linearizable unordered queue: enqueue, dequeue any element",
+    },
+    ModelInfo {
+        name: "fifo-queue",
+        family: Family::Linearizable,
+        about: "linearizable FIFO queue: enqueue, dequeue the oldest element",
+    },
+    ModelInfo {
+        name: "mutex",
+        family: Family::Linearizable,
+        about: "linearizable lock: acquire when free, release when held",
+    },
+];
 
 /// Runs the checker for `model` on `history`.
 pub fn check(
@@ -60,17 +96,15 @@ pub fn check(
     history: &History,
     options: &CheckOptions,
 ) -> Result<CheckReport, CheckError> {
-    let _ = (history, options);
-    Err(unknown_model(model))
+    match MODELS.iter().find(|m| m.name == model).map(|m| m.family) {
+        Some(Family::Linearizable) => crate::linearizable::check_model(model, history, options),
+        _ => Err(unknown_model(model)),
+    }
 }
 
 fn unknown_model(name: &str) -> CheckError {
     CheckError::UnknownModel {
         name: name.to_string(),
-        known: MODELS
-            .iter()
-            .map(|m| m.name)
-            .collect::<Vec<_>>()
-            .join(", "),
+        known: MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "),
     }
 }

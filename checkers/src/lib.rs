@@ -7,6 +7,8 @@
 pub mod budget;
 pub mod check;
 pub mod history;
+pub mod linearizable;
+pub mod synth;
 pub mod verdict;
 
 pub use budget::Budget;

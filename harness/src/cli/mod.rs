@@ -1,5 +1,7 @@
 //! The command line: one file per subcommand.
 
+pub mod bench;
+
 use clap::{Parser, Subcommand};
 
 use crate::exit::Exit;
@@ -13,9 +15,14 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Measure the checkers against the performance targets on generated histories.
+    Bench(bench::BenchArgs),
+}
 
 /// Runs a parsed command line and returns the exit code to use. Errors are printed here, once.
 pub fn run(cli: Cli) -> Exit {
-    match cli.command {}
+    match cli.command {
+        Command::Bench(args) => bench::run(args),
+    }
 }

@@ -1,0 +1,133 @@
+//! Linearizability checking (DESIGN.md section 4): does some order of the operations, consistent
+//! with real time, explain every result under a sequential model?
+//!
+//! - [`model`]: the sequential-specification trait; [`models`]: register, cas-register,
+//!   multi-register, set, unordered and FIFO queue, mutex.
+//! - [`split`]: P-compositionality, one sub-history per key.
+//! - [`prepare`]: parsing each operation once, `info` operations open to the end, pruning.
+//! - [`search`]: the Wing–Gong–Lowe search with memoisation.
+//! - [`counterexample`]: the explanation of a failure.
+
+pub mod counterexample;
+pub mod fxhash;
+pub mod intern;
+pub mod memo;
+pub mod model;
+pub mod models;
+pub mod prepare;
+pub mod search;
+pub mod split;
+
+use serde_json::json;
+
+use crate::check::{CheckError, CheckOptions};
+use crate::{CheckReport, History};
+use counterexample::{explain, FailedKey};
+use intern::Interner;
+use model::Model;
+use search::Verdict;
+
+/// The linearizability models, as `--model` names them.
+pub const MODEL_NAMES: &[&str] = &[
+    "register",
+    "cas-register",
+    "multi-register",
+    "set",
+    "queue",
+    "fifo-queue",
+    "mutex",
+];
+
+/// Checks `history` against the model called `name` (one of [`MODEL_NAMES`]).
+pub fn check_model(
+    name: &str,
+    history: &History,
+    options: &CheckOptions,
+) -> Result<CheckReport, CheckError> {
+    use models::*;
+    match name {
+        "register" => check(&Register { cas: false }, history, options),
+        "cas-register" => check(&Register { cas: true }, history, options),
+        "multi-register" => check(&MultiRegister, history, options),
+        "set" => check(&Set, history, options),
+        "queue" => check(&Queue { fifo: false }, history, options),
+        "fifo-queue" => check(&Queue { fifo: true }, history, options),
+        "mutex" => check(&Mutex, history, options),
+        other => Err(CheckError::UnknownModel {
+            name: other.to_string(),
+            known: MODEL_NAMES.join(", "),
+        }),
+    }
+}
+
+/// Checks `history` against `model`, key by key.
+pub fn check<M: Model>(
+    model: &M,
+    history: &History,
+    options: &CheckOptions,
+) -> Result<CheckReport, CheckError> {
+    let mut report = CheckReport::new(format!("linearizable({})", model.name()));
+    let mut values = Interner::new();
+    let initial = model
+        .initial(options.initial.as_ref(), &mut values)
+        .map_err(|message| CheckError::BadOption {
+            option: "--initial".into(),
+            message,
+        })?;
+    let (groups, failed) = split::split_by_key(history, options.independent_tuples)?;
+    let mut prepared = Vec::with_capacity(groups.len());
+    for group in &groups {
+        prepared.push(prepare::prepare(
+            model,
+            history,
+            &group.members,
+            &mut values,
+        )?);
+    }
+    let (mut configurations, mut peak_bytes, mut ops, mut ignored, mut unobserved) =
+        (0, 0, 0, 0, 0);
+    let mut unknown_keys = 0;
+    for (group, calls) in groups.iter().zip(&prepared) {
+        ops += calls.calls.len();
+        ignored += calls.ignored;
+        unobserved += calls.unobserved;
+        let outcome = search::search(model, &calls.calls, initial.clone(), &options.budget);
+        configurations += outcome.configurations;
+        peak_bytes = peak_bytes.max(outcome.memo_bytes);
+        match outcome.verdict {
+            Verdict::Linearizable => {}
+            Verdict::NotLinearizable(failure) => report.push(explain(&FailedKey {
+                model,
+                history,
+                calls: &calls.calls,
+                failure: &failure,
+                initial: &initial,
+                key: group.key.as_ref(),
+                values: &values,
+            })),
+            Verdict::Unknown(reason) => {
+                unknown_keys += 1;
+                let on = group
+                    .key
+                    .as_ref()
+                    .map_or_else(String::new, |k| format!(" on key {k}"));
+                report.set_unknown(format!("{reason} while searching{on}"));
+            }
+        }
+    }
+    report.stat("keys", groups.len());
+    report.stat("ops_searched", ops);
+    report.stat("fail_ops_dropped", failed);
+    report.stat("info_reads_ignored", ignored);
+    report.stat("unobserved_info_dropped", unobserved);
+    report.stat("configurations", configurations);
+    report.stat("peak_search_bytes", peak_bytes);
+    if unknown_keys > 0 {
+        report.stat("unknown_keys", unknown_keys);
+    }
+    report.stat("model", json!(model.name()));
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests;
