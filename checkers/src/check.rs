@@ -52,7 +52,18 @@ pub struct ModelInfo {
 }
 
 /// Every model, in the order `--help` lists them.
-pub const MODELS: &[ModelInfo] = &[];
+pub const MODELS: &[ModelInfo] = &[
+    ModelInfo {
+        name: "list-append",
+        family: Family::Transactional,
+        about: "transactions appending unique elements to lists and reading them (Elle)",
+    },
+    ModelInfo {
+        name: "rw-register",
+        family: Family::Transactional,
+        about: "transactions writing unique values to registers and reading them (Elle)",
+    },
+];
 
 /// Runs the checker for `model` on `history`.
 pub fn check(
@@ -60,17 +71,26 @@ pub fn check(
     history: &History,
     options: &CheckOptions,
 ) -> Result<CheckReport, CheckError> {
-    let _ = (history, options);
-    Err(unknown_model(model))
+    match model {
+        "list-append" => check_elle(history, crate::elle::Workload::ListAppend, options),
+        "rw-register" => check_elle(history, crate::elle::Workload::RwRegister, options),
+        _ => Err(unknown_model(model)),
+    }
+}
+
+fn check_elle(
+    history: &History,
+    workload: crate::elle::Workload,
+    options: &CheckOptions,
+) -> Result<CheckReport, CheckError> {
+    let mut elle = crate::elle::ElleOptions::with_models(&options.consistency_models)?;
+    elle.budget = options.budget.clone();
+    crate::elle::check(history, workload, &elle)
 }
 
 fn unknown_model(name: &str) -> CheckError {
     CheckError::UnknownModel {
         name: name.to_string(),
-        known: MODELS
-            .iter()
-            .map(|m| m.name)
-            .collect::<Vec<_>>()
-            .join(", "),
+        known: MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "),
     }
 }

@@ -6,7 +6,9 @@
 
 pub mod budget;
 pub mod check;
+pub mod elle;
 pub mod history;
+pub mod synth;
 pub mod verdict;
 
 pub use budget::Budget;
