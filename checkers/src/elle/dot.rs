@@ -37,7 +37,7 @@ pub fn cycle_dot(txns: &Txns, workload: Workload, reasons: &[Reason], cycle: &Cy
     for s in &cycle.steps {
         let key = s
             .reason(reasons)
-            .map(|r| format!(" {}", txns.key(r.key)))
+            .map(|r| format!(" {}", txns.keys.show(r.key)))
             .unwrap_or_default();
         out.push_str(&format!(
             "  t{} -> t{} [label=\"{}{}\", color=\"{}\", fontcolor=\"{}\", tooltip=\"{}\"];\n",

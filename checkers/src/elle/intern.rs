@@ -15,7 +15,10 @@ const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 impl Hasher for FastHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // The product's high bits depend on every input bit, its low bits only on the low input
+        // bits; hash tables index by the low bits, so bring the high ones down (as rustc-hash 2
+        // does). Without this, (key, element) pairs with equal elements all collide.
+        self.0.rotate_left(26)
     }
 
     fn write(&mut self, bytes: &[u8]) {

@@ -36,10 +36,12 @@ pub fn analyse(
         }
     };
     let data_edges = edges.len();
+    let inferred = started.elapsed();
     order::add_process_edges(txns, &mut edges);
     order::add_realtime_edges(txns, event_count, &mut edges);
     let graph = Graph::new(txns.len(), edges);
     let components = scc::sccs(&graph.csr, ALL);
+    let graphed = started.elapsed();
 
     let mut cycles = Vec::new();
     let mut undecided: BTreeSet<&'static str> = BTreeSet::new();
@@ -160,7 +162,14 @@ pub fn analyse(
     if txns.skipped > 0 {
         report.stat("skipped-non-txn-ops", txns.skipped);
     }
-    report.stat("elapsed-ms", started.elapsed().as_millis() as u64);
+    report.stat(
+        "elapsed-ms",
+        json!({
+            "infer": inferred.as_millis() as u64,
+            "graph": (graphed - inferred).as_millis() as u64,
+            "search-and-explain": (started.elapsed() - graphed).as_millis() as u64,
+        }),
+    );
     report
 }
 

@@ -226,8 +226,12 @@ impl Txns {
         std::iter::once(txn.invoke_index).chain(txn.complete_index)
     }
 
+    /// A key in prose: `x`, or `key 7` for a number (so "read 7 = [1]" is not ambiguous).
     pub fn key(&self, k: u32) -> String {
-        self.keys.show(k)
+        match self.keys.value(k) {
+            crate::Value::String(_) => self.keys.show(k),
+            _ => format!("key {}", self.keys.show(k)),
+        }
     }
 
     pub fn val(&self, v: u32) -> String {
@@ -270,7 +274,7 @@ impl Txns {
                 format!(
                     "[{} {} {}]",
                     m.kind.as_str(),
-                    self.key(m.key),
+                    self.keys.show(m.key),
                     self.show_mop_val(m.val)
                 )
             })
