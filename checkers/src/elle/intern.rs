@@ -90,6 +90,27 @@ impl Interner {
         id
     }
 
+    /// Like [`Interner::intern`] for an integer, without building a JSON value first.
+    pub fn intern_i64(&mut self, n: i64) -> u32 {
+        let next = self.values.len() as u32;
+        let id = *self.ints.entry(n).or_insert(next);
+        if id == next {
+            self.values.push(Value::from(n));
+        }
+        id
+    }
+
+    /// Like [`Interner::intern`] for a string.
+    pub fn intern_str(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.texts.get(s) {
+            return id;
+        }
+        let next = self.values.len() as u32;
+        self.texts.insert(s.to_string(), next);
+        self.values.push(Value::String(s.to_string()));
+        next
+    }
+
     /// The value an id stands for.
     pub fn value(&self, id: u32) -> &Value {
         &self.values[id as usize]

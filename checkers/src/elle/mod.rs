@@ -20,6 +20,7 @@ pub mod order;
 pub mod report;
 pub mod rw_register;
 pub mod scc;
+pub mod stream;
 pub mod txns;
 
 #[cfg(test)]

@@ -540,3 +540,89 @@ proptest! {
         all_models_hold(&run(&h, Workload::RwRegister, &o));
     }
 }
+
+/// The streaming JSON Lines reader must reach the same verdict and anomalies as the History path.
+fn same_through_the_stream(h: &History, w: Workload, o: &ElleOptions) {
+    let mut jsonl = Vec::new();
+    for op in h.ops() {
+        serde_json::to_writer(&mut jsonl, op).unwrap();
+        jsonl.push(b'\n');
+    }
+    let a = run(h, w, o);
+    let b = super::stream::check_jsonl(&jsonl[..], "test.jsonl", w, o).unwrap();
+    assert_eq!(a.valid, b.valid);
+    assert_eq!(a.anomaly_types(), b.anomaly_types());
+    assert_eq!(a.stats["edges"], b.stats["edges"]);
+    assert_eq!(a.stats["not"], b.stats["not"]);
+}
+
+#[test]
+fn the_stream_reader_agrees_with_the_history_path() {
+    let cases = [
+        concurrent(&[
+            T(1, OK, json!([["append", "x", 1], ["append", "y", 1]])),
+            T(2, OK, json!([["append", "x", 2], ["append", "y", 2]])),
+            T(3, OK, json!([["r", "x", [1, 2]], ["r", "y", [2, 1]]])),
+        ]),
+        concurrent(&[
+            T(1, OpType::Fail, json!([["append", "x", 1]])),
+            T(2, OK, json!([["append", "x", 2]])),
+            T(3, OK, json!([["r", "x", [1, 2]]])),
+            T(
+                4,
+                OpType::Info,
+                json!([["append", "y", 1], ["r", "x", null]]),
+            ),
+        ]),
+        sequential(&[
+            T(1, OK, json!([["append", "x", 1]])),
+            T(2, OK, json!([["r", "x", []]])),
+        ]),
+    ];
+    for h in &cases {
+        same_through_the_stream(h, Workload::ListAppend, &ElleOptions::default());
+    }
+    let regs = sequential(&[
+        T(3, OK, json!([["w", "x", 1]])),
+        T(1, OK, json!([["r", "x", 1], ["w", "x", 2]])),
+        T(2, OK, json!([["r", "x", 1], ["w", "x", 3]])),
+    ]);
+    same_through_the_stream(&regs, Workload::RwRegister, &ElleOptions::default());
+    let ops = generate(&ElleSynth {
+        txns: 400,
+        fail_rate: 0.05,
+        info_rate: 0.05,
+        seed: 3,
+        ..ElleSynth::default()
+    });
+    same_through_the_stream(
+        &History::new(ops).unwrap(),
+        Workload::ListAppend,
+        &ElleOptions::default(),
+    );
+}
+
+#[test]
+fn the_stream_reader_ignores_a_torn_last_line_and_names_a_bad_one() {
+    let good = "{\"index\":0,\"process\":1,\"type\":\"invoke\",\"f\":\"txn\",\"value\":[[\"append\",\"x\",1]]}\n\
+                {\"index\":1,\"process\":1,\"type\":\"ok\",\"f\":\"txn\",\"value\":[[\"append\",\"x\",1]]}\n";
+    let torn = format!("{good}{{\"index\":2,\"proc");
+    let r = super::stream::check_jsonl(
+        torn.as_bytes(),
+        "h.jsonl",
+        Workload::ListAppend,
+        &ElleOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(r.valid, Validity::Valid);
+    assert!(r.stats["warnings"].to_string().contains("torn"));
+    let bad = format!("{{\"index\":0,\"pro\n{good}");
+    let err = super::stream::check_jsonl(
+        bad.as_bytes(),
+        "h.jsonl",
+        Workload::ListAppend,
+        &ElleOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().starts_with("h.jsonl:1:"), "{err}");
+}

@@ -72,6 +72,27 @@ pub struct Txn {
     mops_len: u32,
 }
 
+impl Txn {
+    /// A transaction with no micro-ops yet (see [`Txns::seal`]).
+    pub fn new(
+        outcome: Outcome,
+        process: Option<u64>,
+        invoke: (u64, u32),
+        complete: Option<(u64, u32)>,
+    ) -> Txn {
+        Txn {
+            outcome,
+            process,
+            invoke_index: invoke.0,
+            complete_index: complete.map(|c| c.0),
+            invoke_pos: invoke.1,
+            complete_pos: complete.map(|c| c.1),
+            mops_start: 0,
+            mops_len: 0,
+        }
+    }
+}
+
 /// Every transaction of a history, interned.
 #[derive(Default)]
 pub struct Txns {
@@ -153,6 +174,14 @@ impl Txns {
             });
         }
         Ok(out)
+    }
+
+    /// Appends a transaction whose micro-ops were pushed onto [`Txns::mops`] from `mops_start` on
+    /// (for readers that build transactions without a [`History`]).
+    pub fn seal(&mut self, mut txn: Txn, mops_start: u32) {
+        txn.mops_start = mops_start;
+        txn.mops_len = self.mops.len() as u32 - mops_start;
+        self.txns.push(txn);
     }
 
     fn read_value(&mut self, workload: Workload, value: &Value) -> Result<MopVal, String> {
