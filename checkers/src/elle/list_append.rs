@@ -40,8 +40,6 @@ type KeyState = (u32, Option<Vec<u32>>, Vec<u32>, bool);
 pub struct Inference {
     pub findings: Vec<DirectFinding>,
     pub edges: EdgeList,
-    /// Each key's inferred version order (element ids), for explanations.
-    pub orders: Vec<Vec<u32>>,
 }
 
 /// Infers the version orders, the non-cycle anomalies and the data edges.
@@ -63,6 +61,12 @@ pub fn infer(txns: &Txns) -> Inference {
         }
     }
     let writer_of = |k: u32, e: u32| writers.get(&pair(k, e)).copied();
+    // Appends of failed transactions (usually few): what aborted reads are checked against.
+    let failed: FastMap<u64, u32> = writers
+        .iter()
+        .filter(|(_, w)| txns.txns[w.txn as usize].outcome == Outcome::Fail)
+        .map(|(&k, w)| (k, w.txn))
+        .collect();
     let outcome = |t: u32| txns.txns[t as usize].outcome;
 
     // Per transaction: internal consistency, future reads, aborted reads, external reads.
@@ -134,10 +138,14 @@ pub fn infer(txns: &Txns) -> Inference {
                     *seen_read = true;
                     *expected = Some(list.to_vec());
                     // Future read: an element this transaction appends only later.
-                    if let Some(&e) = list
-                        .iter()
-                        .find(|&&e| writer_of(m.key, e).is_some_and(|w| w.txn == t && w.mop > mop))
-                    {
+                    let appended_later = |e: u32| {
+                        mops[i + 1..].iter().any(|x| {
+                            x.kind == MicroKind::Append
+                                && x.key == m.key
+                                && x.val == MopVal::Atom(e)
+                        })
+                    };
+                    if let Some(&e) = list.iter().find(|&&e| appended_later(e)) {
                         findings.push(DirectFinding {
                             kind: Direct::FutureRead,
                             txns: vec![t],
@@ -153,14 +161,16 @@ pub fn infer(txns: &Txns) -> Inference {
                         });
                     }
                     // Aborted read: an element of a failed transaction.
-                    if let Some((e, w)) = list.iter().find_map(|&e| {
-                        writer_of(m.key, e)
-                            .filter(|w| outcome(w.txn) == Outcome::Fail)
-                            .map(|w| (e, w))
-                    }) {
+                    let aborted = list.iter().find_map(|&e| {
+                        if failed.is_empty() {
+                            return None;
+                        }
+                        failed.get(&pair(m.key, e)).map(|&w| (e, w))
+                    });
+                    if let Some((e, w)) = aborted {
                         findings.push(DirectFinding {
                             kind: Direct::G1a,
-                            txns: vec![w.txn, t],
+                            txns: vec![w, t],
                             explanation: format!(
                                 "{} read {} = {}, which contains {}, appended by {} — and {} failed \
                                  (aborted), so nothing it wrote may ever be seen.",
@@ -168,8 +178,8 @@ pub fn infer(txns: &Txns) -> Inference {
                                 txns.key(m.key),
                                 txns.show_list(list),
                                 txns.val(e),
-                                txns.name(w.txn),
-                                txns.name(w.txn)
+                                txns.name(w),
+                                txns.name(w)
                             ),
                             detail: json!({"key": txns.keys.value(m.key), "element": txns.values.value(e)}),
                         });
@@ -180,7 +190,6 @@ pub fn infer(txns: &Txns) -> Inference {
     }
 
     let mut edges = EdgeList::default();
-    let mut orders: Vec<Vec<u32>> = vec![Vec::new(); nkeys];
     let mut seen: FastMap<u32, ()> = fast_map();
     for k in 0..nkeys as u32 {
         let key_reads = &reads[k as usize];
@@ -253,22 +262,18 @@ pub fn infer(txns: &Txns) -> Inference {
                 detail: json!({"key": txns.keys.value(k), "values": [order.iter().map(|&e| txns.values.value(e)).collect::<Vec<_>>(), list.iter().map(|&e| txns.values.value(e)).collect::<Vec<_>>()]}),
             });
         }
-        orders[k as usize] = order.to_vec();
+        // The writer of each element of the order, looked up once.
+        let ow: Vec<Option<Writer>> = order.iter().map(|&e| writer_of(k, e)).collect();
 
         // Dirty update: a committed append on top of an aborted one.
         let committed = |w: Option<Writer>| w.filter(|w| outcome(w.txn) != Outcome::Fail);
-        if let Some(i) = order
+        if let Some(i) = ow
             .iter()
-            .position(|&e| writer_of(k, e).is_some_and(|w| outcome(w.txn) == Outcome::Fail))
+            .position(|w| w.is_some_and(|w| outcome(w.txn) == Outcome::Fail))
         {
-            if let Some(&later) = order[i..]
-                .iter()
-                .find(|&&e| committed(writer_of(k, e)).is_some())
-            {
-                let (f, c) = (
-                    writer_of(k, order[i]).map_or(NONE, |w| w.txn),
-                    writer_of(k, later).map_or(NONE, |w| w.txn),
-                );
+            if let Some(j) = (i..order.len()).find(|&j| committed(ow[j]).is_some()) {
+                let later = order[j];
+                let (f, c) = (ow[i].map_or(NONE, |w| w.txn), ow[j].map_or(NONE, |w| w.txn));
                 findings.push(DirectFinding {
                     kind: Direct::DirtyUpdate,
                     txns: vec![f, c],
@@ -290,8 +295,8 @@ pub fn infer(txns: &Txns) -> Inference {
 
         // ww: each committed append to the next one by another transaction.
         let mut last: Option<(u32, u32)> = None; // (txn, element)
-        for &e in order {
-            let Some(w) = committed(writer_of(k, e)) else {
+        for (j, &e) in order.iter().enumerate() {
+            let Some(w) = committed(ow[j]) else {
                 continue;
             };
             if let Some((lt, le)) = last {
@@ -334,7 +339,7 @@ pub fn infer(txns: &Txns) -> Inference {
             let n = r.observed as usize;
             let last_writer = if n > 0 {
                 let e = order[n - 1];
-                match writer_of(k, e) {
+                match ow[n - 1] {
                     Some(w) if w.txn != r.txn => {
                         if outcome(w.txn) != Outcome::Fail {
                             edges.add(w.txn, r.txn, WR, Some(Reason::new(k, e, NONE, r.mop)));
@@ -375,8 +380,9 @@ pub fn infer(txns: &Txns) -> Inference {
             };
             let from_val = if n > 0 { order[n - 1] } else { NONE };
             // The first later element by a different (committed) transaction.
-            let next = order[n..].iter().find_map(|&e| {
-                committed(writer_of(k, e))
+            let next = (n..order.len()).find_map(|j| {
+                let e = order[j];
+                committed(ow[j])
                     .filter(|w| w.txn != last_writer)
                     .map(|w| (e, w.txn))
             });
@@ -421,9 +427,5 @@ pub fn infer(txns: &Txns) -> Inference {
             });
         }
     }
-    Inference {
-        findings,
-        edges,
-        orders,
-    }
+    Inference { findings, edges }
 }
