@@ -39,7 +39,12 @@ fn register_order(txns: &Txns, r: &Reason) -> String {
             "{}'s process had seen {a} before it saw {b} (sequential keys)",
             txns.name(r.witness)
         ),
-        VIA_REALTIME => format!("{a} was written before {b} began (linearizable keys)"),
+        VIA_REALTIME => format!(
+            "{} completed, leaving {} = {a}, before a transaction that saw {b} began \
+             (linearizable keys)",
+            txns.name(r.witness),
+            txns.key(r.key)
+        ),
         _ => "of the inferred version order".to_string(),
     }
 }

@@ -9,7 +9,9 @@
 use serde_json::json;
 
 use super::anomaly::{Direct, DirectFinding};
-use super::graph::{EdgeList, Reason, NONE, RW, VIA_INITIAL, VIA_PROCESS, VIA_WFR, WR, WW};
+use super::graph::{
+    EdgeList, Reason, NONE, RW, VIA_INITIAL, VIA_PROCESS, VIA_REALTIME, VIA_WFR, WR, WW,
+};
 use super::intern::{fast_map, pair, FastMap};
 use super::txns::{MopVal, Outcome, Txns};
 use crate::history::txn::MicroKind;
@@ -21,6 +23,9 @@ pub struct Assumptions {
     pub writes_follow_reads: bool,
     /// Each process observes each key's versions in order (per-key sequential consistency).
     pub sequential_keys: bool,
+    /// Each key is linearizable: a transaction that completed before another began left a version
+    /// of each key it touched that the later one observes or overwrites.
+    pub linearizable_keys: bool,
 }
 
 /// The initial (`nil`) version of every key.
@@ -221,6 +226,10 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
         }
     }
 
+    if assume.linearizable_keys {
+        realtime_versions(txns, &mut vedges);
+    }
+
     // Per key: check the version order is acyclic, then derive ww and rw edges from it.
     let mut edges = EdgeList::default();
     vedges.sort_unstable_by_key(|e| (e.0, e.1, e.2));
@@ -354,5 +363,63 @@ fn version_cycle(edges: &[(u32, u32, u32, u8, u32)]) -> Option<Vec<u32>> {
         }
         path.push(next);
         at = next;
+    }
+}
+
+/// The first and last version of `k` a committed transaction observed or installed.
+fn versions_of(txns: &Txns, t: u32, k: u32) -> Option<(u32, u32)> {
+    let mut seen = txns
+        .mops(t)
+        .iter()
+        .filter(|m| m.key == k)
+        .filter_map(|m| version(m.val));
+    let first = seen.next()?;
+    Some((first, seen.last().unwrap_or(first)))
+}
+
+/// Linearizable keys: real-time order between committed transactions touching a key orders
+/// their versions. Built with a per-key completion frontier, as the real-time graph is.
+fn realtime_versions(txns: &Txns, vedges: &mut Vec<(u32, u32, u32, u8, u32)>) {
+    let mut events: Vec<(u32, u32, bool)> = Vec::new();
+    for (t, txn) in txns.txns.iter().enumerate() {
+        if let (Outcome::Ok, Some(c)) = (txn.outcome, txn.complete_pos) {
+            events.push((txn.invoke_pos, t as u32, false));
+            events.push((c, t as u32, true));
+        }
+    }
+    events.sort_unstable();
+    let mut frontier: FastMap<u32, Vec<(u32, u32)>> = fast_map();
+    let mut preds: FastMap<u32, Vec<(u32, Vec<u32>)>> = fast_map();
+    let mut keys: Vec<u32> = Vec::new();
+    for (_, t, complete) in events {
+        keys.clear();
+        keys.extend(txns.mops(t).iter().map(|m| m.key));
+        keys.sort_unstable();
+        keys.dedup();
+        if !complete {
+            let mut mine = Vec::new();
+            for &k in &keys {
+                let Some((first, _)) = versions_of(txns, t, k) else {
+                    continue;
+                };
+                let f = frontier.entry(k).or_default();
+                for &(u, v) in f.iter() {
+                    if v != first {
+                        vedges.push((k, v, first, VIA_REALTIME, u));
+                    }
+                }
+                mine.push((k, f.iter().map(|x| x.0).collect()));
+            }
+            preds.insert(t, mine);
+        } else {
+            for (k, before) in preds.remove(&t).unwrap_or_default() {
+                let Some((_, last)) = versions_of(txns, t, k) else {
+                    continue;
+                };
+                let f = frontier.entry(k).or_default();
+                f.retain(|x| !before.contains(&x.0));
+                f.push((t, last));
+            }
+        }
     }
 }
