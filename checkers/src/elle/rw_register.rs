@@ -374,7 +374,7 @@ fn versions_of(txns: &Txns, t: u32, k: u32) -> Option<(u32, u32)> {
         .filter(|m| m.key == k)
         .filter_map(|m| version(m.val));
     let first = seen.next()?;
-    Some((first, seen.last().unwrap_or(first)))
+    Some((first, seen.next_back().unwrap_or(first)))
 }
 
 /// Linearizable keys: real-time order between committed transactions touching a key orders
