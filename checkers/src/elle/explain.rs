@@ -94,20 +94,25 @@ pub fn edge_sentence(txns: &Txns, workload: Workload, reasons: &[Reason], step: 
             version(txns, r.from_val)
         ),
         (Workload::ListAppend, RW) => {
-            let place = if r.via == VIA_UNREAD {
-                "after every element any read saw".to_string()
+            let (read, e) = (read_value(txns, r.read), version(txns, r.to_val));
+            if r.via == VIA_UNREAD {
+                format!(
+                    "{a} read {k} = {read}, which does not contain {e}; {b} appended {e}, which no \
+                     read of {k} ever saw, so it came after every element any read saw, and {a} \
+                     must come before {b} (rw)"
+                )
             } else if r.from_val == NONE {
-                "as the first element".to_string()
+                format!(
+                    "{a} read {k} = {read}; {b} appended {e} as its first element, so {a} must \
+                     come before {b} (rw)"
+                )
             } else {
-                format!("right after {}", version(txns, r.from_val))
-            };
-            format!(
-                "{a} read {k} = {}, which does not contain {}; {b} appended {} {place}, so {a} \
-                 must come before {b} (rw)",
-                read_value(txns, r.read),
-                version(txns, r.to_val),
-                version(txns, r.to_val)
-            )
+                format!(
+                    "{a} read {k} = {read}, which does not contain {e}; {b} appended {e} right \
+                     after {}, so {a} must come before {b} (rw)",
+                    version(txns, r.from_val)
+                )
+            }
         }
         (Workload::RwRegister, WW) => format!(
             "{a} wrote {k} = {} and {b} wrote {k} = {}, a later version: {} (ww)",
