@@ -88,6 +88,16 @@ pub const MODELS: &[ModelInfo] = &[
         family: Family::Linearizable,
         about: "linearizable lock: acquire when free, release when held",
     },
+    ModelInfo {
+        name: "list-append",
+        family: Family::Transactional,
+        about: "transactions appending unique elements to lists and reading them (Elle)",
+    },
+    ModelInfo {
+        name: "rw-register",
+        family: Family::Transactional,
+        about: "transactions writing unique values to registers and reading them (Elle)",
+    },
 ];
 
 /// Runs the checker for `model` on `history`.
@@ -96,10 +106,24 @@ pub fn check(
     history: &History,
     options: &CheckOptions,
 ) -> Result<CheckReport, CheckError> {
-    match MODELS.iter().find(|m| m.name == model).map(|m| m.family) {
-        Some(Family::Linearizable) => crate::linearizable::check_model(model, history, options),
-        _ => Err(unknown_model(model)),
+    match model {
+        "list-append" => check_elle(history, crate::elle::Workload::ListAppend, options),
+        "rw-register" => check_elle(history, crate::elle::Workload::RwRegister, options),
+        _ => match MODELS.iter().find(|m| m.name == model).map(|m| m.family) {
+            Some(Family::Linearizable) => crate::linearizable::check_model(model, history, options),
+            _ => Err(unknown_model(model)),
+        },
     }
+}
+
+fn check_elle(
+    history: &History,
+    workload: crate::elle::Workload,
+    options: &CheckOptions,
+) -> Result<CheckReport, CheckError> {
+    let mut elle = crate::elle::ElleOptions::with_models(&options.consistency_models)?;
+    elle.budget = options.budget.clone();
+    crate::elle::check(history, workload, &elle)
 }
 
 fn unknown_model(name: &str) -> CheckError {

@@ -6,6 +6,7 @@
 
 pub mod budget;
 pub mod check;
+pub mod elle;
 pub mod history;
 pub mod linearizable;
 pub mod synth;

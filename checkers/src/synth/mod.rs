@@ -9,3 +9,5 @@ mod rng;
 
 pub use register::{RegisterWorkload, Values};
 pub use rng::SplitMix;
+
+pub mod elle;
