@@ -6,6 +6,7 @@ mod sim;
 
 use std::collections::HashMap;
 
+use faultline_checkers::Validity;
 use faultline_refnode::bugs::{Bug, Bugs};
 use faultline_refnode::modes::raft::RaftMode;
 use faultline_refnode::protocol::{OpKind, Outcome};
@@ -169,6 +170,11 @@ fn raft_loses_no_acknowledged_append_and_serves_no_stale_read_under_kills_and_pa
         let finals = final_lists(&mut sim, &keys, 1_000_000);
         let anomalies = checks::list_append(sim.history(), &finals);
         assert!(anomalies.is_empty(), "seed {seed}: {anomalies:#?}");
+        assert_eq!(
+            checks::verdict("list-append", sim.history()),
+            Validity::Valid,
+            "seed {seed}: Elle"
+        );
         let acked = sim
             .history()
             .iter()
@@ -189,7 +195,7 @@ fn raft_loses_no_acknowledged_append_and_serves_no_stale_read_under_kills_and_pa
 
 /// Writes 1 through the leader, cuts the leader off, writes 2 through the new leader, then reads
 /// through the old leader. Returns the anomalies found and the old leader's answer.
-fn deposed_leader_read(bugs: Bugs) -> (Vec<String>, Outcome) {
+fn deposed_leader_read(bugs: Bugs) -> (Vec<String>, Outcome, Validity) {
     let mut sim = cluster(7, bugs);
     let old = wait_for_leader(&mut sim, 1_000);
     let x = Some(json!("x"));
@@ -219,19 +225,26 @@ fn deposed_leader_read(bugs: Bugs) -> (Vec<String>, Outcome) {
     (
         checks::register_stale_reads(sim.history(), &HashMap::new()),
         answer.outcome,
+        checks::verdict("cas-register", sim.history()),
     )
 }
 
 #[test]
 fn stale_read_bug_lets_a_deposed_leader_answer_an_old_value() {
-    let (anomalies, outcome) = deposed_leader_read(Bugs::none().with(Bug::StaleRead));
+    let (anomalies, outcome, verdict) = deposed_leader_read(Bugs::none().with(Bug::StaleRead));
     assert_eq!(outcome, Outcome::Ok);
+    assert_eq!(
+        verdict,
+        Validity::Invalid,
+        "the linearizability checker catches it"
+    );
     assert!(
         anomalies.iter().any(|a| a.starts_with("stale")),
         "{anomalies:?}"
     );
-    let (clean, outcome) = deposed_leader_read(Bugs::none());
+    let (clean, outcome, verdict) = deposed_leader_read(Bugs::none());
     assert!(clean.is_empty(), "{clean:?}");
+    assert_eq!(verdict, Validity::Valid);
     assert_ne!(
         outcome,
         Outcome::Ok,
@@ -240,7 +253,7 @@ fn stale_read_bug_lets_a_deposed_leader_answer_an_old_value() {
 }
 
 /// Cuts the leader off, then writes 2 through it; after the heal, reads the final value.
-fn write_to_isolated_leader(bugs: Bugs) -> (Vec<String>, Outcome) {
+fn write_to_isolated_leader(bugs: Bugs) -> (Vec<String>, Outcome, Validity) {
     let mut sim = cluster(11, bugs);
     let old = wait_for_leader(&mut sim, 1_000);
     let x = Some(json!("x"));
@@ -261,12 +274,18 @@ fn write_to_isolated_leader(bugs: Bugs) -> (Vec<String>, Outcome) {
     (
         checks::register_stale_reads(sim.history(), &finals),
         outcome,
+        checks::verdict("cas-register", sim.history()),
     )
 }
 
 #[test]
 fn early_ack_bug_loses_an_acknowledged_write() {
-    let (anomalies, outcome) = write_to_isolated_leader(Bugs::none().with(Bug::EarlyAck));
+    let (anomalies, outcome, verdict) = write_to_isolated_leader(Bugs::none().with(Bug::EarlyAck));
+    assert_eq!(
+        verdict,
+        Validity::Invalid,
+        "the linearizability checker catches it"
+    );
     assert_eq!(
         outcome,
         Outcome::Ok,
@@ -276,14 +295,15 @@ fn early_ack_bug_loses_an_acknowledged_write() {
         anomalies.iter().any(|a| a.starts_with("lost")),
         "{anomalies:?}"
     );
-    let (clean, outcome) = write_to_isolated_leader(Bugs::none());
+    let (clean, outcome, verdict) = write_to_isolated_leader(Bugs::none());
     assert_ne!(outcome, Outcome::Ok);
     assert!(clean.is_empty(), "{clean:?}");
+    assert_eq!(verdict, Validity::Valid);
 }
 
 /// Writers append one element to both `a` and `b` in one transaction; readers read both, in
 /// either order (so a non-atomic implementation cannot hide behind a lockstep pipeline).
-fn two_key_transactions(bugs: Bugs) -> Vec<String> {
+fn two_key_transactions(bugs: Bugs) -> (Vec<String>, Validity) {
     let mut sim = cluster(5, bugs);
     let l = wait_for_leader(&mut sim, 1_000);
     let mut value = 0;
@@ -305,16 +325,21 @@ fn two_key_transactions(bugs: Bugs) -> Vec<String> {
     }
     sim.settle(5_000);
     let finals = final_lists(&mut sim, &["a", "b"], 100);
-    checks::list_append(sim.history(), &finals)
+    (
+        checks::list_append(sim.history(), &finals),
+        checks::verdict("list-append", sim.history()),
+    )
 }
 
 #[test]
 fn non_atomic_txn_bug_shows_half_applied_transactions() {
-    let anomalies = two_key_transactions(Bugs::none().with(Bug::NonAtomicTxn));
+    let (anomalies, verdict) = two_key_transactions(Bugs::none().with(Bug::NonAtomicTxn));
     assert!(
         anomalies.iter().any(|a| a.starts_with("fractured")),
         "{anomalies:?}"
     );
-    let clean = two_key_transactions(Bugs::none());
+    assert_eq!(verdict, Validity::Invalid, "Elle catches it");
+    let (clean, verdict) = two_key_transactions(Bugs::none());
     assert!(clean.is_empty(), "{clean:?}");
+    assert_eq!(verdict, Validity::Valid, "Elle accepts the atomic run");
 }
