@@ -10,7 +10,7 @@ use faultline_refnode::bugs::{Bug, Bugs};
 use faultline_refnode::modes::crdt::{CrdtMode, CrdtOptions};
 use faultline_refnode::modes::lww::{LwwMode, LwwOptions};
 use faultline_refnode::modes::primary_backup::{PbOptions, PrimaryBackupMode};
-use faultline_refnode::modes::quorum::{QuorumMode, QuorumOptions};
+use faultline_refnode::modes::quorum::{QuorumMode, QuorumOptions, Resolve};
 use faultline_refnode::modes::Mode;
 use faultline_refnode::protocol::{OpKind, Outcome};
 use serde_json::{json, Value};
@@ -22,7 +22,7 @@ fn set_key() -> Option<Value> {
 
 /// Adds 1..=10 through the primary, cuts it off, adds 11..=20 through it, waits for failover,
 /// heals, and reads the set through the new primary. Returns (lost adds, split brain seen).
-fn primary_backup_failover(sync: bool) -> (Vec<String>, bool, Validity) {
+fn primary_backup_failover(sync: bool, bugs: Bugs) -> (Vec<String>, bool, Validity) {
     let options = PbOptions {
         sync,
         ..PbOptions::default()
@@ -30,7 +30,7 @@ fn primary_backup_failover(sync: bool) -> (Vec<String>, bool, Validity) {
     let mut sim: Sim<PrimaryBackupMode> = Sim::new(
         3,
         3,
-        Bugs::none(),
+        bugs,
         Box::new(move |ctx| PrimaryBackupMode::new(ctx, options.clone()).expect("journal")),
     );
     sim.run_for(300);
@@ -70,14 +70,14 @@ fn role<M: Mode>(sim: &Sim<M>, i: usize) -> String {
 
 #[test]
 fn async_primary_backup_loses_acknowledged_writes_after_failover() {
-    let (lost, split_brain, verdict) = primary_backup_failover(false);
+    let (lost, split_brain, verdict) = primary_backup_failover(false, Bugs::none());
     assert_eq!(lost.len(), 10, "{lost:?}");
     assert_eq!(verdict, Validity::Invalid, "the set checker catches it");
     assert!(
         split_brain,
         "old and new primary both claim the role during the partition"
     );
-    let (clean, _, _) = primary_backup_failover(true);
+    let (clean, _, _) = primary_backup_failover(true, Bugs::none());
     assert!(
         clean.is_empty(),
         "sync replication acknowledges nothing it could lose: {clean:?}"
@@ -198,12 +198,16 @@ fn quorum_with_r_w_one_reads_stale_and_with_overlapping_quorums_does_not() {
 }
 
 /// Three processes add distinct elements concurrently through different coordinators.
-fn quorum_concurrent_adds(bugs: Bugs) -> Vec<String> {
+fn quorum_concurrent_adds(bugs: Bugs, resolve: Resolve) -> Vec<String> {
+    let options = QuorumOptions {
+        resolve,
+        ..QuorumOptions::default()
+    };
     let mut sim: Sim<QuorumMode> = Sim::new(
         3,
         4,
         bugs,
-        Box::new(|ctx| QuorumMode::new(ctx, QuorumOptions::default()).expect("journal")),
+        Box::new(move |ctx| QuorumMode::new(ctx, options.clone()).expect("journal")),
     );
     let mut next = 1;
     for _ in 0..2_000 {
@@ -224,9 +228,9 @@ fn quorum_concurrent_adds(bugs: Bugs) -> Vec<String> {
 
 #[test]
 fn quorum_keeps_concurrent_adds_as_siblings_unless_the_lost_sibling_bug_drops_them() {
-    let clean = quorum_concurrent_adds(Bugs::none());
+    let clean = quorum_concurrent_adds(Bugs::none(), Resolve::VectorClock);
     assert!(clean.is_empty(), "{clean:?}");
-    let lost = quorum_concurrent_adds(Bugs::none().with(Bug::LostSibling));
+    let lost = quorum_concurrent_adds(Bugs::none().with(Bug::LostSibling), Resolve::VectorClock);
     assert!(
         !lost.is_empty(),
         "the lost-sibling bug must lose concurrent adds"
@@ -291,4 +295,20 @@ fn crdt_converges_after_heal_with_no_lost_adds_and_exact_counters() {
     assert_eq!(counters, vec![json!(expected_counter); 3]);
     let lost = checks::lost_adds(sim.history(), "s", sets[0].as_array().expect("set"));
     assert!(lost.is_empty(), "{lost:?}");
+}
+
+#[test]
+fn quorum_with_lww_resolution_loses_concurrent_adds() {
+    let lost = quorum_concurrent_adds(Bugs::none(), Resolve::Lww);
+    assert!(
+        !lost.is_empty(),
+        "last-writer-wins keeps one of two concurrent sets"
+    );
+}
+
+#[test]
+fn early_ack_makes_sync_primary_backup_lose_writes_like_async() {
+    let (lost, _, verdict) = primary_backup_failover(true, Bugs::none().with(Bug::EarlyAck));
+    assert_eq!(lost.len(), 10, "{lost:?}");
+    assert_eq!(verdict, Validity::Invalid);
 }
