@@ -128,6 +128,16 @@ pub const MODELS: &[ModelInfo] = &[
         family: Family::DataSafety,
         about: "inserts observed in opposite orders by two reads (--initial GROUP-SIZE)",
     },
+    ModelInfo {
+        name: "list-append",
+        family: Family::Transactional,
+        about: "transactions appending unique elements to lists and reading them (Elle)",
+    },
+    ModelInfo {
+        name: "rw-register",
+        family: Family::Transactional,
+        about: "transactions writing unique values to registers and reading them (Elle)",
+    },
 ];
 
 /// Runs the checker for `model` on `history`.
@@ -146,11 +156,23 @@ pub fn check(
         "convergence" => safety::convergence::check(history, options),
         "staleness" => safety::staleness::check(history, options),
         "long-fork" => safety::long_fork::check(history, options),
+        "list-append" => check_elle(history, crate::elle::Workload::ListAppend, options),
+        "rw-register" => check_elle(history, crate::elle::Workload::RwRegister, options),
         _ => match MODELS.iter().find(|m| m.name == model).map(|m| m.family) {
             Some(Family::Linearizable) => crate::linearizable::check_model(model, history, options),
             _ => Err(unknown_model(model)),
         },
     }
+}
+
+fn check_elle(
+    history: &History,
+    workload: crate::elle::Workload,
+    options: &CheckOptions,
+) -> Result<CheckReport, CheckError> {
+    let mut elle = crate::elle::ElleOptions::with_models(&options.consistency_models)?;
+    elle.budget = options.budget.clone();
+    crate::elle::check(history, workload, &elle)
 }
 
 fn unknown_model(name: &str) -> CheckError {

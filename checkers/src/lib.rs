@@ -6,9 +6,11 @@
 
 pub mod budget;
 pub mod check;
+pub mod elle;
 pub mod history;
 pub mod linearizable;
 pub mod safety;
+pub mod synth;
 pub mod verdict;
 
 pub use budget::Budget;

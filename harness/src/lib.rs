@@ -1,6 +1,7 @@
 //! faultline: the harness. CLI, Docker orchestration, nemesis, run loop, result store and reports.
 //! The binary in `main.rs` only parses arguments and maps the outcome to an exit code.
 
+pub mod bench;
 pub mod cli;
 pub mod docker;
 pub mod exit;

@@ -33,9 +33,30 @@ pub struct MicroOp {
     pub value: Value,
 }
 
+/// One micro-operation of a transaction, borrowed from the `txn` value it was read from. Checkers
+/// that read large histories use this to avoid copying every read list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MicroOpRef<'a> {
+    pub kind: MicroKind,
+    pub key: &'a Value,
+    pub value: &'a Value,
+}
+
 /// Reads a `txn` value: an array of `[f, key, value]` triples. The error says which element is
 /// wrong and what was expected.
 pub fn parse_txn(value: &Value) -> Result<Vec<MicroOp>, String> {
+    Ok(parse_txn_ref(value)?
+        .into_iter()
+        .map(|m| MicroOp {
+            kind: m.kind,
+            key: m.key.clone(),
+            value: m.value.clone(),
+        })
+        .collect())
+}
+
+/// Like [`parse_txn`], without copying keys and values.
+pub fn parse_txn_ref(value: &Value) -> Result<Vec<MicroOpRef<'_>>, String> {
     let Value::Array(items) = value else {
         return Err(format!(
             "expected a transaction (an array of [f, key, value]), found {value}"
@@ -56,10 +77,10 @@ pub fn parse_txn(value: &Value) -> Result<Vec<MicroOp>, String> {
                         ))
                     }
                 };
-                Ok(MicroOp {
+                Ok(MicroOpRef {
                     kind,
-                    key: key.clone(),
-                    value: v.clone(),
+                    key,
+                    value: v,
                 })
             }
             _ => Err(format!("micro-op {i}: expected [f, key, value], found {item}")),

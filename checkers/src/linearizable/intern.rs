@@ -1,8 +1,7 @@
 //! Interning of JSON values into small integers, done once before a search so that the search
 //! compares and hashes `u32`s and never touches `serde_json::Value`.
 
-use std::collections::HashMap;
-
+use super::fxhash::FxHashMap;
 use crate::Value;
 
 /// A value's interned id. Ids are dense, starting at 0, in first-seen order.
@@ -13,16 +12,23 @@ pub type ValueId = u32;
 pub const NULL_ID: ValueId = 0;
 
 /// Maps values to dense ids and back.
+///
+/// Integers and strings, the values histories are mostly made of, are looked up without
+/// allocating; other values by their compact JSON text.
 #[derive(Debug)]
 pub struct Interner {
-    ids: HashMap<String, ValueId>,
+    ints: FxHashMap<i64, ValueId>,
+    strings: FxHashMap<String, ValueId>,
+    others: FxHashMap<String, ValueId>,
     values: Vec<Value>,
 }
 
 impl Default for Interner {
     fn default() -> Self {
         let mut interner = Interner {
-            ids: HashMap::new(),
+            ints: FxHashMap::default(),
+            strings: FxHashMap::default(),
+            others: FxHashMap::default(),
             values: Vec::new(),
         };
         interner.id(&Value::Null);
@@ -39,13 +45,20 @@ impl Interner {
     /// The id of `value`, creating one if it is new. Two values get the same id exactly when their
     /// compact JSON text is equal (so `1` and `1.0` differ, as they do in the history).
     pub fn id(&mut self, value: &Value) -> ValueId {
-        let text = value.to_string();
-        if let Some(&id) = self.ids.get(&text) {
-            return id;
+        let next = self.values.len() as ValueId;
+        let id = match value {
+            Value::Number(n) if n.is_i64() => {
+                *self.ints.entry(n.as_i64().expect("i64")).or_insert(next)
+            }
+            Value::String(s) => match self.strings.get(s.as_str()) {
+                Some(&id) => id,
+                None => *self.strings.entry(s.clone()).or_insert(next),
+            },
+            other => *self.others.entry(other.to_string()).or_insert(next),
+        };
+        if id == next {
+            self.values.push(value.clone());
         }
-        let id = self.values.len() as ValueId;
-        self.ids.insert(text, id);
-        self.values.push(value.clone());
         id
     }
 

@@ -4,8 +4,7 @@
 //! asked (`independent_tuples`), Jepsen's independent `[key value]` tuples, and each key is
 //! checked on its own.
 
-use std::collections::HashMap;
-
+use super::intern::Interner;
 use crate::check::CheckError;
 use crate::history::OpPair;
 use crate::{History, OpType, Value};
@@ -35,7 +34,10 @@ pub fn split_by_key(
     independent_tuples: bool,
 ) -> Result<(Vec<KeyGroup>, usize), CheckError> {
     let mut groups: Vec<KeyGroup> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    // Key id -> group; the group of operations without a key is `no_key`.
+    let mut keys = Interner::new();
+    let mut index: Vec<usize> = Vec::new();
+    let mut no_key = usize::MAX;
     let mut failed = 0;
     for (pos, pair) in history.pairs().iter().enumerate() {
         if pair.outcome == OpType::Fail {
@@ -43,18 +45,28 @@ pub fn split_by_key(
             continue;
         }
         let key = if independent_tuples {
-            Some(tuple_key(history, pair)?.clone())
+            Some(tuple_key(history, pair)?)
         } else {
-            history.key(pair).cloned()
+            history.key(pair)
         };
-        let text = key.as_ref().map_or_else(String::new, |k| format!("k{k}"));
-        let group = *index.entry(text).or_insert_with(|| {
+        let slot = match key {
+            None => &mut no_key,
+            Some(k) => {
+                let id = keys.id(k) as usize;
+                if id >= index.len() {
+                    index.resize(id + 1, usize::MAX);
+                }
+                &mut index[id]
+            }
+        };
+        if *slot == usize::MAX {
+            *slot = groups.len();
             groups.push(KeyGroup {
-                key: key.clone(),
+                key: key.cloned(),
                 members: Vec::new(),
             });
-            groups.len() - 1
-        });
+        }
+        let group = *slot;
         groups[group].members.push(Member {
             pair: pos,
             unwrap_tuple: independent_tuples,

@@ -1,11 +1,12 @@
 //! The command line: one file per subcommand.
 
+pub mod bench;
+pub mod clean;
+pub mod run;
+
 use clap::{Parser, Subcommand};
 
 use crate::exit::Exit;
-
-pub mod clean;
-pub mod run;
 
 /// faultline: chaos and consistency verification for distributed data stores.
 #[derive(Debug, Parser)]
@@ -21,6 +22,8 @@ pub enum Command {
     Run(Box<run::RunArgs>),
     /// Remove Docker containers, networks and volumes left by dead runs.
     Clean(clean::CleanArgs),
+    /// Measure the checkers against the performance targets on generated histories.
+    Bench(bench::BenchArgs),
 }
 
 /// Runs a parsed command line and returns the exit code to use. Errors are printed here, once.
@@ -28,6 +31,7 @@ pub fn run(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Run(args) => run::execute(*args),
         Command::Clean(args) => clean::execute(args),
+        Command::Bench(args) => return bench::run(args),
     };
     match result {
         Ok(exit) => exit,

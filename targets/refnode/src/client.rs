@@ -5,6 +5,9 @@
 //! connection broke, comes back as `info` (it may have happened, DESIGN.md section 2); one that
 //! could not even be sent comes back as `fail` with error `not-connected`.
 //!
+//! A connection never reconnects by itself: once [`Client::is_connected`] is false (the node died,
+//! or a partition held data unacknowledged for 1.5 s — `TCP_USER_TIMEOUT`), connect again.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use faultline_refnode::client::Client;
@@ -70,7 +73,7 @@ impl Client {
                     format!("connecting to {addr} timed out"),
                 )
             })??;
-        stream.set_nodelay(true)?;
+        crate::net::tune_socket(&stream);
         let (read, mut write) = stream.into_split();
         let waiters: Waiters = Arc::default();
         let alive = Arc::new(AtomicBool::new(true));

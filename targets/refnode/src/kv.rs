@@ -124,42 +124,56 @@ impl KvState {
         )
     }
 
-    /// Runs micro-ops `r`, `w`, `append` in order against a scratch copy of the touched keys, so a
-    /// malformed micro-op leaves nothing applied. Returns the micro-ops with reads filled in.
+    /// Runs micro-ops `r`, `w`, `append` in order. Everything that could make a micro-op fail is
+    /// checked first (function names, appends to non-lists), so a malformed transaction leaves
+    /// nothing applied and a valid one applies in place. Returns the micro-ops with reads filled in.
     fn apply_txn(&mut self, value: &Value) -> Result<(Value, bool), &'static str> {
         let mops = parse_txn(value)?;
-        let mut scratch: HashMap<String, Value> = HashMap::new();
+        let mut will_be_list: HashMap<String, bool> = HashMap::new();
+        for (f, k, _) in &mops {
+            let name = key_name(k);
+            let is_list = *will_be_list.entry(name.clone()).or_insert_with(|| {
+                matches!(
+                    self.registers.get(&name),
+                    None | Some(Value::Null | Value::Array(_))
+                )
+            });
+            match *f {
+                "r" => {}
+                "w" => {
+                    will_be_list.insert(name, false);
+                }
+                "append" if is_list => {}
+                _ => return Err(errors::BAD_REQUEST),
+            }
+        }
         let mut out = Vec::with_capacity(mops.len());
         let mut changed = false;
         for (f, k, v) in mops {
             let name = key_name(k);
-            let current = scratch
-                .get(&name)
-                .cloned()
-                .or_else(|| self.registers.get(&name).cloned())
-                .unwrap_or(Value::Null);
             match f {
-                "r" => out.push(json!(["r", k, current])),
+                "r" => {
+                    let current = self.registers.get(&name).cloned().unwrap_or(Value::Null);
+                    out.push(json!(["r", k, current]));
+                }
                 "w" => {
-                    scratch.insert(name, v.clone());
+                    self.registers.insert(name, v.clone());
                     changed = true;
                     out.push(json!(["w", k, v]));
                 }
-                "append" => {
-                    let mut list = match current {
-                        Value::Null => Vec::new(),
-                        Value::Array(items) => items,
-                        _ => return Err(errors::BAD_REQUEST),
-                    };
-                    list.push(v.clone());
-                    scratch.insert(name, Value::Array(list));
+                _ => {
+                    let slot = self.registers.entry(name).or_insert(Value::Null);
+                    if slot.is_null() {
+                        *slot = Value::Array(Vec::new());
+                    }
+                    if let Value::Array(list) = slot {
+                        list.push(v.clone());
+                    }
                     changed = true;
                     out.push(json!(["append", k, v]));
                 }
-                _ => return Err(errors::BAD_REQUEST),
             }
         }
-        self.registers.extend(scratch);
         Ok((Value::Array(out), changed))
     }
 

@@ -17,6 +17,7 @@ pub mod clock;
 pub mod config;
 pub mod journal;
 pub mod kv;
+pub mod local;
 pub mod modes;
 pub mod net;
 pub mod node;

@@ -20,7 +20,7 @@ pub async fn accept_clients<M: Send + 'static>(
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let _ = stream.set_nodelay(true);
+        crate::net::tune_socket(&stream);
         next_conn += 1;
         tasks.spawn(serve_connection(
             stream,

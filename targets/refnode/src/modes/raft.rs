@@ -38,13 +38,13 @@ struct Pending {
     part: Option<(u64, usize)>,
 }
 
-/// A transaction split into one entry per micro-op (non-atomic-txn bug).
+/// A transaction applied one micro-op at a time (non-atomic-txn bug).
 struct SplitTxn {
     token: Token,
     req_id: u64,
+    mops: Vec<Value>,
+    /// Micro-ops applied so far, reads filled in.
     results: Vec<Value>,
-    remaining: usize,
-    uncertain: bool,
 }
 
 pub struct RaftMode {
@@ -123,38 +123,53 @@ impl RaftMode {
         }
     }
 
-    fn propose_split_txn(
+    /// non-atomic-txn bug: proposes the first micro-op now and each next one only after the
+    /// previous one committed, so other operations land in between.
+    fn start_split_txn(
         &mut self,
         token: Token,
         req: Request,
         mops: Vec<Value>,
         now_ms: u64,
-        fx: &mut Effects<Message<Request>>,
+        fx: &mut Fx,
     ) {
         let txn = self.next_split;
         self.next_split += 1;
+        let count = mops.len();
         self.split_txns.insert(
             txn,
             SplitTxn {
                 token,
                 req_id: req.id,
-                results: vec![Value::Null; mops.len()],
-                remaining: mops.len(),
-                uncertain: false,
+                mops,
+                results: Vec::with_capacity(count),
             },
         );
-        for (pos, mop) in mops.into_iter().enumerate() {
-            let part = Request::new(req.id, OpKind::Txn, None, json!([mop]));
-            if !self.propose(token, part, Some((txn, pos)), now_ms) {
-                fx.reply(token, self.not_leader(req.id));
-                self.split_txns.remove(&txn);
-                return;
-            }
+        if !self.propose_part(txn, now_ms) {
+            self.split_txns.remove(&txn);
+            fx.reply(token, self.not_leader(req.id));
         }
     }
 
+    fn propose_part(&mut self, txn: u64, now_ms: u64) -> bool {
+        let Some(split) = self.split_txns.get(&txn) else {
+            return false;
+        };
+        let pos = split.results.len();
+        let part = Request::new(split.req_id, OpKind::Txn, None, json!([split.mops[pos]]));
+        let token = split.token;
+        self.propose(token, part, Some((txn, pos)), now_ms)
+    }
+
     /// Resolves the waiter of slot `index` now that it committed with `entry_term`.
-    fn resolve(&mut self, index: u64, entry_term: u64, answer: Option<Response>, fx: &mut Fx) {
+    fn resolve(
+        &mut self,
+        index: u64,
+        entry_term: u64,
+        answer: Option<Response>,
+        now_ms: u64,
+        fx: &mut Fx,
+    ) {
         let Some(p) = self.pending.remove(&index) else {
             return;
         };
@@ -163,35 +178,43 @@ impl RaftMode {
             _ => Response::fail(p.req_id, errors::SUPERSEDED),
         };
         response.id = p.req_id;
-        if let Some((txn, pos)) = p.part {
-            self.resolve_part(txn, pos, response, fx);
+        if let Some((txn, _)) = p.part {
+            self.resolve_part(txn, response, now_ms, fx);
         } else if !p.answered {
             fx.reply(p.token, response);
         }
     }
 
-    fn resolve_part(&mut self, txn: u64, pos: usize, response: Response, fx: &mut Fx) {
+    fn resolve_part(&mut self, txn: u64, response: Response, now_ms: u64, fx: &mut Fx) {
         let Some(split) = self.split_txns.get_mut(&txn) else {
             return;
         };
-        match response.outcome {
-            Outcome::Ok => {
-                if let Some(mop) = response.value.as_array().and_then(|a| a.first()) {
-                    split.results[pos] = mop.clone();
-                }
-            }
-            // Other parts may have applied: the whole transaction's fate is unknown.
-            _ => split.uncertain = true,
-        }
-        split.remaining -= 1;
-        if split.remaining == 0 {
+        let first = split.results.is_empty();
+        if response.outcome != Outcome::Ok {
             let split = self.split_txns.remove(&txn).expect("present");
-            let answer = if split.uncertain {
-                Response::info(split.req_id, errors::SUPERSEDED)
+            // A failed first part applied nothing; after that, earlier parts did apply.
+            let answer = if first && response.outcome == Outcome::Fail {
+                response
             } else {
-                Response::ok(split.req_id, Value::Array(split.results))
+                Response::info(split.req_id, errors::LEADERSHIP_LOST)
             };
             fx.reply(split.token, answer);
+            return;
+        }
+        let mop = response.value.as_array().and_then(|a| a.first()).cloned();
+        split.results.push(mop.unwrap_or(Value::Null));
+        if split.results.len() == split.mops.len() {
+            let split = self.split_txns.remove(&txn).expect("present");
+            fx.reply(
+                split.token,
+                Response::ok(split.req_id, Value::Array(split.results)),
+            );
+        } else if !self.propose_part(txn, now_ms) {
+            let split = self.split_txns.remove(&txn).expect("present");
+            fx.reply(
+                split.token,
+                Response::info(split.req_id, errors::LEADERSHIP_LOST),
+            );
         }
     }
 }
@@ -227,7 +250,7 @@ impl Mode for RaftMode {
         if req.op == OpKind::Txn && self.bugs.has(Bug::NonAtomicTxn) {
             if let Some(mops) = req.value.as_array().filter(|m| m.len() > 1).cloned() {
                 if parse_txn(&req.value).is_ok() {
-                    self.propose_split_txn(token, req, mops, now_ms, fx);
+                    self.start_split_txn(token, req, mops, now_ms, fx);
                     return;
                 }
             }
@@ -266,20 +289,20 @@ impl Mode for RaftMode {
             };
             let info = Response::info(p.req_id, errors::TIMEOUT);
             match p.part {
-                Some((txn, pos)) => self.resolve_part(txn, pos, info, fx),
+                Some((txn, _)) => self.resolve_part(txn, info, now_ms, fx),
                 None if !p.answered => fx.reply(p.token, info),
                 None => {}
             }
         }
     }
 
-    fn flush(&mut self, _now_ms: u64, fx: &mut Fx) -> std::io::Result<()> {
+    fn flush(&mut self, now_ms: u64, fx: &mut Fx) -> std::io::Result<()> {
         let ready = self.node.take_ready();
         self.storage.persist(&ready)?;
         fx.messages.extend(ready.messages);
         for (index, entry) in ready.committed {
             let answer = entry.cmd.as_ref().map(|cmd| self.kv.apply(cmd).response);
-            self.resolve(index, entry.term, answer, fx);
+            self.resolve(index, entry.term, answer, now_ms, fx);
         }
         Ok(())
     }

@@ -18,7 +18,7 @@ pub async fn accept_peers<M: DeserializeOwned + Send + 'static>(
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let _ = stream.set_nodelay(true);
+        super::tune_socket(&stream);
         tasks.spawn(read_peer(stream, events.clone()));
     }
 }

@@ -58,7 +58,7 @@ async fn run_link(me: String, addr: SocketAddr, mut rx: mpsc::Receiver<Vec<u8>>)
                 continue;
             }
         };
-        let _ = stream.set_nodelay(true);
+        super::tune_socket(&stream);
         if write_lines(stream, &hello, &mut rx).await.is_none() {
             return; // the node is shutting down
         }

@@ -533,3 +533,167 @@ impl<C: Clone> RaftNode<C> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nodes() -> Vec<NodeId> {
+        vec!["n1".into(), "n2".into(), "n3".into()]
+    }
+
+    fn node(id: &str, term: u64, log: &[u64]) -> RaftNode<u32> {
+        let entries = log
+            .iter()
+            .map(|&t| Entry {
+                term: t,
+                cmd: Some(0),
+            })
+            .collect();
+        let hard = HardState {
+            term,
+            voted_for: None,
+        };
+        RaftNode::new(RaftConfig::new(id, &nodes()), hard, entries, 0)
+    }
+
+    fn vote_granted(msgs: &[(NodeId, Message<u32>)]) -> bool {
+        msgs.iter()
+            .any(|(_, m)| matches!(m, Message::Vote { granted: true, .. }))
+    }
+
+    #[test]
+    fn election_times_out_into_candidacy_and_a_majority_makes_a_leader() {
+        let mut n1 = node("n1", 0, &[]);
+        n1.tick(1_000);
+        assert_eq!(n1.role(), Role::Candidate);
+        assert_eq!(n1.term(), 1);
+        let ready = n1.take_ready();
+        assert_eq!(
+            ready
+                .hard_state
+                .as_ref()
+                .and_then(|h| h.voted_for.as_deref()),
+            Some("n1"),
+            "the vote for itself is persisted before the requests go out"
+        );
+        assert_eq!(ready.messages.len(), 2);
+        n1.step(
+            "n2",
+            Message::Vote {
+                term: 1,
+                granted: true,
+            },
+            1_001,
+        );
+        assert!(n1.is_leader());
+        assert_eq!(n1.last_index(), 1, "a new leader appends its no-op");
+    }
+
+    #[test]
+    fn a_candidate_with_a_shorter_log_gets_no_vote() {
+        // Election restriction (section 5.4.1): n2's log ends in term 2, the candidate's in term 1.
+        let mut n2 = node("n2", 2, &[1, 2]);
+        n2.step(
+            "n1",
+            Message::RequestVote {
+                term: 3,
+                last_index: 5,
+                last_term: 1,
+            },
+            0,
+        );
+        assert!(!vote_granted(&n2.take_ready().messages));
+        n2.step(
+            "n3",
+            Message::RequestVote {
+                term: 3,
+                last_index: 2,
+                last_term: 2,
+            },
+            0,
+        );
+        assert!(vote_granted(&n2.take_ready().messages));
+        // One vote per term.
+        n2.step(
+            "n1",
+            Message::RequestVote {
+                term: 3,
+                last_index: 9,
+                last_term: 3,
+            },
+            0,
+        );
+        assert!(!vote_granted(&n2.take_ready().messages));
+    }
+
+    #[test]
+    fn a_follower_replaces_a_conflicting_suffix_and_reports_it_for_persisting() {
+        let mut n3 = node("n3", 2, &[1, 2, 2]);
+        n3.step(
+            "n1",
+            Message::Append {
+                term: 3,
+                prev_index: 1,
+                prev_term: 1,
+                entries: vec![Entry {
+                    term: 3,
+                    cmd: Some(7),
+                }],
+                commit: 2,
+            },
+            0,
+        );
+        let ready = n3.take_ready();
+        assert_eq!(ready.entries_from, Some(2));
+        assert_eq!(ready.entries.len(), 1);
+        assert_eq!(n3.last_index(), 2);
+        assert_eq!(ready.committed.len(), 2);
+        assert_eq!(ready.committed[1].1.cmd, Some(7));
+    }
+
+    #[test]
+    fn a_leader_does_not_commit_an_old_term_entry_by_counting_replicas() {
+        // Figure 8: n1 leads term 4 with an entry from term 2 that n2 also holds; until an entry of
+        // term 4 is replicated, index 2 must not commit.
+        let mut n1 = node("n1", 3, &[1, 2]);
+        n1.tick(1_000);
+        n1.step(
+            "n2",
+            Message::Vote {
+                term: 4,
+                granted: true,
+            },
+            1_000,
+        );
+        assert!(n1.is_leader());
+        n1.step(
+            "n2",
+            Message::AppendResponse {
+                term: 4,
+                success: true,
+                index: 2,
+            },
+            1_001,
+        );
+        assert_eq!(
+            n1.commit_index(),
+            0,
+            "term-2 entry not committed by counting"
+        );
+        n1.step(
+            "n2",
+            Message::AppendResponse {
+                term: 4,
+                success: true,
+                index: 3,
+            },
+            1_002,
+        );
+        assert_eq!(
+            n1.commit_index(),
+            3,
+            "the term-4 no-op commits, and everything before it"
+        );
+    }
+}

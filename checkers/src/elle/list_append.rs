@@ -1,0 +1,431 @@
+//! Version orders and dependencies for list-append histories (Elle section 5.1).
+//!
+//! Appends of unique elements make every read a full witness of the key's history up to that
+//! point: the longest read of a key gives its version order, and every other committed read must
+//! be a prefix of it. From that order come ww edges (adjacent appends), wr edges (the writer of a
+//! read's last element) and rw edges (a reader to the writer of the first element its read lacks).
+//! An element no read ever saw was still appended after every element that any read saw, so the
+//! readers of the longest version anti-depend on its writer.
+
+use serde_json::json;
+
+use super::anomaly::{Direct, DirectFinding};
+use super::graph::{EdgeList, Reason, NONE, RW, VIA_UNREAD, WR, WW};
+use super::intern::{fast_map, pair, FastMap};
+use super::txns::{MopVal, Outcome, Txns};
+use crate::history::txn::MicroKind;
+
+/// The writer of an element: transaction and micro-op position in `Txns::mops`.
+#[derive(Clone, Copy)]
+struct Writer {
+    txn: u32,
+    mop: u32,
+}
+
+/// A transaction's first read of a key: which micro-op, and how many of its elements precede the
+/// transaction's own appends (the version it observed from others).
+#[derive(Clone, Copy)]
+struct ExtRead {
+    txn: u32,
+    mop: u32,
+    observed: u32,
+    /// Whether the transaction also appends to the key.
+    writes: bool,
+}
+
+/// What a transaction knows of one key while its micro-ops are read in order: the key, the list
+/// it must read next (once it has read the key), its own appends so far, whether it read it yet.
+type KeyState = (u32, Option<Vec<u32>>, Vec<u32>, bool);
+
+pub struct Inference {
+    pub findings: Vec<DirectFinding>,
+    pub edges: EdgeList,
+}
+
+/// Infers the version orders, the non-cycle anomalies and the data edges.
+pub fn infer(txns: &Txns) -> Inference {
+    let nkeys = txns.keys.len();
+    let mut findings = Vec::new();
+    // Who appended each (key, element); appends per key in history order.
+    let mut writers: FastMap<u64, Writer> = fast_map();
+    let mut appends: Vec<Vec<(u32, u32)>> = vec![Vec::new(); nkeys];
+    for t in 0..txns.len() as u32 {
+        for (i, m) in txns.mops(t).iter().enumerate() {
+            if let (MicroKind::Append, MopVal::Atom(e)) = (m.kind, m.val) {
+                let mop = txns.mop_id(t, i);
+                writers
+                    .entry(pair(m.key, e))
+                    .or_insert(Writer { txn: t, mop });
+                appends[m.key as usize].push((e, t));
+            }
+        }
+    }
+    let writer_of = |k: u32, e: u32| writers.get(&pair(k, e)).copied();
+    // Appends of failed transactions (usually few): what aborted reads are checked against.
+    let failed: FastMap<u64, u32> = writers
+        .iter()
+        .filter(|(_, w)| txns.txns[w.txn as usize].outcome == Outcome::Fail)
+        .map(|(&k, w)| (k, w.txn))
+        .collect();
+    let outcome = |t: u32| txns.txns[t as usize].outcome;
+
+    // Per transaction: internal consistency, future reads, aborted reads, external reads.
+    let mut reads: Vec<Vec<u32>> = vec![Vec::new(); nkeys]; // read mop ids per key
+    let mut ext: Vec<Vec<ExtRead>> = vec![Vec::new(); nkeys];
+    let mut state: Vec<KeyState> = Vec::new();
+    for t in 0..txns.len() as u32 {
+        if outcome(t) != Outcome::Ok {
+            continue;
+        }
+        state.clear();
+        let mops = txns.mops(t);
+        for (i, m) in mops.iter().enumerate() {
+            let slot = match state.iter().position(|s| s.0 == m.key) {
+                Some(s) => s,
+                None => {
+                    state.push((m.key, None, Vec::new(), false));
+                    state.len() - 1
+                }
+            };
+            let (_, expected, own, seen_read) = &mut state[slot];
+            match m.kind {
+                MicroKind::Append => {
+                    if let MopVal::Atom(e) = m.val {
+                        own.push(e);
+                        if let Some(x) = expected {
+                            x.push(e);
+                        }
+                    }
+                }
+                _ => {
+                    let Some(list) = txns.read_list(m.val) else {
+                        continue;
+                    };
+                    let mop = txns.mop_id(t, i);
+                    reads[m.key as usize].push(mop);
+                    // Internal: a later read must show exactly what the transaction already knows.
+                    let internal_ok = match expected {
+                        Some(x) => x.as_slice() == list,
+                        None => list.ends_with(own),
+                    };
+                    if !internal_ok {
+                        let want = match expected {
+                            Some(x) => txns.show_list(x),
+                            None => format!("a list ending in {}", txns.show_list(own)),
+                        };
+                        findings.push(DirectFinding {
+                            kind: Direct::Internal,
+                            txns: vec![t],
+                            explanation: format!(
+                                "{} read {} = {}, but from its own earlier reads and appends it \
+                                 must have seen {want}.",
+                                txns.name(t),
+                                txns.key(m.key),
+                                txns.show_list(list),
+                            ),
+                            detail: json!({"key": txns.keys.value(m.key), "expected": want}),
+                        });
+                    } else if !*seen_read {
+                        ext[m.key as usize].push(ExtRead {
+                            txn: t,
+                            mop,
+                            observed: (list.len() - own.len()) as u32,
+                            writes: mops
+                                .iter()
+                                .any(|x| x.kind == MicroKind::Append && x.key == m.key),
+                        });
+                    }
+                    *seen_read = true;
+                    *expected = Some(list.to_vec());
+                    // Future read: an element this transaction appends only later.
+                    let appended_later = |e: u32| {
+                        mops[i + 1..].iter().any(|x| {
+                            x.kind == MicroKind::Append
+                                && x.key == m.key
+                                && x.val == MopVal::Atom(e)
+                        })
+                    };
+                    if let Some(&e) = list.iter().find(|&&e| appended_later(e)) {
+                        findings.push(DirectFinding {
+                            kind: Direct::FutureRead,
+                            txns: vec![t],
+                            explanation: format!(
+                                "{} read {} = {} before it appended {} itself: it saw its own \
+                                 future write.",
+                                txns.name(t),
+                                txns.key(m.key),
+                                txns.show_list(list),
+                                txns.val(e)
+                            ),
+                            detail: json!({"key": txns.keys.value(m.key), "element": txns.values.value(e)}),
+                        });
+                    }
+                    // Aborted read: an element of a failed transaction.
+                    let aborted = list.iter().find_map(|&e| {
+                        if failed.is_empty() {
+                            return None;
+                        }
+                        failed.get(&pair(m.key, e)).map(|&w| (e, w))
+                    });
+                    if let Some((e, w)) = aborted {
+                        findings.push(DirectFinding {
+                            kind: Direct::G1a,
+                            txns: vec![w, t],
+                            explanation: format!(
+                                "{} read {} = {}, which contains {}, appended by {} — and {} failed \
+                                 (aborted), so nothing it wrote may ever be seen.",
+                                txns.name(t),
+                                txns.key(m.key),
+                                txns.show_list(list),
+                                txns.val(e),
+                                txns.name(w),
+                                txns.name(w)
+                            ),
+                            detail: json!({"key": txns.keys.value(m.key), "element": txns.values.value(e)}),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    let mut edges = EdgeList::default();
+    let mut seen: FastMap<u32, ()> = fast_map();
+    for k in 0..nkeys as u32 {
+        let key_reads = &reads[k as usize];
+        if key_reads.is_empty() && appends[k as usize].is_empty() {
+            continue;
+        }
+        let list_of = |mop: u32| txns.read_list(txns.mops[mop as usize].val).unwrap_or(&[]);
+        let reader_of = |mop: u32| txns.owner_of_mop(mop);
+        // Longest read without duplicates is the version order.
+        let mut by_len: Vec<u32> = key_reads.clone();
+        by_len.sort_by_key(|&m| std::cmp::Reverse(list_of(m).len()));
+        let mut order: &[u32] = &[];
+        let mut order_mop: Option<u32> = None;
+        let mut dup_reported = false;
+        for &m in &by_len {
+            let list = list_of(m);
+            seen.clear();
+            match list.iter().find(|&&e| seen.insert(e, ()).is_some()) {
+                None => {
+                    order = list;
+                    order_mop = Some(m);
+                    break;
+                }
+                Some(&e) if !dup_reported => {
+                    dup_reported = true;
+                    let r = reader_of(m);
+                    findings.push(DirectFinding {
+                        kind: Direct::DuplicateElements,
+                        txns: vec![r],
+                        explanation: format!(
+                            "{} read {} = {}, where {} appears more than once; every element is \
+                             appended once, so no list can hold it twice.",
+                            txns.name(r),
+                            txns.key(k),
+                            txns.show_list(list),
+                            txns.val(e)
+                        ),
+                        detail: json!({"key": txns.keys.value(k), "element": txns.values.value(e)}),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        // Every other read must be a prefix of it.
+        let mut incompatible_reported = false;
+        let compatible = |m: u32| order.starts_with(list_of(m));
+        for &m in key_reads {
+            if compatible(m) || incompatible_reported {
+                continue;
+            }
+            let list = list_of(m);
+            seen.clear();
+            if list.iter().any(|&e| seen.insert(e, ()).is_some()) {
+                continue; // already a duplicate-elements case
+            }
+            incompatible_reported = true;
+            let (a, b) = (reader_of(m), order_mop.map_or(NONE, reader_of));
+            findings.push(DirectFinding {
+                kind: Direct::IncompatibleOrder,
+                txns: if b == NONE { vec![a] } else { vec![b, a] },
+                explanation: format!(
+                    "{} read {k} = {}, and {} read {k} = {}: neither is a prefix of the other, so \
+                     no single order of appends to {k} produces both.",
+                    if b == NONE { "another transaction".to_string() } else { txns.name(b) },
+                    txns.show_list(order),
+                    txns.name(a),
+                    txns.show_list(list),
+                    k = txns.key(k),
+                ),
+                detail: json!({"key": txns.keys.value(k), "values": [order.iter().map(|&e| txns.values.value(e)).collect::<Vec<_>>(), list.iter().map(|&e| txns.values.value(e)).collect::<Vec<_>>()]}),
+            });
+        }
+        // The writer of each element of the order, looked up once.
+        let ow: Vec<Option<Writer>> = order.iter().map(|&e| writer_of(k, e)).collect();
+
+        // Dirty update: a committed append on top of an aborted one.
+        let committed = |w: Option<Writer>| w.filter(|w| outcome(w.txn) != Outcome::Fail);
+        if let Some(i) = ow
+            .iter()
+            .position(|w| w.is_some_and(|w| outcome(w.txn) == Outcome::Fail))
+        {
+            if let Some(j) = (i..order.len()).find(|&j| committed(ow[j]).is_some()) {
+                let later = order[j];
+                let (f, c) = (ow[i].map_or(NONE, |w| w.txn), ow[j].map_or(NONE, |w| w.txn));
+                findings.push(DirectFinding {
+                    kind: Direct::DirtyUpdate,
+                    txns: vec![f, c],
+                    explanation: format!(
+                        "In {k}'s order {}, {} (appended by {}, which failed) comes before {} \
+                         (appended by {}, which did not fail): a committed write was applied on \
+                         top of an aborted one.",
+                        txns.show_list(order),
+                        txns.val(order[i]),
+                        txns.name(f),
+                        txns.val(later),
+                        txns.name(c),
+                        k = txns.key(k)
+                    ),
+                    detail: json!({"key": txns.keys.value(k)}),
+                });
+            }
+        }
+
+        // ww: each committed append to the next one by another transaction.
+        let mut last: Option<(u32, u32)> = None; // (txn, element)
+        for (j, &e) in order.iter().enumerate() {
+            let Some(w) = committed(ow[j]) else {
+                continue;
+            };
+            if let Some((lt, le)) = last {
+                if lt != w.txn {
+                    edges.add(lt, w.txn, WW, Some(Reason::new(k, le, e, NONE)));
+                }
+            }
+            last = Some((w.txn, e));
+        }
+        // Appends (by committed transactions) that no read saw come after the whole order.
+        seen.clear();
+        for &e in order {
+            seen.insert(e, ());
+        }
+        let unread: Vec<(u32, u32)> = appends[k as usize]
+            .iter()
+            .copied()
+            .filter(|&(e, t)| outcome(t) == Outcome::Ok && !seen.contains_key(&e))
+            .collect();
+        if let Some((lt, le)) = last {
+            for &(e, t) in &unread {
+                if t != lt {
+                    edges.add(
+                        lt,
+                        t,
+                        WW,
+                        Some(Reason::new(k, le, e, NONE).via(VIA_UNREAD, NONE)),
+                    );
+                }
+            }
+        }
+
+        // wr and rw from each transaction's external read.
+        let mut lost: FastMap<u32, Vec<u32>> = fast_map();
+        for r in &ext[k as usize] {
+            let list = list_of(r.mop);
+            if !compatible(r.mop) {
+                continue;
+            }
+            let n = r.observed as usize;
+            let last_writer = if n > 0 {
+                let e = order[n - 1];
+                match ow[n - 1] {
+                    Some(w) if w.txn != r.txn => {
+                        if outcome(w.txn) != Outcome::Fail {
+                            edges.add(w.txn, r.txn, WR, Some(Reason::new(k, e, NONE, r.mop)));
+                        }
+                        // Intermediate read: the writer appended to the key again afterwards.
+                        let later = txns.mops(w.txn).iter().enumerate().any(|(i, x)| {
+                            x.kind == MicroKind::Append
+                                && x.key == k
+                                && txns.mop_id(w.txn, i) > w.mop
+                        });
+                        if later {
+                            findings.push(DirectFinding {
+                                kind: Direct::G1b,
+                                txns: vec![w.txn, r.txn],
+                                explanation: format!(
+                                    "{} read {} = {}, ending in {}; but {} appended more to {} \
+                                     after {}, so this version was never committed: it is an \
+                                     intermediate state of {}.",
+                                    txns.name(r.txn),
+                                    txns.key(k),
+                                    txns.show_list(&list[..n]),
+                                    txns.val(e),
+                                    txns.name(w.txn),
+                                    txns.key(k),
+                                    txns.val(e),
+                                    txns.name(w.txn)
+                                ),
+                                detail: json!({"key": txns.keys.value(k), "element": txns.values.value(e)}),
+                            });
+                        }
+                        w.txn
+                    }
+                    Some(w) => w.txn,
+                    None => NONE,
+                }
+            } else {
+                NONE
+            };
+            let from_val = if n > 0 { order[n - 1] } else { NONE };
+            // The first later element by a different (committed) transaction.
+            let next = (n..order.len()).find_map(|j| {
+                let e = order[j];
+                committed(ow[j])
+                    .filter(|w| w.txn != last_writer)
+                    .map(|w| (e, w.txn))
+            });
+            match next {
+                Some((e, w)) => {
+                    edges.add(r.txn, w, RW, Some(Reason::new(k, from_val, e, r.mop)));
+                }
+                None => {
+                    for &(e, w) in &unread {
+                        if w != last_writer {
+                            edges.add(
+                                r.txn,
+                                w,
+                                RW,
+                                Some(Reason::new(k, from_val, e, r.mop).via(VIA_UNREAD, NONE)),
+                            );
+                        }
+                    }
+                }
+            }
+            if r.writes {
+                lost.entry(r.observed).or_default().push(r.txn);
+            }
+        }
+        let mut groups: Vec<(u32, Vec<u32>)> =
+            lost.into_iter().filter(|(_, v)| v.len() > 1).collect();
+        groups.sort_unstable();
+        for (n, group) in groups {
+            let names: Vec<String> = group.iter().map(|&t| txns.name(t)).collect();
+            findings.push(DirectFinding {
+                kind: Direct::LostUpdate,
+                txns: group.clone(),
+                explanation: format!(
+                    "{} all read {} = {} and then appended to it: under any serial order, all \
+                     but the first would have seen an earlier one's append, so one update was \
+                     lost.",
+                    names.join(", "),
+                    txns.key(k),
+                    txns.show_list(&order[..n as usize])
+                ),
+                detail: json!({"key": txns.keys.value(k), "txns": names}),
+            });
+        }
+    }
+    Inference { findings, edges }
+}

@@ -1,0 +1,188 @@
+//! Runs the pipeline on interned transactions and turns what it found into a [`CheckReport`]:
+//! anomalies with explanations and DOT, the verdict for the requested models, and Elle's model
+//! boundary (`not`, `also-not`, `possible`) in the stats.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use super::anomaly::{CycleKind, DirectFinding};
+use super::cycles::search_component;
+use super::dot::{cycle_dot, render_svg};
+use super::explain::{edge_sentence, explain_cycle, explain_direct};
+use super::graph::{kind_name, Graph, ALL, NONE};
+use super::txns::{Txns, Workload};
+use super::{list_append, models, order, rw_register, scc, ElleOptions};
+use crate::{Anomaly, CheckReport, Validity};
+
+pub fn analyse(
+    txns: &Txns,
+    event_count: usize,
+    workload: Workload,
+    options: &ElleOptions,
+) -> CheckReport {
+    let started = Instant::now();
+    let mut report = CheckReport::new(format!("elle({})", workload.name()));
+    let (findings, mut edges) = match workload {
+        Workload::ListAppend => {
+            let inf = list_append::infer(txns);
+            (inf.findings, inf.edges)
+        }
+        Workload::RwRegister => {
+            let inf = rw_register::infer(txns, options.assumptions);
+            report.stat("ambiguous-writes", inf.ambiguous_writes);
+            (inf.findings, inf.edges)
+        }
+    };
+    let data_edges = edges.len();
+    let inferred = started.elapsed();
+    order::add_process_edges(txns, &mut edges);
+    order::add_realtime_edges(txns, event_count, &mut edges);
+    let graph = Graph::new(txns.len(), edges);
+    let components = scc::sccs(&graph.csr, ALL);
+    let graphed = started.elapsed();
+
+    let mut cycles = Vec::new();
+    let mut undecided: BTreeSet<&'static str> = BTreeSet::new();
+    let mut scratch = vec![NONE; txns.len()];
+    let mut search_steps = 0u64;
+    for comp in &components {
+        if let Some(reason) = options.budget.exhausted(0) {
+            undecided.extend(CycleKind::ALL.iter().map(|k| k.name()));
+            report.unknown_reason.get_or_insert(reason);
+            break;
+        }
+        let deadline = options.component_time_limit.map(|d| Instant::now() + d);
+        let r = search_component(&graph, comp, &mut scratch, deadline);
+        search_steps += r.steps;
+        if !r.incomplete.is_empty() {
+            report.unknown_reason.get_or_insert(format!(
+                "the cycle search of a component of {} transactions ran out of its time budget \
+                 ({:?}) before deciding {}",
+                comp.len(),
+                options.component_time_limit.unwrap_or_default(),
+                r.incomplete
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        undecided.extend(r.incomplete.iter().map(|k| k.name()));
+        cycles.extend(r.cycles);
+    }
+
+    // Count every anomaly; explain the first few of each type.
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut anomalies = Vec::new();
+    for f in &findings {
+        let n = counts.entry(f.kind.name()).or_default();
+        *n += 1;
+        if *n <= options.max_reported_per_type {
+            anomalies.push(direct_anomaly(txns, f));
+        }
+    }
+    for c in &cycles {
+        let n = counts.entry(c.kind.name()).or_default();
+        *n += 1;
+        if *n > options.max_reported_per_type {
+            continue;
+        }
+        let dot = cycle_dot(txns, workload, &graph.reasons, c);
+        let steps: Vec<Value> = c
+            .steps
+            .iter()
+            .map(|s| {
+                json!({
+                    "from": txns.name(s.from),
+                    "to": txns.name(s.to),
+                    "type": kind_name(s.kind),
+                    "key": s.reason(&graph.reasons).map(|r| txns.keys.value(r.key).clone()),
+                    "why": edge_sentence(txns, workload, &graph.reasons, s),
+                })
+            })
+            .collect();
+        let mut detail = json!({"cycle": steps, "shortest": c.shortest, "dot": dot});
+        if options.svg {
+            if let Some(svg) = render_svg(&dot) {
+                detail["svg"] = Value::String(svg);
+            }
+        }
+        let mut ops: Vec<u64> = Vec::new();
+        for s in &c.steps {
+            ops.extend(txns.event_indices(s.from));
+        }
+        anomalies.push(Anomaly {
+            kind: c.kind.name().to_string(),
+            ops,
+            explanation: explain_cycle(txns, workload, &graph.reasons, c),
+            detail,
+        });
+    }
+
+    let forbidden: BTreeSet<String> = options
+        .consistency_models
+        .iter()
+        .flat_map(|m| models::forbidden_by(m))
+        .collect();
+    let found: Vec<&str> = counts.keys().copied().collect();
+    report.anomalies = anomalies;
+    report.valid = if found.iter().any(|a| forbidden.contains(*a)) {
+        Validity::Invalid
+    } else if undecided.iter().any(|a| forbidden.contains(*a)) {
+        Validity::Unknown
+    } else {
+        report.unknown_reason = None;
+        Validity::Valid
+    };
+    if report.valid == Validity::Invalid {
+        report.unknown_reason = None;
+    }
+
+    let boundary = models::boundary(found.iter().copied());
+    report.stat("consistency-models", json!(options.consistency_models));
+    report.stat("not", json!(boundary.not));
+    report.stat("also-not", json!(boundary.also_not));
+    report.stat("possible", json!(boundary.possible));
+    report.stat("anomaly-counts", json!(counts));
+    if !undecided.is_empty() {
+        report.stat("undecided", json!(undecided));
+    }
+    report.stat("txns", txns.len());
+    report.stat("keys", txns.keys.len());
+    report.stat("edges", graph.csr.edge_count());
+    report.stat("data-edges", data_edges);
+    report.stat("cyclic-components", components.len());
+    report.stat(
+        "largest-component",
+        components.iter().map(Vec::len).max().unwrap_or(0),
+    );
+    report.stat("cycle-search-steps", search_steps);
+    if txns.skipped > 0 {
+        report.stat("skipped-non-txn-ops", txns.skipped);
+    }
+    report.stat(
+        "elapsed-ms",
+        json!({
+            "infer": inferred.as_millis() as u64,
+            "graph": (graphed - inferred).as_millis() as u64,
+            "search-and-explain": (started.elapsed() - graphed).as_millis() as u64,
+        }),
+    );
+    report
+}
+
+fn direct_anomaly(txns: &Txns, f: &DirectFinding) -> Anomaly {
+    let involved: Vec<u32> = f.txns.iter().copied().filter(|&t| t != NONE).collect();
+    let mut ops = Vec::new();
+    for &t in &involved {
+        ops.extend(txns.event_indices(t));
+    }
+    Anomaly {
+        kind: f.kind.name().to_string(),
+        ops,
+        explanation: explain_direct(txns, &f.explanation, &involved),
+        detail: f.detail.clone(),
+    }
+}

@@ -1,0 +1,496 @@
+//! A streaming JSON Lines reader for transactional histories: it interns each transaction as it
+//! reads it, without building the whole history as JSON values first.
+//!
+//! A [`crate::History`] holds every value as a `serde_json::Value` (72 bytes each, plus an
+//! allocation per list), which for a million list-append transactions is several gigabytes. This
+//! reader keeps only the compact [`Txns`], so checking stays within a few hundred megabytes.
+//! It follows the same rules as the history reader: indices must increase, a process has at
+//! most one operation in flight, an invocation that never completes is `info`, a torn last line
+//! is ignored with a warning. Lines it cannot read the fast way are read as ordinary events.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::BufRead;
+
+use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde::Deserialize;
+use thiserror::Error;
+
+use super::intern::{fast_map, FastMap};
+use super::txns::{Mop, MopVal, Outcome, Txn, Txns, Workload};
+use super::{report, ElleOptions};
+use crate::check::CheckError;
+use crate::history::txn::{parse_txn_ref, MicroKind};
+use crate::history::{HistoryError, InputError};
+use crate::{CheckReport, Op, OpType, Process, Value};
+
+/// Why a JSON Lines history could not be checked.
+impl From<InputError> for JsonlError {
+    fn from(e: InputError) -> Self {
+        JsonlError::Input(HistoryError::Input(e))
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum JsonlError {
+    #[error(transparent)]
+    Input(#[from] HistoryError),
+    #[error(transparent)]
+    Check(#[from] CheckError),
+}
+
+/// A key or an element: what can be interned.
+#[derive(Clone, Debug, PartialEq)]
+enum Atom {
+    Int(i64),
+    Str(String),
+    Other(Value),
+}
+
+/// A micro-op's value.
+#[derive(Clone, Debug, PartialEq)]
+enum Val {
+    Null,
+    Atom(Atom),
+    List(Vec<Atom>),
+}
+
+struct Micro {
+    kind: MicroKind,
+    key: Atom,
+    val: Val,
+}
+
+impl Atom {
+    fn from_value(v: &Value) -> Atom {
+        match v {
+            Value::Number(n) if n.as_i64().is_some() => Atom::Int(n.as_i64().unwrap_or_default()),
+            Value::String(s) => Atom::Str(s.clone()),
+            other => Atom::Other(other.clone()),
+        }
+    }
+}
+
+impl Val {
+    fn from_value(v: &Value) -> Val {
+        match v {
+            Value::Null => Val::Null,
+            Value::Array(items) => Val::List(items.iter().map(Atom::from_value).collect()),
+            other => Val::Atom(Atom::from_value(other)),
+        }
+    }
+}
+
+struct AtomVisitor;
+
+impl<'de> Visitor<'de> for AtomVisitor {
+    type Value = Atom;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key or value")
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Atom, E> {
+        Ok(Atom::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Atom, E> {
+        Ok(i64::try_from(v).map_or(Atom::Other(Value::from(v)), Atom::Int))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Atom, E> {
+        Ok(Atom::Other(Value::from(v)))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Atom, E> {
+        Ok(Atom::Other(Value::Bool(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Atom, E> {
+        Ok(Atom::Str(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Atom, E> {
+        Ok(Atom::Str(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Atom, A::Error> {
+        Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Atom::Other)
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Atom, A::Error> {
+        Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(Atom::Other)
+    }
+}
+
+impl<'de> Deserialize<'de> for Atom {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Atom, D::Error> {
+        d.deserialize_any(AtomVisitor)
+    }
+}
+
+struct ValVisitor;
+
+impl<'de> Visitor<'de> for ValVisitor {
+    type Value = Val;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a micro-op value")
+    }
+    fn visit_unit<E>(self) -> Result<Val, E> {
+        Ok(Val::Null)
+    }
+    fn visit_none<E>(self) -> Result<Val, E> {
+        Ok(Val::Null)
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Val, E> {
+        Ok(Val::Atom(Atom::Int(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Val, E> {
+        AtomVisitor.visit_u64(v).map(Val::Atom)
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Val, E> {
+        Ok(Val::Atom(Atom::Other(Value::from(v))))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Val, E> {
+        Ok(Val::Atom(Atom::Other(Value::Bool(v))))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Val, E> {
+        Ok(Val::Atom(Atom::Str(v.to_string())))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(8));
+        while let Some(a) = seq.next_element::<Atom>()? {
+            items.push(a);
+        }
+        Ok(Val::List(items))
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Val, A::Error> {
+        Value::deserialize(de::value::MapAccessDeserializer::new(map))
+            .map(|v| Val::Atom(Atom::Other(v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Val {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Val, D::Error> {
+        d.deserialize_any(ValVisitor)
+    }
+}
+
+struct MicroVisitor;
+
+impl<'de> Visitor<'de> for MicroVisitor {
+    type Value = Micro;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a micro-op [f, key, value]")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Micro, A::Error> {
+        let f: std::borrow::Cow<'de, str> = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::custom("empty micro-op"))?;
+        let kind = match f.as_ref() {
+            "r" | "read" => MicroKind::Read,
+            "w" | "write" => MicroKind::Write,
+            "append" => MicroKind::Append,
+            other => return Err(de::Error::custom(format!("unknown micro-op {other:?}"))),
+        };
+        let key = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::custom("micro-op without a key"))?;
+        let val = seq
+            .next_element()?
+            .ok_or_else(|| de::Error::custom("micro-op without a value"))?;
+        if seq.next_element::<IgnoredAny>()?.is_some() {
+            return Err(de::Error::custom("micro-op with more than three parts"));
+        }
+        Ok(Micro { kind, key, val })
+    }
+}
+
+impl<'de> Deserialize<'de> for Micro {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Micro, D::Error> {
+        d.deserialize_seq(MicroVisitor)
+    }
+}
+
+/// One event, read the fast way: everything but the transaction is left unparsed.
+#[derive(Deserialize)]
+struct Line {
+    index: u64,
+    process: Process,
+    #[serde(rename = "type")]
+    kind: OpType,
+    #[serde(default)]
+    f: String,
+    #[serde(default)]
+    value: Option<Vec<Micro>>,
+}
+
+/// An event as the checker needs it.
+struct Event {
+    index: u64,
+    process: Process,
+    kind: OpType,
+    /// `None` for operations that are not transactions.
+    txn: Option<Vec<Micro>>,
+}
+
+fn read_line(text: &str) -> Result<Event, String> {
+    if let Ok(l) = serde_json::from_str::<Line>(text) {
+        let is_txn = l.f == "txn" || l.f.is_empty();
+        return Ok(Event {
+            index: l.index,
+            process: l.process,
+            kind: l.kind,
+            txn: if is_txn {
+                Some(l.value.unwrap_or_default())
+            } else {
+                None
+            },
+        });
+    }
+    // Not a transaction in the expected shape: read it as an ordinary event.
+    let op: Op = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let txn = if op.f == "txn" || op.f.is_empty() {
+        let mops = parse_txn_ref(&op.value).map_err(|e| format!("event {}: {e}", op.index))?;
+        Some(
+            mops.iter()
+                .map(|m| Micro {
+                    kind: m.kind,
+                    key: Atom::from_value(m.key),
+                    val: Val::from_value(m.value),
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    Ok(Event {
+        index: op.index,
+        process: op.process,
+        kind: op.kind,
+        txn,
+    })
+}
+
+fn intern_atom(i: &mut super::intern::Interner, a: &Atom) -> u32 {
+    match a {
+        Atom::Int(n) => i.intern_i64(*n),
+        Atom::Str(s) => i.intern_str(s),
+        Atom::Other(v) => i.intern(v),
+    }
+}
+
+/// Interns one transaction's micro-ops and appends it.
+fn push_txn(
+    txns: &mut Txns,
+    workload: Workload,
+    txn: Txn,
+    micros: &[Micro],
+) -> Result<(), CheckError> {
+    let start = txns.mops.len() as u32;
+    let ok = txn.outcome == Outcome::Ok;
+    let at = if ok { txn.complete_index } else { None }.unwrap_or(txn.invoke_index);
+    for (i, m) in micros.iter().enumerate() {
+        let bad = |message: String| CheckError::BadOperation {
+            index: at,
+            message: format!("micro-op {i}: {message}"),
+        };
+        let key = intern_atom(&mut txns.keys, &m.key);
+        let val = match (m.kind, &m.val, workload) {
+            (MicroKind::Append, _, Workload::RwRegister) => {
+                return Err(bad(
+                    "append in an rw-register history (use --model list-append)".into(),
+                ))
+            }
+            (MicroKind::Write, _, Workload::ListAppend) => {
+                return Err(bad(
+                    "write in a list-append history (use --model rw-register)".into(),
+                ))
+            }
+            (MicroKind::Read, _, _) if !ok => MopVal::Unknown,
+            (MicroKind::Read, Val::Null, Workload::RwRegister) => MopVal::Nil,
+            (MicroKind::Read, Val::Null, Workload::ListAppend) => MopVal::List {
+                start: txns.lists.len() as u32,
+                len: 0,
+            },
+            (MicroKind::Read, Val::List(items), Workload::ListAppend) => {
+                let s = txns.lists.len() as u32;
+                for a in items {
+                    let id = intern_atom(&mut txns.values, a);
+                    txns.lists.push(id);
+                }
+                MopVal::List {
+                    start: s,
+                    len: items.len() as u32,
+                }
+            }
+            (MicroKind::Read, Val::Atom(_), Workload::ListAppend) => {
+                return Err(bad("a list-append read must return a list (or nil)".into()))
+            }
+            (_, Val::Atom(a), _) => MopVal::Atom(intern_atom(&mut txns.values, a)),
+            (_, Val::List(items), _) => MopVal::Atom(
+                txns.values
+                    .intern(&Value::Array(items.iter().map(atom_value).collect())),
+            ),
+            (_, Val::Null, _) => MopVal::Atom(txns.values.intern(&Value::Null)),
+        };
+        txns.mops.push(Mop {
+            kind: m.kind,
+            key,
+            val,
+        });
+    }
+    txns.seal(txn, start);
+    Ok(())
+}
+
+fn atom_value(a: &Atom) -> Value {
+    match a {
+        Atom::Int(n) => Value::from(*n),
+        Atom::Str(s) => Value::String(s.clone()),
+        Atom::Other(v) => v.clone(),
+    }
+}
+
+struct Open {
+    index: u64,
+    pos: u32,
+    micros: Option<Vec<Micro>>,
+}
+
+/// Reads a JSON Lines history and checks it, holding only the interned transactions.
+pub fn check_jsonl<R: BufRead>(
+    mut reader: R,
+    source_name: &str,
+    workload: Workload,
+    options: &ElleOptions,
+) -> Result<CheckReport, JsonlError> {
+    for m in &options.consistency_models {
+        super::models::canonical(m).map_err(|message| CheckError::BadOption {
+            option: "--consistency-model".to_string(),
+            message,
+        })?;
+    }
+    let mut txns = Txns {
+        workload: Some(workload),
+        ..Txns::default()
+    };
+    let mut open: FastMap<u64, Open> = fast_map();
+    let mut line = String::new();
+    let mut line_no = 0usize;
+    let mut pos = 0u32;
+    let mut last_index: Option<u64> = None;
+    let mut warnings = Vec::new();
+    let mut pending: Option<(usize, String)> = None;
+    loop {
+        line.clear();
+        let n = reader.read_line(&mut line).map_err(|e| HistoryError::Io {
+            path: source_name.to_string(),
+            source: e,
+        })?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        if let Some((at, message)) = pending.take() {
+            // A bad line that was not the last one.
+            return Err(InputError::new(source_name, at, message).into());
+        }
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let event = match read_line(text) {
+            Ok(e) => e,
+            Err(message) => {
+                pending = Some((line_no, message));
+                continue;
+            }
+        };
+        if let Some(prev) = last_index {
+            if event.index <= prev {
+                return Err(InputError::new(
+                    source_name,
+                    line_no,
+                    format!(
+                        "index {} does not follow {prev}: indices must increase",
+                        event.index
+                    ),
+                )
+                .into());
+            }
+        }
+        last_index = Some(event.index);
+        let here = pos;
+        pos += 1;
+        let Process::Client(p) = event.process else {
+            continue;
+        };
+        match event.kind {
+            OpType::Invoke => {
+                if open.contains_key(&p) {
+                    return Err(InputError::new(
+                        source_name,
+                        line_no,
+                        format!(
+                            "process {p} invokes while its previous operation is still in flight"
+                        ),
+                    )
+                    .into());
+                }
+                open.insert(
+                    p,
+                    Open {
+                        index: event.index,
+                        pos: here,
+                        micros: event.txn,
+                    },
+                );
+            }
+            kind => {
+                let Some(inv) = open.remove(&p) else {
+                    warnings.push(format!(
+                        "line {line_no}: completion with no invocation; ignored"
+                    ));
+                    continue;
+                };
+                let Some(inv_micros) = inv.micros else {
+                    txns.skipped += 1;
+                    continue;
+                };
+                let outcome = match kind {
+                    OpType::Ok => Outcome::Ok,
+                    OpType::Fail => Outcome::Fail,
+                    _ => Outcome::Info,
+                };
+                let micros = match (outcome, &event.txn) {
+                    (Outcome::Ok, Some(m)) => m,
+                    _ => &inv_micros,
+                };
+                let txn = Txn::new(
+                    outcome,
+                    Some(p),
+                    (inv.index, inv.pos),
+                    Some((event.index, here)),
+                );
+                push_txn(&mut txns, workload, txn, micros)?;
+            }
+        }
+    }
+    if let Some((at, message)) = pending {
+        warnings.push(format!(
+            "{source_name}:{at}: torn last line ignored: {message}"
+        ));
+    }
+    // Never completed: indeterminate, in invocation order.
+    let rest: BTreeMap<u64, (u64, Open)> =
+        open.into_iter().map(|(p, o)| (o.index, (p, o))).collect();
+    for (_, (p, o)) in rest {
+        let Some(micros) = o.micros else {
+            txns.skipped += 1;
+            continue;
+        };
+        push_txn(
+            &mut txns,
+            workload,
+            Txn::new(Outcome::Info, Some(p), (o.index, o.pos), None),
+            &micros,
+        )?;
+    }
+    let mut report = report::analyse(&txns, pos as usize, workload, options);
+    if !warnings.is_empty() {
+        report.stat("warnings", warnings);
+    }
+    Ok(report)
+}
