@@ -67,7 +67,7 @@ fn check_key(
     let ops = &group.ops;
     let mut steps: Vec<(usize, Step)> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
-        match op.f.as_str() {
+        match op.f {
             "add" if op.outcome != OpType::Fail => {
                 let d = number_of(&op.invoke_value, "an add's value", op.invoke_index)?;
                 // Widen at the invocation; narrow at an acknowledgement.

@@ -24,12 +24,13 @@
 //! Operations carrying a `key` (or `[key value]` tuples with independent tuples on) are checked
 //! per key.
 
-use std::collections::HashMap;
-
 use serde_json::json;
 
 use super::distribution::{number, quantiles};
-use super::ops::{canonical, expect_initial_object, flatten_per_key, initial_bool, FlatOp, KeyOps};
+use super::ops::{
+    canonical, expect_initial_object, flatten_per_key, initial_bool, FlatOp, KeyOps, ValueKey,
+    ValueMap,
+};
 use super::{ms, push_capped};
 use crate::check::{CheckError, CheckOptions};
 use crate::{Anomaly, CheckReport, History, Value};
@@ -139,12 +140,12 @@ fn check_key(
     let ops = &group.ops;
     // Elements in order of their first add's invocation.
     let mut elements: Vec<Element> = Vec::new();
-    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut ids: ValueMap<usize> = ValueMap::default();
     for (i, op) in ops.iter().enumerate() {
         if op.f != "add" {
             continue;
         }
-        let id = *ids.entry(canonical(&op.invoke_value)).or_insert_with(|| {
+        let id = *ids.entry(ValueKey::of(op.invoke_value)).or_insert_with(|| {
             elements.push(Element {
                 value: op.invoke_value.clone(),
                 add: i,
@@ -162,6 +163,14 @@ fn check_key(
         }
     }
     let add_invokes: Vec<usize> = elements.iter().map(|e| ops[e.add].invoke).collect();
+    // Per element: (position, time) it became known, usize::MAX if not yet; and (invocation
+    // position + 1, read) of the latest read returning / missing it, 0 if none.
+    let mut known: Vec<(usize, u64)> = elements
+        .iter()
+        .map(|e| e.known.unwrap_or((usize::MAX, 0)))
+        .collect();
+    let mut present = vec![(0usize, 0usize); elements.len()];
+    let mut absent = vec![(0usize, 0usize); elements.len()];
     let mut seen_in_read = vec![usize::MAX; elements.len()];
     let mut count_in_read = vec![0u32; elements.len()];
     for (ri, read) in ops.iter().enumerate() {
@@ -180,7 +189,7 @@ fn check_key(
         };
         let mut duplicated: Vec<usize> = Vec::new();
         for item in items {
-            match ids.get(&canonical(item)) {
+            match ids.get(&ValueKey::of(item)) {
                 Some(&id) => {
                     if seen_in_read[id] == ri {
                         count_in_read[id] += 1;
@@ -226,21 +235,27 @@ fn check_key(
                 },
             );
         }
-        // Only elements whose add began before this read ended are judged by it.
+        // Only elements whose add began before this read ended are judged by it. This loop is
+        // the checker's cost (reads × elements), so it works on compact arrays.
         let tracked = add_invokes.partition_point(|&p| p < complete);
-        for (id, e) in elements.iter_mut().enumerate().take(tracked) {
-            let later = |slot: Option<usize>| slot.is_none_or(|j| ops[j].invoke < read.invoke);
+        let complete_time = read.complete_time.unwrap_or(read.invoke_time);
+        for id in 0..tracked {
             if seen_in_read[id] == ri {
-                if e.known.is_none_or(|(p, _)| complete < p) {
-                    e.known = Some((complete, read.complete_time.unwrap_or(read.invoke_time)));
+                if complete < known[id].0 {
+                    known[id] = (complete, complete_time);
                 }
-                if later(e.last_present) {
-                    e.last_present = Some(ri);
+                if present[id].0 <= read.invoke {
+                    present[id] = (read.invoke + 1, ri);
                 }
-            } else if later(e.last_absent) {
-                e.last_absent = Some(ri);
+            } else if absent[id].0 <= read.invoke {
+                absent[id] = (read.invoke + 1, ri);
             }
         }
+    }
+    for (id, e) in elements.iter_mut().enumerate() {
+        e.known = (known[id].0 != usize::MAX).then_some(known[id]);
+        e.last_present = (present[id].0 > 0).then_some(present[id].1);
+        e.last_absent = (absent[id].0 > 0).then_some(absent[id].1);
     }
     let mut stable_here = 0;
     for e in &elements {
@@ -260,7 +275,7 @@ fn check_key(
                     totals.stale.push(e.value.clone());
                     totals
                         .worst_stale
-                        .push((latency, e.value.clone(), group.key.clone()));
+                        .push((latency, e.value.clone(), group.key.cloned()));
                     if linearizable {
                         report_stale(report, group, e, latency);
                     }
@@ -282,7 +297,7 @@ fn check_key(
     if !elements.is_empty() && stable_here == 0 {
         totals
             .keys_without_stable
-            .push(group.key.as_ref().map(canonical).unwrap_or_default());
+            .push(group.key.map(canonical).unwrap_or_default());
     }
     Ok(())
 }
