@@ -118,7 +118,7 @@ impl<'a> Register<'a> {
     /// The acknowledged writes that supersede the value `read` returned: invoked after that
     /// value's write certainly ended, acknowledged before `read` began. In invocation order.
     pub fn superseding(&self, read: &FlatOp) -> Vec<&Write> {
-        let source = self.source(&read.value);
+        let source = self.source(read.value);
         self.writes
             .iter()
             .filter(|w| {

@@ -156,7 +156,7 @@ pub fn lags(reg: &Register) -> Vec<(usize, Option<Lag>)> {
                 break;
             }
         }
-        let first_rank = match reg.source(&read.value) {
+        let first_rank = match reg.source(read.value) {
             Source::Unwritten => {
                 out.push((r, None));
                 continue;
