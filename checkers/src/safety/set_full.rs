@@ -507,4 +507,90 @@ mod tests {
         assert_eq!(r.anomaly_types(), vec!["lost"]);
         assert_eq!(r.anomalies[0].detail["key"], json!("b"));
     }
+
+    /// The definition, element by element and read by read, without the sweep's compact
+    /// arrays: outcome lists must agree on random histories.
+    #[test]
+    fn sweep_matches_the_definition_on_random_histories() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut seen = [0usize; 3];
+        for _ in 0..300 {
+            let mut b = Builder::new();
+            let mut open: Vec<Option<(&str, i64)>> = vec![None; 3];
+            let mut next = 0i64;
+            for _ in 0..24 {
+                let p = rng.random_range(0..3usize);
+                match open[p].take() {
+                    Some(("add", v)) => match rng.random_range(0..10) {
+                        0 => b.fail(p as u64, "add", json!(v)),
+                        1 => b.info(p as u64, "add", json!(v)),
+                        _ => b.ok(p as u64, "add", json!(v)),
+                    },
+                    Some(_) => {
+                        let seen: Vec<i64> = (0..next).filter(|_| rng.random_bool(0.7)).collect();
+                        b.ok(p as u64, "read", json!(seen))
+                    }
+                    None if rng.random_bool(0.6) => {
+                        open[p] = Some(("add", next));
+                        next += 1;
+                        b.invoke(p as u64, "add", json!(next - 1))
+                    }
+                    None => {
+                        open[p] = Some(("read", 0));
+                        b.invoke(p as u64, "read", Value::Null)
+                    }
+                };
+            }
+            let h = b.build();
+            let r = check(&h, &CheckOptions::default()).unwrap();
+            let list = |name: &str| r.stats.get(name).cloned().unwrap_or(json!([]));
+            let (mut lost, mut stale, mut never) = (vec![], vec![], vec![]);
+            let groups = flatten_per_key(&h, &CheckOptions::default(), &["add", "read"]).unwrap();
+            let Some(g) = groups.first() else { continue };
+            let reads: Vec<&FlatOp> = g
+                .ops
+                .iter()
+                .filter(|o| o.f == "read" && o.is_ok())
+                .collect();
+            for add in g.ops.iter().filter(|o| o.f == "add") {
+                let e = add.invoke_value;
+                let eligible: Vec<&&FlatOp> = reads
+                    .iter()
+                    .filter(|r| r.complete.unwrap() > add.invoke)
+                    .collect();
+                let has = |r: &FlatOp| r.value.as_array().unwrap().contains(e);
+                let mut known = add.is_ok().then(|| add.complete.unwrap());
+                for r in eligible.iter().filter(|r| has(r)) {
+                    known = Some(
+                        known.map_or(r.complete.unwrap(), |k: usize| k.min(r.complete.unwrap())),
+                    );
+                }
+                let present = eligible.iter().filter(|r| has(r)).map(|r| r.invoke).max();
+                let absent = eligible.iter().filter(|r| !has(r)).map(|r| r.invoke).max();
+                let stable = present.is_some() && absent.is_none_or(|a| Some(a) < present);
+                let is_lost = !stable
+                    && matches!((known, absent), (Some(k), Some(a)) if k < a)
+                    && present.is_none_or(|p| Some(p) < absent);
+                if stable && matches!((known, absent), (Some(k), Some(a)) if a > k) {
+                    stale.push(e.clone());
+                }
+                if is_lost {
+                    lost.push(e.clone());
+                } else if !stable {
+                    never.push(e.clone());
+                }
+            }
+            assert_eq!(list("lost"), json!(lost), "{h:?}");
+            assert_eq!(list("stale"), json!(stale), "{h:?}");
+            assert_eq!(list("never-read"), json!(never), "{h:?}");
+            seen[0] += lost.len();
+            seen[1] += stale.len();
+            seen[2] += never.len();
+        }
+        assert!(
+            seen.iter().all(|&n| n > 20),
+            "every outcome must occur: {seen:?}"
+        );
+    }
 }
