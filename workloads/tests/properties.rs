@@ -139,3 +139,17 @@ fn a_follower_that_stops_replicating_diverges_lags_and_loses_writes_in_its_final
     assert_eq!(nodes["n1"]["stale-reads"], json!(0), "{nodes}");
     assert!(nodes["n3"]["stale-reads"].as_u64().unwrap() > 10, "{nodes}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn a_serial_store_has_no_long_forks(seed in any::<u64>(), concurrency in 2u32..6) {
+        let w = by_name("long-fork", &options(concurrency, 3)).unwrap();
+        let h = simulate(w.as_ref(), &sim(seed, concurrency), Store::default());
+        let r = run("long-fork", &h, w.checker_initial("long-fork"));
+        prop_assert_eq!(r.valid, Validity::Valid, "{:?}", r);
+        prop_assert!(r.stats["read-count"].as_u64().unwrap() > 50);
+        prop_assert!(r.stats["write-count"].as_u64().unwrap() > 50);
+    }
+}
