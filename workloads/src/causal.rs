@@ -63,7 +63,7 @@ impl Workload for Causal {
     fn generator(&self, slot: u32, concurrency: u32, seed: u64) -> Box<dyn OpGenerator> {
         Box::new(CausalGenerator {
             rng: slot_rng(seed, slot, Stream::Ops),
-            keys: KeyPicker::new(&self.options, self.keys, slot),
+            keys: KeyPicker::new(&self.options, self.keys, slot, concurrency),
             key_count: self.keys as u64,
             values: UniqueValues::new(slot, concurrency),
             pending_write: None,

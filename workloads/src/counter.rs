@@ -53,10 +53,10 @@ impl Workload for Counter {
         "counter"
     }
 
-    fn generator(&self, slot: u32, _concurrency: u32, seed: u64) -> Box<dyn OpGenerator> {
+    fn generator(&self, slot: u32, concurrency: u32, seed: u64) -> Box<dyn OpGenerator> {
         Box::new(CounterGenerator {
             rng: slot_rng(seed, slot, Stream::Ops),
-            keys: KeyPicker::new(&self.options, self.keys, slot),
+            keys: KeyPicker::new(&self.options, self.keys, slot, concurrency),
             read_fraction: self.options.read_fraction_or(0.5),
         })
     }

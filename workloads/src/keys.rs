@@ -22,7 +22,9 @@ pub struct KeyPicker {
 }
 
 impl KeyPicker {
-    pub fn new(options: &WorkloadOptions, shared: usize, slot: u32) -> Self {
+    /// The picker of `slot` of `concurrency` (which should be `options.concurrency`, the number
+    /// the final reads assume; slots must be below it).
+    pub fn new(options: &WorkloadOptions, shared: usize, slot: u32, concurrency: u32) -> Self {
         let cdf = match options.key_distribution {
             KeyDistribution::Zipfian { exponent } => {
                 let mut acc = 0.0;
@@ -37,7 +39,7 @@ impl KeyPicker {
         };
         KeyPicker {
             shared: shared.max(1),
-            slots: options.concurrency as usize,
+            slots: concurrency.max(1) as usize,
             slot: slot as usize,
             conflict_rate: options.conflict_rate,
             distribution: options.key_distribution,
@@ -157,7 +159,7 @@ mod tests {
     }
 
     fn counts(options: &WorkloadOptions, shared: usize) -> Vec<usize> {
-        let picker = KeyPicker::new(options, shared, 0);
+        let picker = KeyPicker::new(options, shared, 0, options.concurrency);
         let mut rng = slot_rng(1, 0, Stream::Ops);
         let mut c = vec![0; picker.generation_size()];
         for _ in 0..10_000 {

@@ -9,6 +9,7 @@ pub mod counter;
 pub mod keys;
 pub mod kv;
 pub mod list_append;
+pub mod long_fork;
 pub mod options;
 pub mod register;
 pub mod registers;

@@ -157,6 +157,71 @@ impl WorkloadOptions {
     }
 }
 
+/// The controls a command line can set by name (`--workload-option NAME=VALUE`), with one line
+/// of help each. `concurrency` and `rate` are left to the run's own flags.
+pub const SETTINGS: &[(&str, &str)] = &[
+    ("jitter", "pacing jitter in [0, 1] around the mean delay (default 1)"),
+    ("key-count", "shared keys; accounts for bank; active keys for transactions; group size for long-fork"),
+    ("key-distribution", "uniform | zipfian[:EXPONENT] | hot[:FRACTION] (default uniform)"),
+    ("read-fraction", "fraction of operations that read, in [0, 1] (default per workload)"),
+    ("conflict-rate", "fraction of operations on shared keys; the rest use a key private to the client (default 1)"),
+    ("max-txn-length", "micro-operations per transaction, at most (default 4)"),
+    ("max-writes-per-key", "writes a transactional key takes before it is retired (default 32)"),
+    ("bank-total", "money spread over the bank accounts at setup (default 100)"),
+    ("max-transfer", "largest amount one bank transfer moves (default 5)"),
+];
+
+impl WorkloadOptions {
+    /// Sets the control `name` (from [`SETTINGS`]) from its text; the error names the control
+    /// and what was expected.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), WorkloadError> {
+        fn parse<T: FromStr>(name: &str, value: &str, what: &str) -> Result<T, WorkloadError> {
+            value.trim().parse().map_err(|_| WorkloadError::BadOption {
+                option: name.to_string(),
+                message: format!("expected {what}, found {value:?}"),
+            })
+        }
+        match name {
+            "jitter" => self.jitter = parse(name, value, "a number in [0, 1]")?,
+            "key-count" => self.key_count = Some(parse(name, value, "a positive integer")?),
+            "key-distribution" => self.key_distribution = value.parse()?,
+            "read-fraction" => self.read_fraction = Some(parse(name, value, "a number in [0, 1]")?),
+            "conflict-rate" => self.conflict_rate = parse(name, value, "a number in [0, 1]")?,
+            "max-txn-length" => self.max_txn_length = parse(name, value, "a positive integer")?,
+            "max-writes-per-key" => {
+                self.max_writes_per_key = parse(name, value, "a positive integer")?
+            }
+            "bank-total" => self.bank_total = parse(name, value, "an integer")?,
+            "max-transfer" => self.max_transfer = parse(name, value, "a positive integer")?,
+            _ => {
+                return Err(WorkloadError::BadOption {
+                    option: name.to_string(),
+                    message: format!(
+                        "unknown workload option; known: {}",
+                        SETTINGS
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets a control from `NAME=VALUE`.
+    pub fn set_pair(&mut self, pair: &str) -> Result<(), WorkloadError> {
+        match pair.split_once('=') {
+            Some((name, value)) => self.set(name.trim(), value),
+            None => Err(WorkloadError::BadOption {
+                option: pair.to_string(),
+                message: "expected NAME=VALUE".into(),
+            }),
+        }
+    }
+}
+
 /// A workload that cannot be built.
 #[derive(Debug, Error)]
 pub enum WorkloadError {

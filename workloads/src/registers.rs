@@ -37,7 +37,7 @@ impl RegisterGenerator {
     ) -> Self {
         RegisterGenerator {
             rng: slot_rng(seed, slot, Stream::Ops),
-            keys: KeyPicker::new(options, shared_keys, slot),
+            keys: KeyPicker::new(options, shared_keys, slot, concurrency),
             values: UniqueValues::new(slot, concurrency),
             read_fraction,
         }
@@ -68,7 +68,7 @@ impl OpGenerator for RegisterGenerator {
 
 /// Reads of every key an operation may have touched.
 pub fn final_reads(options: &WorkloadOptions, shared_keys: usize) -> Vec<Invocation> {
-    KeyPicker::new(options, shared_keys, 0)
+    KeyPicker::new(options, shared_keys, 0, options.concurrency)
         .all_keys()
         .into_iter()
         .map(|k| Invocation::new("read", Some(json!(k)), Value::Null))

@@ -5,6 +5,7 @@ use crate::causal::Causal;
 use crate::counter::Counter;
 use crate::kv::Kv;
 use crate::list_append::ListAppend;
+use crate::long_fork::LongFork;
 use crate::options::{WorkloadError, WorkloadOptions};
 use crate::register::Register;
 use crate::rw_register::RwRegister;
@@ -21,6 +22,7 @@ pub const WORKLOADS: &[(&str, &str)] = &[
     ("counter", Counter::ABOUT),
     ("bank", Bank::ABOUT),
     ("causal", Causal::ABOUT),
+    ("long-fork", LongFork::ABOUT),
 ];
 
 /// The workload called `name`, configured by `options` (validated first).
@@ -35,6 +37,7 @@ pub fn by_name(name: &str, options: &WorkloadOptions) -> Result<Box<dyn Workload
         "counter" => Box::new(Counter::new(options)),
         "bank" => Box::new(Bank::new(options)),
         "causal" => Box::new(Causal::new(options)),
+        "long-fork" => Box::new(LongFork::new(options)),
         _ => {
             return Err(WorkloadError::UnknownWorkload {
                 name: name.to_string(),

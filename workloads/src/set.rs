@@ -55,7 +55,7 @@ impl Workload for Set {
     fn generator(&self, slot: u32, concurrency: u32, seed: u64) -> Box<dyn OpGenerator> {
         Box::new(SetGenerator {
             rng: slot_rng(seed, slot, Stream::Ops),
-            keys: KeyPicker::new(&self.options, self.keys, slot),
+            keys: KeyPicker::new(&self.options, self.keys, slot, concurrency),
             values: UniqueValues::new(slot, concurrency),
             read_fraction: self.options.read_fraction_or(0.1),
         })

@@ -50,7 +50,7 @@ impl TxnGenerator {
             .max(1.0) as u64;
         TxnGenerator {
             rng: slot_rng(seed, slot, Stream::Ops),
-            keys: KeyPicker::new(options, key_count, slot),
+            keys: KeyPicker::new(options, key_count, slot, concurrency),
             values: UniqueValues::new(slot, concurrency),
             write_kind,
             read_fraction,

@@ -250,3 +250,31 @@ fn data_safety_checkers_named_by_workloads_are_registered() {
         assert!(used.contains(c) && safety.contains(c), "{c}");
     }
 }
+
+#[test]
+fn controls_are_set_by_name_from_text() {
+    let mut o = WorkloadOptions::default();
+    o.set_pair("key-distribution=zipfian:1.2").unwrap();
+    o.set_pair("read-fraction = 0.3").unwrap();
+    o.set("key-count", "12").unwrap();
+    assert_eq!(
+        o.key_distribution,
+        KeyDistribution::Zipfian { exponent: 1.2 }
+    );
+    assert_eq!((o.read_fraction, o.key_count), (Some(0.3), Some(12)));
+    let err = o.set("read-fraction", "lots").unwrap_err();
+    assert!(err.to_string().contains("read-fraction"), "{err}");
+    let err = o.set_pair("keys=3").unwrap_err();
+    assert!(err.to_string().contains("key-count"), "{err}");
+    assert!(o.set_pair("key-count").is_err());
+    for (name, _) in faultline_workloads::options::SETTINGS {
+        assert!(
+            !o.clone()
+                .set(name, "x")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown"),
+            "{name}"
+        );
+    }
+}

@@ -26,6 +26,7 @@ fn sim(seed: u64, concurrency: u32) -> Sim {
         ops: 300,
         info_rate: 0.05,
         nodes: 3,
+        frozen_node: None,
     }
 }
 
@@ -120,4 +121,35 @@ fn a_set_that_drops_acknowledged_adds_is_caught() {
     let h = simulate(w.as_ref(), &sim(5, 3), store);
     assert_eq!(run("set-full", &h, None).anomaly_types(), vec!["lost"]);
     assert_eq!(run("set-final", &h, None).anomaly_types(), vec!["lost"]);
+}
+
+#[test]
+fn a_follower_that_stops_replicating_diverges_lags_and_loses_writes_in_its_final_reads() {
+    let w = by_name("kv", &options(3, 2)).unwrap();
+    let mut s = sim(21, 3);
+    s.frozen_node = Some(2);
+    let h = simulate(w.as_ref(), &s, Store::default());
+    assert_eq!(
+        run("convergence", &h, None).anomaly_types(),
+        vec!["divergent"]
+    );
+    assert_eq!(run("lost-update", &h, None).anomaly_types(), vec!["lost"]);
+    let stale = run("staleness", &h, None);
+    let nodes = &stale.stats["by-node"];
+    assert_eq!(nodes["n1"]["stale-reads"], json!(0), "{nodes}");
+    assert!(nodes["n3"]["stale-reads"].as_u64().unwrap() > 10, "{nodes}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn a_serial_store_has_no_long_forks(seed in any::<u64>(), concurrency in 2u32..6) {
+        let w = by_name("long-fork", &options(concurrency, 3)).unwrap();
+        let h = simulate(w.as_ref(), &sim(seed, concurrency), Store::default());
+        let r = run("long-fork", &h, w.checker_initial("long-fork"));
+        prop_assert_eq!(r.valid, Validity::Valid, "{:?}", r);
+        prop_assert!(r.stats["read-count"].as_u64().unwrap() > 50);
+        prop_assert!(r.stats["write-count"].as_u64().unwrap() > 50);
+    }
 }

@@ -48,7 +48,7 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
             if !op.is_ok() || marker.is_some_and(|m| op.invoke < m) {
                 continue;
             }
-            let Some(node) = op.node.as_deref() else {
+            let Some(node) = op.node else {
                 without_node += 1;
                 continue;
             };
@@ -65,7 +65,7 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
         let mut states: BTreeMap<String, Vec<&str>> = BTreeMap::new();
         for (node, &i) in &last {
             states
-                .entry(normalise(&group.ops[i].value, ordered))
+                .entry(normalise(group.ops[i].value, ordered))
                 .or_default()
                 .push(node);
         }

@@ -67,9 +67,9 @@ fn check_key(
     let ops = &group.ops;
     let mut steps: Vec<(usize, Step)> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
-        match op.f.as_str() {
+        match op.f {
             "add" if op.outcome != OpType::Fail => {
-                let d = number_of(&op.invoke_value, "an add's value", op.invoke_index)?;
+                let d = number_of(op.invoke_value, "an add's value", op.invoke_index)?;
                 // Widen at the invocation; narrow at an acknowledgement.
                 let (widen, narrow) = if d >= 0.0 {
                     (Step::Upper(d), Step::Lower(d))
@@ -82,7 +82,7 @@ fn check_key(
                 }
             }
             "read" if op.is_ok() => {
-                number_of(&op.value, "a counter read", op.complete_index.unwrap_or(0))?;
+                number_of(op.value, "a counter read", op.complete_index.unwrap_or(0))?;
                 steps.push((op.invoke, Step::ReadStart(i)));
                 steps.push((op.complete.expect("ok has a completion"), Step::ReadEnd(i)));
             }

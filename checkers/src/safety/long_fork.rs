@@ -60,7 +60,7 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
     let mut written: HashSet<String> = HashSet::new();
     let mut groups: BTreeMap<Vec<String>, Vec<Read>> = BTreeMap::new();
     for (i, op) in ops.iter().enumerate() {
-        let Ok(txn) = parse_txn(&op.value) else {
+        let Ok(txn) = parse_txn(op.value) else {
             continue;
         };
         if let [single] = txn.as_slice() {

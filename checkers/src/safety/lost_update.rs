@@ -72,7 +72,7 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
         let mut lost_ops: Vec<usize> = Vec::new();
         for &r in &finals {
             let read = reg.op(r);
-            if reg.source(&read.value) == Source::Unwritten {
+            if reg.source(read.value) == Source::Unwritten {
                 push_capped(
                     &mut report,
                     Anomaly {

@@ -3,14 +3,15 @@
 //! as Jepsen's independent checker treats `[key value]` tuples).
 
 use std::collections::BTreeMap;
+use std::hash::BuildHasherDefault;
 
 use crate::check::{CheckError, CheckOptions};
 use crate::{History, OpType, Value};
 
 /// One client operation: its invocation, its completion if any, and the value it is known by.
 #[derive(Clone, Debug)]
-pub struct FlatOp {
-    pub f: String,
+pub struct FlatOp<'h> {
+    pub f: &'h str,
     /// `Ok`, `Fail`, or `Info` (also when the history ended before it completed).
     pub outcome: OpType,
     /// Position of the invocation in the history; positions order events in real time.
@@ -25,15 +26,15 @@ pub struct FlatOp {
     pub complete_time: Option<u64>,
     /// The completion's value for `ok` operations, the invocation's otherwise (key removed when
     /// it came as a `[key value]` tuple).
-    pub value: Value,
+    pub value: &'h Value,
     /// The invocation's value (key removed likewise): what was attempted.
-    pub invoke_value: Value,
+    pub invoke_value: &'h Value,
     /// The node the client talked to, from the completion or else the invocation.
-    pub node: Option<String>,
+    pub node: Option<&'h str>,
     pub process: u64,
 }
 
-impl FlatOp {
+impl FlatOp<'_> {
     pub fn is_ok(&self) -> bool {
         self.outcome == OpType::Ok
     }
@@ -82,13 +83,13 @@ impl FlatOp {
 
 /// The operations on one key (or on the whole history when operations carry no key).
 #[derive(Clone, Debug)]
-pub struct KeyOps {
-    pub key: Option<Value>,
+pub struct KeyOps<'h> {
+    pub key: Option<&'h Value>,
     /// In invocation order.
-    pub ops: Vec<FlatOp>,
+    pub ops: Vec<FlatOp<'h>>,
 }
 
-impl KeyOps {
+impl KeyOps<'_> {
     /// ` on key "x"` or nothing, for explanations.
     pub fn on_key(&self) -> String {
         match &self.key {
@@ -103,26 +104,87 @@ pub fn canonical(v: &Value) -> String {
     v.to_string()
 }
 
+/// A value as a hash key, with a fast path for integers (set elements and written values
+/// usually are): hashing an `i64` is far cheaper than printing the value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ValueKey {
+    Int(i64),
+    Text(String),
+}
+
+impl ValueKey {
+    pub fn of(v: &Value) -> ValueKey {
+        match v.as_i64() {
+            Some(i) => ValueKey::Int(i),
+            None => ValueKey::Text(canonical(v)),
+        }
+    }
+}
+
+/// A multiply-rotate hasher (the FxHash scheme of rustc) for [`ValueKey`] maps: set elements
+/// are looked up once per element per read, so SipHash's collision resistance, not needed for
+/// the checker's own keys, would be most of the set checkers' cost.
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(SEED);
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A hash map keyed by values, with [`FastHasher`].
+pub type ValueMap<V> = std::collections::HashMap<ValueKey, V, BuildHasherDefault<FastHasher>>;
+
+/// A hash set of values, with [`FastHasher`].
+pub type ValueSet = std::collections::HashSet<ValueKey, BuildHasherDefault<FastHasher>>;
+
 /// Flattens the client operations whose `f` is in `fs`, split per key: the op's `key` field, or
 /// with `options.independent_tuples` the first element of a `[key value]` value. Keys come out in
 /// a stable order.
-pub fn flatten_per_key(
-    history: &History,
+pub fn flatten_per_key<'h>(
+    history: &'h History,
     options: &CheckOptions,
     fs: &[&str],
-) -> Result<Vec<KeyOps>, CheckError> {
-    let mut groups: BTreeMap<String, KeyOps> = BTreeMap::new();
+) -> Result<Vec<KeyOps<'h>>, CheckError> {
+    let mut groups: BTreeMap<String, KeyOps<'h>> = BTreeMap::new();
     for pair in history.pairs() {
         let inv = history.invocation(pair);
         if !fs.contains(&inv.f.as_str()) {
             continue;
         }
         let comp = history.completion(pair);
-        let mut key = history.key(pair).cloned();
-        let mut value = history.value(pair).clone();
-        let mut invoke_value = inv.value.clone();
+        let mut key = history.key(pair);
+        let mut value = history.value(pair);
+        let mut invoke_value = &inv.value;
         if key.is_none() && options.independent_tuples {
-            let (k, v) = split_tuple(&value).ok_or_else(|| CheckError::BadOperation {
+            let (k, v) = split_tuple(value).ok_or_else(|| CheckError::BadOperation {
                 index: inv.index,
                 message: format!(
                     "expected a [key value] tuple as {} value (independent tuples), found {value}",
@@ -131,15 +193,13 @@ pub fn flatten_per_key(
             })?;
             key = Some(k);
             value = v;
-            invoke_value = split_tuple(&invoke_value)
+            invoke_value = split_tuple(invoke_value)
                 .map(|(_, v)| v)
-                .unwrap_or(Value::Null);
+                .unwrap_or(&Value::Null);
         }
-        let node = comp
-            .and_then(|c| c.node.clone())
-            .or_else(|| inv.node.clone());
+        let node = comp.and_then(|c| c.node.as_deref()).or(inv.node.as_deref());
         let flat = FlatOp {
-            f: inv.f.clone(),
+            f: &inv.f,
             outcome: pair.outcome,
             invoke: pair.invoke,
             complete: pair.complete,
@@ -152,7 +212,7 @@ pub fn flatten_per_key(
             node,
             process: inv.process.client().unwrap_or_default(),
         };
-        let name = key.as_ref().map(canonical).unwrap_or_default();
+        let name = key.map(canonical).unwrap_or_default();
         groups
             .entry(name)
             .or_insert_with(|| KeyOps {
@@ -165,9 +225,9 @@ pub fn flatten_per_key(
     Ok(groups.into_values().collect())
 }
 
-fn split_tuple(v: &Value) -> Option<(Value, Value)> {
+fn split_tuple(v: &Value) -> Option<(&Value, &Value)> {
     match v.as_array().map(Vec::as_slice) {
-        Some([k, v]) => Some((k.clone(), v.clone())),
+        Some([k, v]) => Some((k, v)),
         _ => None,
     }
 }
@@ -250,10 +310,10 @@ mod tests {
         };
         let groups = flatten_per_key(&h, &opts, &["add", "read"]).unwrap();
         assert_eq!(groups.len(), 2);
-        assert_eq!(groups[0].key, Some(json!(1)));
-        assert_eq!(groups[0].ops[0].value, json!(5));
-        assert_eq!(groups[1].ops[0].value, json!([7]));
-        assert_eq!(groups[1].ops[0].invoke_value, Value::Null);
+        assert_eq!(groups[0].key, Some(&json!(1)));
+        assert_eq!(groups[0].ops[0].value, &json!(5));
+        assert_eq!(groups[1].ops[0].value, &json!([7]));
+        assert_eq!(groups[1].ops[0].invoke_value, &Value::Null);
     }
 
     #[test]

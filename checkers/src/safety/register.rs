@@ -49,7 +49,7 @@ pub struct Write {
 
 /// The writes and reads of one register.
 pub struct Register<'a> {
-    pub group: &'a KeyOps,
+    pub group: &'a KeyOps<'a>,
     pub writes: Vec<Write>,
     /// Indices into the key's ops of the `ok` reads.
     pub reads: Vec<usize>,
@@ -60,12 +60,12 @@ pub struct Register<'a> {
 impl<'a> Register<'a> {
     /// Indexes `group`'s `write`, `cas` and `read` operations. `initial` is the register's value
     /// before any write (`null` unless the user says otherwise).
-    pub fn new(group: &'a KeyOps, initial: &Value) -> Result<Register<'a>, CheckError> {
+    pub fn new(group: &'a KeyOps<'a>, initial: &Value) -> Result<Register<'a>, CheckError> {
         let mut writes = Vec::new();
         let mut reads = Vec::new();
         let mut latest_end: HashMap<String, usize> = HashMap::new();
         for (i, op) in group.ops.iter().enumerate() {
-            let written = match op.f.as_str() {
+            let written = match op.f {
                 "read" if op.is_ok() => {
                     reads.push(i);
                     continue;
@@ -102,7 +102,7 @@ impl<'a> Register<'a> {
         })
     }
 
-    pub fn op(&self, i: usize) -> &FlatOp {
+    pub fn op(&self, i: usize) -> &FlatOp<'a> {
         &self.group.ops[i]
     }
 
@@ -118,7 +118,7 @@ impl<'a> Register<'a> {
     /// The acknowledged writes that supersede the value `read` returned: invoked after that
     /// value's write certainly ended, acknowledged before `read` began. In invocation order.
     pub fn superseding(&self, read: &FlatOp) -> Vec<&Write> {
-        let source = self.source(&read.value);
+        let source = self.source(read.value);
         self.writes
             .iter()
             .filter(|w| {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::json;
 
-use super::ops::{canonical, flatten_per_key, KeyOps};
+use super::ops::{canonical, flatten_per_key, KeyOps, ValueKey, ValueSet};
 use super::push_capped;
 use crate::check::{CheckError, CheckOptions};
 use crate::{Anomaly, CheckReport, History, Value};
@@ -26,7 +26,7 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
                     *counts.entry(k).or_default() += v;
                 }
             }
-            None => unread.push(group.key.as_ref().map(canonical).unwrap_or_default()),
+            None => unread.push(group.key.map(canonical).unwrap_or_default()),
         }
     }
     report.stat("keys", groups.len());
@@ -64,13 +64,13 @@ fn check_key(
             ),
         });
     };
-    let final_set: HashSet<String> = items.iter().map(canonical).collect();
+    let final_set: ValueSet = items.iter().map(ValueKey::of).collect();
     let adds = ops.iter().filter(|o| o.f == "add");
-    let attempted: HashSet<String> = adds.clone().map(|o| canonical(&o.invoke_value)).collect();
+    let attempted: ValueSet = adds.clone().map(|o| ValueKey::of(o.invoke_value)).collect();
     let mut acknowledged = HashSet::new();
     let (mut lost, mut recovered) = (0, 0);
     for add in adds.clone().filter(|o| o.is_ok()) {
-        let c = canonical(&add.invoke_value);
+        let c = ValueKey::of(add.invoke_value);
         if !acknowledged.insert(c.clone()) || final_set.contains(&c) {
             continue;
         }
@@ -96,7 +96,7 @@ fn check_key(
     let mut reported = HashSet::new();
     let mut unexpected = 0;
     for item in items {
-        let c = canonical(item);
+        let c = ValueKey::of(item);
         if attempted.contains(&c) {
             if !acknowledged.contains(&c) && reported.insert(c) {
                 recovered += 1;

@@ -24,12 +24,13 @@
 //! Operations carrying a `key` (or `[key value]` tuples with independent tuples on) are checked
 //! per key.
 
-use std::collections::HashMap;
-
 use serde_json::json;
 
 use super::distribution::{number, quantiles};
-use super::ops::{canonical, expect_initial_object, flatten_per_key, initial_bool, FlatOp, KeyOps};
+use super::ops::{
+    canonical, expect_initial_object, flatten_per_key, initial_bool, FlatOp, KeyOps, ValueKey,
+    ValueMap,
+};
 use super::{ms, push_capped};
 use crate::check::{CheckError, CheckOptions};
 use crate::{Anomaly, CheckReport, History, Value};
@@ -139,12 +140,12 @@ fn check_key(
     let ops = &group.ops;
     // Elements in order of their first add's invocation.
     let mut elements: Vec<Element> = Vec::new();
-    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut ids: ValueMap<usize> = ValueMap::default();
     for (i, op) in ops.iter().enumerate() {
         if op.f != "add" {
             continue;
         }
-        let id = *ids.entry(canonical(&op.invoke_value)).or_insert_with(|| {
+        let id = *ids.entry(ValueKey::of(op.invoke_value)).or_insert_with(|| {
             elements.push(Element {
                 value: op.invoke_value.clone(),
                 add: i,
@@ -162,6 +163,14 @@ fn check_key(
         }
     }
     let add_invokes: Vec<usize> = elements.iter().map(|e| ops[e.add].invoke).collect();
+    // Per element: (position, time) it became known, usize::MAX if not yet; and (invocation
+    // position + 1, read) of the latest read returning / missing it, 0 if none.
+    let mut known: Vec<(usize, u64)> = elements
+        .iter()
+        .map(|e| e.known.unwrap_or((usize::MAX, 0)))
+        .collect();
+    let mut present = vec![(0usize, 0usize); elements.len()];
+    let mut absent = vec![(0usize, 0usize); elements.len()];
     let mut seen_in_read = vec![usize::MAX; elements.len()];
     let mut count_in_read = vec![0u32; elements.len()];
     for (ri, read) in ops.iter().enumerate() {
@@ -180,7 +189,7 @@ fn check_key(
         };
         let mut duplicated: Vec<usize> = Vec::new();
         for item in items {
-            match ids.get(&canonical(item)) {
+            match ids.get(&ValueKey::of(item)) {
                 Some(&id) => {
                     if seen_in_read[id] == ri {
                         count_in_read[id] += 1;
@@ -226,21 +235,27 @@ fn check_key(
                 },
             );
         }
-        // Only elements whose add began before this read ended are judged by it.
+        // Only elements whose add began before this read ended are judged by it. This loop is
+        // the checker's cost (reads × elements), so it works on compact arrays.
         let tracked = add_invokes.partition_point(|&p| p < complete);
-        for (id, e) in elements.iter_mut().enumerate().take(tracked) {
-            let later = |slot: Option<usize>| slot.is_none_or(|j| ops[j].invoke < read.invoke);
+        let complete_time = read.complete_time.unwrap_or(read.invoke_time);
+        for id in 0..tracked {
             if seen_in_read[id] == ri {
-                if e.known.is_none_or(|(p, _)| complete < p) {
-                    e.known = Some((complete, read.complete_time.unwrap_or(read.invoke_time)));
+                if complete < known[id].0 {
+                    known[id] = (complete, complete_time);
                 }
-                if later(e.last_present) {
-                    e.last_present = Some(ri);
+                if present[id].0 <= read.invoke {
+                    present[id] = (read.invoke + 1, ri);
                 }
-            } else if later(e.last_absent) {
-                e.last_absent = Some(ri);
+            } else if absent[id].0 <= read.invoke {
+                absent[id] = (read.invoke + 1, ri);
             }
         }
+    }
+    for (id, e) in elements.iter_mut().enumerate() {
+        e.known = (known[id].0 != usize::MAX).then_some(known[id]);
+        e.last_present = (present[id].0 > 0).then_some(present[id].1);
+        e.last_absent = (absent[id].0 > 0).then_some(absent[id].1);
     }
     let mut stable_here = 0;
     for e in &elements {
@@ -260,7 +275,7 @@ fn check_key(
                     totals.stale.push(e.value.clone());
                     totals
                         .worst_stale
-                        .push((latency, e.value.clone(), group.key.clone()));
+                        .push((latency, e.value.clone(), group.key.cloned()));
                     if linearizable {
                         report_stale(report, group, e, latency);
                     }
@@ -282,7 +297,7 @@ fn check_key(
     if !elements.is_empty() && stable_here == 0 {
         totals
             .keys_without_stable
-            .push(group.key.as_ref().map(canonical).unwrap_or_default());
+            .push(group.key.map(canonical).unwrap_or_default());
     }
     Ok(())
 }
@@ -491,5 +506,91 @@ mod tests {
         let r = run(&b, None);
         assert_eq!(r.anomaly_types(), vec!["lost"]);
         assert_eq!(r.anomalies[0].detail["key"], json!("b"));
+    }
+
+    /// The definition, element by element and read by read, without the sweep's compact
+    /// arrays: outcome lists must agree on random histories.
+    #[test]
+    fn sweep_matches_the_definition_on_random_histories() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut seen = [0usize; 3];
+        for _ in 0..300 {
+            let mut b = Builder::new();
+            let mut open: Vec<Option<(&str, i64)>> = vec![None; 3];
+            let mut next = 0i64;
+            for _ in 0..24 {
+                let p = rng.random_range(0..3usize);
+                match open[p].take() {
+                    Some(("add", v)) => match rng.random_range(0..10) {
+                        0 => b.fail(p as u64, "add", json!(v)),
+                        1 => b.info(p as u64, "add", json!(v)),
+                        _ => b.ok(p as u64, "add", json!(v)),
+                    },
+                    Some(_) => {
+                        let seen: Vec<i64> = (0..next).filter(|_| rng.random_bool(0.7)).collect();
+                        b.ok(p as u64, "read", json!(seen))
+                    }
+                    None if rng.random_bool(0.6) => {
+                        open[p] = Some(("add", next));
+                        next += 1;
+                        b.invoke(p as u64, "add", json!(next - 1))
+                    }
+                    None => {
+                        open[p] = Some(("read", 0));
+                        b.invoke(p as u64, "read", Value::Null)
+                    }
+                };
+            }
+            let h = b.build();
+            let r = check(&h, &CheckOptions::default()).unwrap();
+            let list = |name: &str| r.stats.get(name).cloned().unwrap_or(json!([]));
+            let (mut lost, mut stale, mut never) = (vec![], vec![], vec![]);
+            let groups = flatten_per_key(&h, &CheckOptions::default(), &["add", "read"]).unwrap();
+            let Some(g) = groups.first() else { continue };
+            let reads: Vec<&FlatOp> = g
+                .ops
+                .iter()
+                .filter(|o| o.f == "read" && o.is_ok())
+                .collect();
+            for add in g.ops.iter().filter(|o| o.f == "add") {
+                let e = add.invoke_value;
+                let eligible: Vec<&&FlatOp> = reads
+                    .iter()
+                    .filter(|r| r.complete.unwrap() > add.invoke)
+                    .collect();
+                let has = |r: &FlatOp| r.value.as_array().unwrap().contains(e);
+                let mut known = add.is_ok().then(|| add.complete.unwrap());
+                for r in eligible.iter().filter(|r| has(r)) {
+                    known = Some(
+                        known.map_or(r.complete.unwrap(), |k: usize| k.min(r.complete.unwrap())),
+                    );
+                }
+                let present = eligible.iter().filter(|r| has(r)).map(|r| r.invoke).max();
+                let absent = eligible.iter().filter(|r| !has(r)).map(|r| r.invoke).max();
+                let stable = present.is_some() && absent.is_none_or(|a| Some(a) < present);
+                let is_lost = !stable
+                    && matches!((known, absent), (Some(k), Some(a)) if k < a)
+                    && present.is_none_or(|p| Some(p) < absent);
+                if stable && matches!((known, absent), (Some(k), Some(a)) if a > k) {
+                    stale.push(e.clone());
+                }
+                if is_lost {
+                    lost.push(e.clone());
+                } else if !stable {
+                    never.push(e.clone());
+                }
+            }
+            assert_eq!(list("lost"), json!(lost), "{h:?}");
+            assert_eq!(list("stale"), json!(stale), "{h:?}");
+            assert_eq!(list("never-read"), json!(never), "{h:?}");
+            seen[0] += lost.len();
+            seen[1] += stale.len();
+            seen[2] += never.len();
+        }
+        assert!(
+            seen.iter().all(|&n| n > 20),
+            "every outcome must occur: {seen:?}"
+        );
     }
 }

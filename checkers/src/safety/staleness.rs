@@ -11,7 +11,11 @@
 //! and a read exceeds them (`stale-read`). `max_versions_behind: 0` asks for no stale read at
 //! all, what linearizable and sequentially consistent reads from one client's view promise.
 //!
+//! Figures per node (`by-node`: reads, stale reads, lag quantiles) show which replicas lag.
+//!
 //! Cost: O((reads + writes) log writes) per key, with a Fenwick tree over write invocations.
+
+use std::collections::BTreeMap;
 
 use serde_json::json;
 
@@ -46,6 +50,8 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
     let mut lags_all = Vec::new();
     let mut lags_stale = Vec::new();
     let mut worst: Vec<(u64, Value)> = Vec::new();
+    // node -> (reads, lags of its stale reads in ms): followers' lag shows here.
+    let mut by_node: BTreeMap<&str, (usize, Vec<f64>)> = BTreeMap::new();
     for group in &groups {
         let reg = Register::new(group, &initial)?;
         for (r, lag) in lags(&reg) {
@@ -70,9 +76,12 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
             };
             versions.push(lag.versions as f64);
             lags_all.push(ms(lag.nanos));
+            let node = by_node.entry(read.node.unwrap_or("?")).or_default();
+            node.0 += 1;
             if lag.versions == 0 {
                 continue;
             }
+            node.1.push(ms(lag.nanos));
             lags_stale.push(ms(lag.nanos));
             worst.push((
                 lag.nanos,
@@ -115,6 +124,17 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
             report.stat(name, q);
         }
     }
+    if by_node.keys().any(|n| *n != "?") {
+        let nodes: serde_json::Map<String, Value> = by_node
+            .into_iter()
+            .map(|(node, (reads, mut stale))| {
+                let q = quantiles(&mut stale).unwrap_or(Value::Null);
+                let v = json!({"reads": reads, "stale-reads": stale.len(), "stale-ms-behind": q});
+                (node.to_string(), v)
+            })
+            .collect();
+        report.stat("by-node", Value::Object(nodes));
+    }
     if !worst.is_empty() {
         worst.sort_by_key(|w| std::cmp::Reverse(w.0));
         let top: Vec<Value> = worst.into_iter().take(8).map(|(_, v)| v).collect();
@@ -156,7 +176,7 @@ pub fn lags(reg: &Register) -> Vec<(usize, Option<Lag>)> {
                 break;
             }
         }
-        let first_rank = match reg.source(&read.value) {
+        let first_rank = match reg.source(read.value) {
             Source::Unwritten => {
                 out.push((r, None));
                 continue;
@@ -258,9 +278,30 @@ mod tests {
         assert_eq!(r.valid, Validity::Valid);
         assert_eq!(r.stats["versions-behind"]["1"], json!(2));
         assert_eq!(r.stats["stale-ms-behind"]["1"], json!(3));
+        assert!(r.stats.get("by-node").is_none(), "no node recorded");
         let r = run(&b, Some(json!({"max_ms_behind": 2.5})));
         assert_eq!(r.anomaly_types(), vec!["stale-read"]);
         assert_eq!(r.anomalies[0].ops, vec![6, 7]);
+    }
+
+    #[test]
+    fn lag_is_broken_down_per_node() {
+        let mut b = Builder::new();
+        b.done(0, "write", json!(1), json!(1))
+            .done(0, "write", json!(2), json!(2))
+            .invoke(1, "read", Value::Null)
+            .on("n1")
+            .ok(1, "read", json!(2))
+            .on("n1")
+            .invoke(2, "read", Value::Null)
+            .on("n2")
+            .ok(2, "read", json!(1))
+            .on("n2");
+        let r = run(&b, None);
+        let nodes = &r.stats["by-node"];
+        assert_eq!(nodes["n1"]["stale-reads"], json!(0));
+        assert_eq!(nodes["n2"]["stale-reads"], json!(1));
+        assert_eq!(nodes["n2"]["stale-ms-behind"]["1"], json!(3));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
 /// The store's state: one JSON value per key (registers, set element lists, counters, balances).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Store {
     pub state: BTreeMap<String, Value>,
     /// `add` grows a counter rather than a set; reads of unwritten keys return 0.
@@ -130,6 +130,9 @@ pub struct Sim {
     pub ops: usize,
     pub info_rate: f64,
     pub nodes: usize,
+    /// A node that stops applying writes once the main phase starts: its reads (final ones
+    /// included) come from a frozen copy, as a partitioned asynchronous follower would serve.
+    pub frozen_node: Option<usize>,
 }
 
 /// Runs `workload` against a correct store; returns the history.
@@ -147,6 +150,14 @@ pub fn simulate(workload: &dyn Workload, sim: &Sim, mut store: Store) -> History
     for inv in workload.setup_ops() {
         store.apply(&inv);
     }
+    let frozen = store.clone();
+    let read_at = |store: &mut Store, inv: &Invocation, node: usize| {
+        if inv.f == "read" && sim.frozen_node == Some(node) {
+            frozen.clone().apply(inv)
+        } else {
+            store.apply(inv)
+        }
+    };
     let mut gens: Vec<_> = (0..sim.concurrency)
         .map(|s| workload.generator(s, sim.concurrency, sim.seed))
         .collect();
@@ -188,7 +199,7 @@ pub fn simulate(workload: &dyn Workload, sim: &Sim, mut store: Store) -> History
                     process[s] = next_process;
                     next_process += 1;
                 } else {
-                    let (kind, v) = store.apply(&inv);
+                    let (kind, v) = read_at(&mut store, &inv, node);
                     push(&mut events, process[s], kind, &inv, v, node);
                 }
             }
@@ -201,7 +212,7 @@ pub fn simulate(workload: &dyn Workload, sim: &Sim, mut store: Store) -> History
     events.push(m);
     for node in 0..sim.nodes {
         for inv in workload.final_reads() {
-            let (kind, v) = store.apply(&inv);
+            let (kind, v) = read_at(&mut store, &inv, node);
             push(
                 &mut events,
                 next_process,
