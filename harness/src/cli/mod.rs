@@ -1,5 +1,8 @@
 //! The command line: one file per subcommand.
 
+pub mod check;
+pub mod convert;
+
 use clap::{Parser, Subcommand};
 
 use crate::exit::Exit;
@@ -13,9 +16,38 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Check recorded histories (faultline JSONL, Jepsen EDN/JSON/logs) against a model.
+    Check(check::CheckArgs),
+    /// Convert a history between formats (import Jepsen histories, export EDN).
+    Convert(convert::ConvertArgs),
+}
 
 /// Runs a parsed command line and returns the exit code to use. Errors are printed here, once.
 pub fn run(cli: Cli) -> Exit {
-    match cli.command {}
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    match cli.command {
+        Command::Check(args) => check::run(&args, &mut out, &mut err),
+        Command::Convert(args) => convert::run(&args, &mut out, &mut err),
+    }
+}
+
+/// Parses `args` and runs them. A bad command line exits 64 (DESIGN.md section 8), not clap's
+/// usual 2, which means "unknown verdict" here; `--help` and `--version` exit 0.
+pub fn main_with_args<I, T>(args: I) -> Exit
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(cli) => run(cli),
+        Err(e) => {
+            let _ = e.print();
+            if e.use_stderr() {
+                Exit::BadInput
+            } else {
+                Exit::Valid
+            }
+        }
+    }
 }
