@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::fields::{op_from_map, Keywords, ReadOp};
+use super::fields::{op_from_map, ReadOp};
 use super::jsonl;
 use crate::history::InputError;
 
@@ -54,8 +54,7 @@ pub(crate) fn read(text: &str, name: &str) -> Result<(Vec<ReadOp>, Vec<String>),
                 format!("expected an op object `{{…}}` in the history array, found {value}"),
             ));
         };
-        let mut read =
-            op_from_map(map, Keywords::InStrings).map_err(|m| InputError::new(name, line, m))?;
+        let mut read = op_from_map(map).map_err(|m| InputError::new(name, line, m))?;
         read.line = line;
         ops.push(read);
         pos = skip_ws(text, pos);

@@ -9,7 +9,7 @@ pub use parser::parse_value;
 pub(crate) use parser::EdnParser;
 pub use writer::{write_edn, write_edn_op};
 
-use super::fields::{op_from_map, Keywords, ReadOp};
+use super::fields::{OpBuilder, ReadOp};
 use crate::history::InputError;
 
 /// Reads every op of an EDN history.
@@ -59,9 +59,11 @@ pub(crate) fn read(text: &str, name: &str) -> Result<Vec<ReadOp>, InputError> {
     Ok(ops)
 }
 
+/// Reads an op map after its `{`, setting fields as they are parsed.
 fn read_op(p: &mut EdnParser<'_>, line: usize) -> Result<ReadOp, InputError> {
-    let map = p.map_body(line)?;
-    let mut read = op_from_map(map, Keywords::Native).map_err(|message| p.error(line, message))?;
+    let mut builder = OpBuilder::new();
+    p.map_entries(line, |key, value| builder.set(&key, value))?;
+    let mut read = builder.finish().map_err(|message| p.error(line, message))?;
     read.line = line;
     Ok(read)
 }

@@ -11,7 +11,7 @@ pub use writer::{write_jsonl, JsonlWriter};
 
 use serde::Deserialize;
 
-use super::fields::{op_from_map, Keywords, ReadOp};
+use super::fields::{op_from_map, ReadOp};
 use crate::history::{InputError, Op, OpType, Process, Value};
 
 /// One line in faultline's exact shape.
@@ -71,8 +71,7 @@ pub(crate) fn read(
         }
         match serde_json::from_str::<Value>(trimmed) {
             Ok(Value::Object(map)) => {
-                let mut read = op_from_map(map, Keywords::InStrings)
-                    .map_err(|m| InputError::new(name, line_no, m))?;
+                let mut read = op_from_map(map).map_err(|m| InputError::new(name, line_no, m))?;
                 read.line = line_no;
                 ops.push(read);
             }
