@@ -29,8 +29,8 @@ pub struct CheckArgs {
     #[arg(long, short = 'm', value_name = "MODEL", long_help = models_help())]
     pub model: String,
 
-    /// The model's initial state: JSON (`0`, `{"x":0}`), EDN (`{x 0 y 0}`, `{:x 0, :y 0}`) or a
-    /// bare word (`unlocked`).
+    /// The model's initial state: JSON (`0`, `{"x":0}`, `{x:0,y:0}`), EDN (`{x 0 y 0}`,
+    /// `{:x 0, :y 0}`) or a bare word (`unlocked`).
     #[arg(long, value_name = "VALUE")]
     pub initial: Option<String>,
 
@@ -85,9 +85,13 @@ fn unknown_model_message(name: &str) -> String {
     }
 }
 
-/// Reads `--initial`: JSON first, then EDN (which also takes bare words as strings).
+/// Reads `--initial`: JSON first, then JSON with bare keys (`{x:0,y:0}`, easy to type in a shell),
+/// then EDN (which also takes bare words as strings).
 pub fn parse_initial(text: &str) -> Result<Value, String> {
     if let Ok(v) = serde_json::from_str::<Value>(text) {
+        return Ok(v);
+    }
+    if let Some(v) = quote_bare_keys(text).and_then(|t| serde_json::from_str::<Value>(&t).ok()) {
         return Ok(v);
     }
     formats::parse_edn_value(text, "--initial").map_err(|e| {
@@ -97,6 +101,48 @@ pub fn parse_initial(text: &str) -> Result<Value, String> {
             e.message
         )
     })
+}
+
+/// `{x:0,y:0}` → `{"x":0,"y":0}`: quotes each name written right before a `:` outside strings.
+/// `None` when there is no such name (then the text is not in this shape).
+fn quote_bare_keys(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut name = String::new();
+    let mut quoted_any = false;
+    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if is_name(c) {
+            name.push(c);
+            continue;
+        }
+        if c == ':' && !name.is_empty() && name.parse::<f64>().is_err() {
+            out.push('"');
+            out.push_str(&name);
+            out.push('"');
+            quoted_any = true;
+        } else {
+            out.push_str(&name);
+        }
+        name.clear();
+        if c == '"' {
+            in_string = true;
+        }
+        out.push(c);
+    }
+    out.push_str(&name);
+    quoted_any.then_some(out)
 }
 
 /// The result of one file.
@@ -299,6 +345,11 @@ mod tests {
         );
         assert_eq!(parse_initial("unlocked").unwrap(), json!("unlocked"));
         assert_eq!(parse_initial("[1 2]").unwrap(), json!([1, 2]));
+        assert_eq!(parse_initial("{x:0,y:0}").unwrap(), json!({"x": 0, "y": 0}));
+        assert_eq!(
+            parse_initial("{x: \"a:b\", y_2: [1]}").unwrap(),
+            json!({"x": "a:b", "y_2": [1]})
+        );
         let e = parse_initial("{x 0").unwrap_err();
         assert!(
             e.contains("bad --initial") && e.contains("close the map"),
