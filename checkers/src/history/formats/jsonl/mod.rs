@@ -34,16 +34,91 @@ struct Line {
     error: Option<Value>,
 }
 
+/// Below this size a file is read on one thread.
+const PARALLEL_THRESHOLD: usize = 4 << 20;
+
 /// Reads every line of a JSON Lines history. An unparseable last line is the write a crash cut
 /// short: it is dropped with a warning. Returns the ops and the warnings.
+///
+/// Lines are independent, so a large file is cut at line boundaries into one chunk per core and
+/// the chunks are read in parallel (the harness checks a run's history right after it ends, and
+/// reading is a large part of a fast checker's time).
 pub(crate) fn read(
     text: &str,
     name: &str,
     first_line: usize,
 ) -> Result<(Vec<ReadOp>, Vec<String>), InputError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || text.len() < PARALLEL_THRESHOLD {
+        return read_chunk(text, name, first_line, true);
+    }
+    let chunks = split_lines(text, threads);
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .enumerate()
+            .map(|(i, &(start, line))| {
+                let end = chunks.get(i + 1).map_or(text.len(), |c| c.0);
+                let last = i + 1 == chunks.len();
+                scope.spawn(move || read_chunk(&text[start..end], name, line, last))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
     let mut ops = Vec::new();
     let mut warnings = Vec::new();
-    let last = last_content_line(text);
+    for result in results {
+        let (chunk_ops, chunk_warnings) = result?;
+        if ops.is_empty() {
+            ops = chunk_ops;
+        } else {
+            ops.extend(chunk_ops);
+        }
+        warnings.extend(chunk_warnings);
+    }
+    Ok((ops, warnings))
+}
+
+/// Up to `parts` chunks of whole lines: each chunk's byte offset and first line number.
+fn split_lines(text: &str, parts: usize) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut chunks = vec![(0, 1)];
+    let (mut pos, mut line) = (0, 1);
+    for k in 1..parts {
+        let target = text.len() * k / parts;
+        if target <= pos {
+            continue;
+        }
+        let Some(nl) = bytes[target..].iter().position(|&b| b == b'\n') else {
+            break;
+        };
+        let cut = target + nl + 1;
+        line += bytes[pos..cut].iter().filter(|&&b| b == b'\n').count();
+        pos = cut;
+        if pos < text.len() {
+            chunks.push((pos, line));
+        }
+    }
+    chunks
+}
+
+/// Reads the lines of one chunk; `is_end` says whether its last line is the file's last.
+fn read_chunk(
+    text: &str,
+    name: &str,
+    first_line: usize,
+    is_end: bool,
+) -> Result<(Vec<ReadOp>, Vec<String>), InputError> {
+    let mut ops = Vec::new();
+    let mut warnings = Vec::new();
+    let last = if is_end {
+        last_content_line(text)
+    } else {
+        None
+    };
     for (i, line) in text.lines().enumerate() {
         let line_no = first_line + i;
         let trimmed = line.trim();
@@ -131,6 +206,52 @@ fn short(v: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn chunks_cut_at_line_starts_with_their_line_numbers() {
+        let text = "aaaa\nbb\n\ncccccc\nd\n";
+        for parts in 1..8 {
+            let chunks = split_lines(text, parts);
+            assert_eq!(chunks[0], (0, 1));
+            for &(start, line) in &chunks[1..] {
+                assert_eq!(&text.as_bytes()[start - 1], &b'\n', "{parts}");
+                assert_eq!(line, 1 + text[..start].matches('\n').count(), "{parts}");
+            }
+        }
+    }
+
+    #[test]
+    fn parallel_read_equals_sequential_read() {
+        let mut text = String::new();
+        for i in 0..60_000 {
+            text.push_str(&format!(
+                "{{\"index\":{i},\"process\":{},\"type\":\"{}\",\"f\":\"txn\",\"value\":[[\"append\",{},{i}]]}}\n",
+                (i / 2) % 7,
+                if i % 2 == 0 { "invoke" } else { "ok" },
+                i % 13
+            ));
+        }
+        assert!(text.len() > PARALLEL_THRESHOLD);
+        let (seq, _) = read_chunk(&text, "h", 1, true).unwrap();
+        let (par, _) = read(&text, "h", 1).unwrap();
+        assert_eq!(seq.len(), 60_000);
+        assert_eq!(par.len(), seq.len());
+        for (a, b) in seq.iter().zip(&par) {
+            assert_eq!((&a.op, a.line), (&b.op, b.line));
+        }
+        // A bad line in the middle is an error with its line, wherever the chunks fall.
+        let mut bad = text.clone();
+        let at = bad.len() / 2;
+        let line_start = bad[..at].rfind('\n').unwrap() + 1;
+        bad.insert_str(line_start, "{oops\n");
+        let e = read(&bad, "h", 1).unwrap_err();
+        assert_eq!(e.line, 1 + bad[..line_start].matches('\n').count());
+        // A torn last line is still a warning.
+        let mut torn = text.clone();
+        torn.push_str("{\"index\":60000,\"pro");
+        let (ops, warnings) = read(&torn, "h", 1).unwrap();
+        assert_eq!((ops.len(), warnings.len()), (60_000, 1));
+    }
 
     #[test]
     fn reads_design_lines() {
