@@ -17,6 +17,54 @@ pub(crate) struct ReadOp {
     pub line: usize,
 }
 
+/// Where each event came from, kept beside the events so they can become a [`History`] without
+/// being copied.
+///
+/// [`History`]: crate::history::History
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Origin {
+    /// 1-based line where the event starts.
+    pub line: usize,
+    pub has_index: bool,
+    pub has_process: bool,
+}
+
+/// The events of a file as read, in file order.
+#[derive(Debug, Default)]
+pub(crate) struct ReadOps {
+    pub ops: Vec<Op>,
+    pub origins: Vec<Origin>,
+}
+
+impl ReadOps {
+    pub(crate) fn push(&mut self, read: ReadOp) {
+        self.origins.push(Origin {
+            line: read.line,
+            has_index: read.has_index,
+            has_process: read.has_process,
+        });
+        self.ops.push(read.op);
+    }
+
+    pub(crate) fn append(&mut self, mut other: ReadOps) {
+        if self.ops.is_empty() {
+            *self = other;
+        } else {
+            self.ops.append(&mut other.ops);
+            self.origins.append(&mut other.origins);
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
 /// Builds an [`Op`] from a JSON object of Jepsen fields. Unknown fields are ignored. The error is a
 /// message without position; the caller knows the line.
 ///

@@ -9,13 +9,13 @@ pub use parser::parse_value;
 pub(crate) use parser::EdnParser;
 pub use writer::{write_edn, write_edn_op};
 
-use super::fields::{OpBuilder, ReadOp};
+use super::fields::{OpBuilder, ReadOp, ReadOps};
 use crate::history::InputError;
 
 /// Reads every op of an EDN history.
-pub(crate) fn read(text: &str, name: &str) -> Result<Vec<ReadOp>, InputError> {
+pub(crate) fn read(text: &str, name: &str) -> Result<ReadOps, InputError> {
     let mut p = EdnParser::new(text, name, 1);
-    let mut ops = Vec::new();
+    let mut ops = ReadOps::default();
     while !p.at_end()? {
         if let Some(line) = p.at_map()? {
             ops.push(read_op(&mut p, line)?);
@@ -84,12 +84,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ops.len(), 3);
-        assert_eq!(ops[0].op.value, json!([1, 4]));
-        assert_eq!(ops[0].op.time, 10);
-        assert_eq!(ops[1].op.kind, OpType::Info);
-        assert_eq!(ops[1].op.error, Some(json!("timed-out")));
-        assert_eq!(ops[2].op.process, Process::Nemesis);
-        assert!(!ops[0].has_index);
+        assert_eq!(ops.ops[0].value, json!([1, 4]));
+        assert_eq!(ops.ops[0].time, 10);
+        assert_eq!(ops.ops[1].kind, OpType::Info);
+        assert_eq!(ops.ops[1].error, Some(json!("timed-out")));
+        assert_eq!(ops.ops[2].process, Process::Nemesis);
+        assert!(!ops.origins[0].has_index);
     }
 
     #[test]
@@ -103,8 +103,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ops.len(), 2);
-        assert_eq!(ops[1].op.index, 1);
-        assert_eq!(ops[1].op.value, json!([["append", 1, 2]]));
+        assert_eq!(ops.ops[1].index, 1);
+        assert_eq!(ops.ops[1].value, json!([["append", 1, 2]]));
     }
 
     #[test]

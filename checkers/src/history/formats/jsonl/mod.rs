@@ -11,7 +11,7 @@ pub use writer::{write_jsonl, JsonlWriter};
 
 use serde::Deserialize;
 
-use super::fields::{op_from_map, ReadOp};
+use super::fields::{op_from_map, ReadOp, ReadOps};
 use crate::history::{InputError, Op, OpType, Process, Value};
 
 /// One line in faultline's exact shape.
@@ -47,7 +47,7 @@ pub(crate) fn read(
     text: &str,
     name: &str,
     first_line: usize,
-) -> Result<(Vec<ReadOp>, Vec<String>), InputError> {
+) -> Result<(ReadOps, Vec<String>), InputError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || text.len() < PARALLEL_THRESHOLD {
         return read_chunk(text, name, first_line, true);
@@ -68,15 +68,11 @@ pub(crate) fn read(
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
-    let mut ops = Vec::new();
+    let mut ops = ReadOps::default();
     let mut warnings = Vec::new();
     for result in results {
         let (chunk_ops, chunk_warnings) = result?;
-        if ops.is_empty() {
-            ops = chunk_ops;
-        } else {
-            ops.extend(chunk_ops);
-        }
+        ops.append(chunk_ops);
         warnings.extend(chunk_warnings);
     }
     Ok((ops, warnings))
@@ -111,8 +107,8 @@ fn read_chunk(
     name: &str,
     first_line: usize,
     is_end: bool,
-) -> Result<(Vec<ReadOp>, Vec<String>), InputError> {
-    let mut ops = Vec::new();
+) -> Result<(ReadOps, Vec<String>), InputError> {
+    let mut ops = ReadOps::default();
     let mut warnings = Vec::new();
     let last = if is_end {
         last_content_line(text)
@@ -236,9 +232,9 @@ mod tests {
         let (par, _) = read(&text, "h", 1).unwrap();
         assert_eq!(seq.len(), 60_000);
         assert_eq!(par.len(), seq.len());
-        for (a, b) in seq.iter().zip(&par) {
-            assert_eq!((&a.op, a.line), (&b.op, b.line));
-        }
+        assert_eq!(seq.ops, par.ops);
+        let lines = |r: &ReadOps| r.origins.iter().map(|o| o.line).collect::<Vec<_>>();
+        assert_eq!(lines(&seq), lines(&par));
         // A bad line in the middle is an error with its line, wherever the chunks fall.
         let mut bad = text.clone();
         let at = bad.len() / 2;
@@ -263,10 +259,10 @@ mod tests {
         let (ops, warnings) = read(text, "h.jsonl", 1).unwrap();
         assert!(warnings.is_empty());
         assert_eq!(ops.len(), 3);
-        assert_eq!(ops[0].op.key, Some(json!("k7")));
-        assert_eq!(ops[0].op.node.as_deref(), Some("n2"));
-        assert_eq!(ops[2].op.process, Process::Nemesis);
-        assert_eq!(ops[2].op.index, 9);
+        assert_eq!(ops.ops[0].key, Some(json!("k7")));
+        assert_eq!(ops.ops[0].node.as_deref(), Some("n2"));
+        assert_eq!(ops.ops[2].process, Process::Nemesis);
+        assert_eq!(ops.ops[2].index, 9);
     }
 
     #[test]
@@ -289,8 +285,8 @@ mod tests {
             1,
         )
         .unwrap();
-        assert_eq!(ops[0].op.f, "read");
-        assert!(!ops[0].has_index);
+        assert_eq!(ops.ops[0].f, "read");
+        assert!(!ops.origins[0].has_index);
         let e = read(
             "{\"type\":\"invoke\",\"f\":\"read\",\"process\":0}\n{\"type\":\"foo\",\"f\":\"read\"}\n{}",
             "h.jsonl",
