@@ -185,7 +185,8 @@ impl OpBuilder {
     }
 }
 
-fn unkeyword(s: String) -> String {
+/// `":read"` → `"read"`: a keyword an exporter wrote as a string with its colon.
+pub(crate) fn unkeyword(s: String) -> String {
     match s.strip_prefix(':') {
         Some(rest) if !rest.is_empty() => rest.to_string(),
         _ => s,

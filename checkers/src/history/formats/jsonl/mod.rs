@@ -11,7 +11,7 @@ pub use writer::{write_jsonl, JsonlWriter};
 
 use serde::Deserialize;
 
-use super::fields::{op_from_map, ReadOp, ReadOps};
+use super::fields::{op_from_map, unkeyword, ReadOp, ReadOps};
 use crate::history::{InputError, Op, OpType, Process, Value};
 
 /// One line in faultline's exact shape.
@@ -131,11 +131,16 @@ fn read_chunk(
                     time: l.time,
                     process: l.process,
                     kind: l.kind,
-                    f: l.f,
+                    // The same reading of keyword strings as the field-by-field path.
+                    f: unkeyword(l.f),
                     key: l.key.filter(|k| !k.is_null()),
                     value: l.value,
-                    node: l.node,
-                    error: l.error.filter(|e| !e.is_null()),
+                    node: l.node.map(unkeyword),
+                    error: match l.error {
+                        None | Some(Value::Null) => None,
+                        Some(Value::String(s)) => Some(Value::String(unkeyword(s))),
+                        Some(other) => Some(other),
+                    },
                 },
             });
             continue;
@@ -286,6 +291,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ops.ops[0].f, "read");
+        // Only some fields written as keywords: the fast path reads them the same way.
+        let (ops, _) = read(
+            r#"{"type":"info","f":":cas","process":0,"error":":timeout","node":":n1"}"#,
+            "j.json",
+            1,
+        )
+        .unwrap();
+        assert_eq!(ops.ops[0].f, "cas");
+        assert_eq!(ops.ops[0].error, Some(json!("timeout")));
+        assert_eq!(ops.ops[0].node.as_deref(), Some("n1"));
         assert!(!ops.origins[0].has_index);
         let e = read(
             "{\"type\":\"invoke\",\"f\":\"read\",\"process\":0}\n{\"type\":\"foo\",\"f\":\"read\"}\n{}",
