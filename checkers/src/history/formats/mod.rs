@@ -11,6 +11,7 @@ mod fields;
 mod jepsen_log;
 mod json;
 mod jsonl;
+mod parallel;
 
 use std::io::Read;
 use std::path::Path;

@@ -12,6 +12,7 @@ pub use writer::{write_jsonl, JsonlWriter};
 use serde::Deserialize;
 
 use super::fields::{op_from_map, unkeyword, ReadOp, ReadOps};
+use super::parallel;
 use crate::history::{InputError, Op, OpType, Process, Value};
 
 /// One line in faultline's exact shape.
@@ -34,71 +35,27 @@ struct Line {
     error: Option<Value>,
 }
 
-/// Below this size a file is read on one thread.
-const PARALLEL_THRESHOLD: usize = 4 << 20;
-
 /// Reads every line of a JSON Lines history. An unparseable last line is the write a crash cut
 /// short: it is dropped with a warning. Returns the ops and the warnings.
 ///
-/// Lines are independent, so a large file is cut at line boundaries into one chunk per core and
-/// the chunks are read in parallel (the harness checks a run's history right after it ends, and
-/// reading is a large part of a fast checker's time).
+/// Lines are independent, so a large file is read on every core (the harness checks a run's
+/// history right after it ends, and reading is a large part of a fast checker's time).
 pub(crate) fn read(
     text: &str,
     name: &str,
     first_line: usize,
 ) -> Result<(ReadOps, Vec<String>), InputError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || text.len() < PARALLEL_THRESHOLD {
-        return read_chunk(text, name, first_line, true);
-    }
-    let chunks = split_lines(text, threads);
-    let results: Vec<_> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .iter()
-            .enumerate()
-            .map(|(i, &(start, line))| {
-                let end = chunks.get(i + 1).map_or(text.len(), |c| c.0);
-                let last = i + 1 == chunks.len();
-                scope.spawn(move || read_chunk(&text[start..end], name, line, last))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
+    let chunks = parallel::split(text, parallel::chunk_count(text), |_| true);
     let mut ops = ReadOps::default();
     let mut warnings = Vec::new();
-    for result in results {
+    for result in parallel::map_chunks(&chunks, |c| {
+        read_chunk(c.text, name, first_line - 1 + c.first_line, c.is_end)
+    }) {
         let (chunk_ops, chunk_warnings) = result?;
         ops.append(chunk_ops);
         warnings.extend(chunk_warnings);
     }
     Ok((ops, warnings))
-}
-
-/// Up to `parts` chunks of whole lines: each chunk's byte offset and first line number.
-fn split_lines(text: &str, parts: usize) -> Vec<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let mut chunks = vec![(0, 1)];
-    let (mut pos, mut line) = (0, 1);
-    for k in 1..parts {
-        let target = text.len() * k / parts;
-        if target <= pos {
-            continue;
-        }
-        let Some(nl) = bytes[target..].iter().position(|&b| b == b'\n') else {
-            break;
-        };
-        let cut = target + nl + 1;
-        line += bytes[pos..cut].iter().filter(|&&b| b == b'\n').count();
-        pos = cut;
-        if pos < text.len() {
-            chunks.push((pos, line));
-        }
-    }
-    chunks
 }
 
 /// Reads the lines of one chunk; `is_end` says whether its last line is the file's last.
@@ -209,19 +166,6 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn chunks_cut_at_line_starts_with_their_line_numbers() {
-        let text = "aaaa\nbb\n\ncccccc\nd\n";
-        for parts in 1..8 {
-            let chunks = split_lines(text, parts);
-            assert_eq!(chunks[0], (0, 1));
-            for &(start, line) in &chunks[1..] {
-                assert_eq!(&text.as_bytes()[start - 1], &b'\n', "{parts}");
-                assert_eq!(line, 1 + text[..start].matches('\n').count(), "{parts}");
-            }
-        }
-    }
-
-    #[test]
     fn parallel_read_equals_sequential_read() {
         let mut text = String::new();
         for i in 0..60_000 {
@@ -232,7 +176,7 @@ mod tests {
                 i % 13
             ));
         }
-        assert!(text.len() > PARALLEL_THRESHOLD);
+        assert!(text.len() > parallel::PARALLEL_THRESHOLD);
         let (seq, _) = read_chunk(&text, "h", 1, true).unwrap();
         let (par, _) = read(&text, "h", 1).unwrap();
         assert_eq!(seq.len(), 60_000);
