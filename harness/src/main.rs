@@ -1,8 +1,4 @@
-use clap::Parser;
-use faultline::cli::Cli;
-
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let exit = faultline::cli::run(cli);
+    let exit = faultline::cli::main_with_args(std::env::args_os());
     std::process::ExitCode::from(exit.code())
 }

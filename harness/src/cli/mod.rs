@@ -1,7 +1,9 @@
 //! The command line: one file per subcommand.
 
 pub mod bench;
+pub mod check;
 pub mod clean;
+pub mod convert;
 pub mod run;
 
 use clap::{Parser, Subcommand};
@@ -24,20 +26,54 @@ pub enum Command {
     Clean(clean::CleanArgs),
     /// Measure the checkers against the performance targets on generated histories.
     Bench(bench::BenchArgs),
+    /// Check recorded histories (faultline JSONL, Jepsen EDN/JSON/logs) against a model.
+    Check(check::CheckArgs),
+    /// Convert a history between formats (import Jepsen histories, export EDN).
+    Convert(convert::ConvertArgs),
 }
 
 /// Runs a parsed command line and returns the exit code to use. Errors are printed here, once.
 pub fn run(cli: Cli) -> Exit {
+    // stdout/stderr are locked only for the subcommands that write through them: `run` prints
+    // from runtime worker threads, which a lock held here would block.
     let result = match cli.command {
         Command::Run(args) => run::execute(*args),
         Command::Clean(args) => clean::execute(args),
         Command::Bench(args) => return bench::run(args),
+        Command::Check(args) => {
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            return check::run(&args, &mut out, &mut err);
+        }
+        Command::Convert(args) => {
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            return convert::run(&args, &mut out, &mut err);
+        }
     };
     match result {
         Ok(exit) => exit,
         Err(e) => {
             eprintln!("faultline: error: {e}");
             e.exit()
+        }
+    }
+}
+
+/// Parses `args` and runs them. A bad command line exits 64 (DESIGN.md section 8), not clap's
+/// usual 2, which means "unknown verdict" here; `--help` and `--version` exit 0.
+pub fn main_with_args<I, T>(args: I) -> Exit
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(cli) => run(cli),
+        Err(e) => {
+            let _ = e.print();
+            if e.use_stderr() {
+                Exit::BadInput
+            } else {
+                Exit::Valid
+            }
         }
     }
 }

@@ -106,16 +106,21 @@ pub fn detect(text: &str) -> Option<Format> {
                     Some(b'"') | Some(b'}') => Some(Format::Json),
                     _ => Some(Format::Edn),
                 },
+                Some(b'#' | b'(' | b';') => Some(Format::Edn),
+                // `[2014-04-13 17:38:48] INFO …`: a log whose lines start with a bracket.
+                _ if has_log_lines(text) => Some(Format::JepsenLog),
                 _ => Some(Format::Edn),
             }
         }
         Some(b'(' | b'#' | b':') => Some(Format::Edn),
-        Some(_) => text
-            .lines()
-            .take(LOG_LINES_SCANNED)
-            .any(jepsen_log::is_op_line)
-            .then_some(Format::JepsenLog),
+        Some(_) => has_log_lines(text).then_some(Format::JepsenLog),
     }
+}
+
+fn has_log_lines(text: &str) -> bool {
+    text.lines()
+        .take(LOG_LINES_SCANNED)
+        .any(jepsen_log::is_op_line)
 }
 
 fn skip_blank(bytes: &[u8], mut pos: usize) -> usize {
@@ -149,6 +154,11 @@ mod tests {
                 Some(Format::JepsenLog),
             ),
             ("hello world\n", None),
+            (
+                "[2014-04-13 17:38:48] INFO jepsen.util - 3\t:ok\t:read\t1",
+                Some(Format::JepsenLog),
+            ),
+            ("[1 2 3]", Some(Format::Edn)),
         ] {
             assert_eq!(detect(text), want, "{text:?}");
         }

@@ -17,58 +17,122 @@ pub(crate) struct ReadOp {
     pub line: usize,
 }
 
-/// How keywords were written in the source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Keywords {
-    /// EDN: the parser already turned `:invoke` into `"invoke"`.
-    Native,
-    /// JSON: some exporters write keywords as strings with their colon (`":invoke"`, and
-    /// `":type"` as a key). Colons are stripped from keys and from the type, f, process and error;
-    /// inside `value` only when the op itself is written that way, so a real string value
-    /// starting with `:` survives in ordinary JSON.
-    InStrings,
+/// Where each event came from, kept beside the events so they can become a [`History`] without
+/// being copied.
+///
+/// [`History`]: crate::history::History
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Origin {
+    /// 1-based line where the event starts.
+    pub line: usize,
+    pub has_index: bool,
+    pub has_process: bool,
 }
 
-/// Builds an [`Op`] from a map of Jepsen fields. Unknown fields are ignored. The error is a message
-/// without position; the caller knows the line.
-pub(crate) fn op_from_map(map: Map<String, Value>, keywords: Keywords) -> Result<ReadOp, String> {
-    let colon_style = keywords == Keywords::InStrings
-        && map.iter().any(|(k, v)| {
-            k.starts_with(':') || (k == "type" && v.as_str().is_some_and(|s| s.starts_with(':')))
+/// The events of a file as read, in file order.
+#[derive(Debug, Default)]
+pub(crate) struct ReadOps {
+    pub ops: Vec<Op>,
+    pub origins: Vec<Origin>,
+}
+
+impl ReadOps {
+    pub(crate) fn push(&mut self, read: ReadOp) {
+        self.origins.push(Origin {
+            line: read.line,
+            has_index: read.has_index,
+            has_process: read.has_process,
         });
-    let mut op = Op::new(0, 0, OpType::Invoke, "", Value::Null);
-    let (mut has_index, mut has_process, mut has_type, mut has_f) = (false, false, false, false);
-    for (key, value) in map {
-        let key = if keywords == Keywords::InStrings {
-            key.strip_prefix(':').unwrap_or(&key).to_string()
+        self.ops.push(read.op);
+    }
+
+    pub(crate) fn append(&mut self, mut other: ReadOps) {
+        if self.ops.is_empty() {
+            *self = other;
         } else {
-            key
-        };
+            self.ops.append(&mut other.ops);
+            self.origins.append(&mut other.origins);
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+/// Builds an [`Op`] from a JSON object of Jepsen fields. Unknown fields are ignored. The error is a
+/// message without position; the caller knows the line.
+///
+/// Some exporters write keywords as strings with their colon (`":invoke"`, and `":type"` as a
+/// key). Colons are stripped from keys and from the type, f, process, error and node; inside
+/// `value` only when the op itself is written that way, so a real string value starting with `:`
+/// survives in ordinary JSON.
+pub(crate) fn op_from_map(map: Map<String, Value>) -> Result<ReadOp, String> {
+    let colon_style = map.iter().any(|(k, v)| {
+        k.starts_with(':') || (k == "type" && v.as_str().is_some_and(|s| s.starts_with(':')))
+    });
+    let mut builder = OpBuilder::new();
+    for (key, value) in map {
+        let key = key.strip_prefix(':').unwrap_or(&key);
         let value = if colon_style {
             strip_keyword_colons(value)
         } else {
             value
         };
-        match key.as_str() {
+        builder.set(key, value)?;
+    }
+    builder.finish()
+}
+
+/// Collects an op's fields one at a time, so the EDN reader can fill it while parsing without
+/// building a map first.
+pub(crate) struct OpBuilder {
+    op: Op,
+    has_index: bool,
+    has_process: bool,
+    has_type: bool,
+    has_f: bool,
+}
+
+impl OpBuilder {
+    pub(crate) fn new() -> Self {
+        OpBuilder {
+            op: Op::new(0, 0, OpType::Invoke, "", Value::Null),
+            has_index: false,
+            has_process: false,
+            has_type: false,
+            has_f: false,
+        }
+    }
+
+    /// Sets the field named `key` (without a colon); other names are ignored.
+    pub(crate) fn set(&mut self, key: &str, value: Value) -> Result<(), String> {
+        let op = &mut self.op;
+        match key {
             "process" => {
                 if let Some(p) = process(&value)? {
                     op.process = p;
-                    has_process = true;
+                    self.has_process = true;
                 }
             }
             "type" => {
                 op.kind = op_type(&value)?;
-                has_type = true;
+                self.has_type = true;
             }
             "f" => match value {
                 Value::Null => {}
                 Value::String(s) => {
                     op.f = unkeyword(s);
-                    has_f = true;
+                    self.has_f = true;
                 }
                 other => {
                     op.f = other.to_string();
-                    has_f = true;
+                    self.has_f = true;
                 }
             },
             "value" => op.value = value,
@@ -77,7 +141,7 @@ pub(crate) fn op_from_map(map: Map<String, Value>, keywords: Keywords) -> Result
                 op.index = value.as_u64().ok_or_else(|| {
                     format!("expected a non-negative integer as :index, found {value}")
                 })?;
-                has_index = true;
+                self.has_index = true;
             }
             "error" => {
                 op.error = match value {
@@ -96,27 +160,33 @@ pub(crate) fn op_from_map(map: Map<String, Value>, keywords: Keywords) -> Result
             "key" => op.key = (!value.is_null()).then_some(value),
             _ => {}
         }
+        Ok(())
     }
-    if !has_type {
-        return Err("missing :type; expected :invoke, :ok, :fail or :info".to_string());
-    }
-    if !has_f {
-        if looks_like_txn(&op.value) {
-            // Elle's examples leave out `:f` on transactions.
-            op.f = "txn".to_string();
-        } else {
-            return Err("missing :f (the operation's function, e.g. :read)".to_string());
+
+    /// The op, once `type` and `f` are known (`f` is inferred for transactions).
+    pub(crate) fn finish(mut self) -> Result<ReadOp, String> {
+        if !self.has_type {
+            return Err("missing :type; expected :invoke, :ok, :fail or :info".to_string());
         }
+        if !self.has_f {
+            if looks_like_txn(&self.op.value) {
+                // Elle's examples leave out `:f` on transactions.
+                self.op.f = "txn".to_string();
+            } else {
+                return Err("missing :f (the operation's function, e.g. :read)".to_string());
+            }
+        }
+        Ok(ReadOp {
+            op: self.op,
+            has_index: self.has_index,
+            has_process: self.has_process,
+            line: 0,
+        })
     }
-    Ok(ReadOp {
-        op,
-        has_index,
-        has_process,
-        line: 0,
-    })
 }
 
-fn unkeyword(s: String) -> String {
+/// `":read"` → `"read"`: a keyword an exporter wrote as a string with its colon.
+pub(crate) fn unkeyword(s: String) -> String {
     match s.strip_prefix(':') {
         Some(rest) if !rest.is_empty() => rest.to_string(),
         _ => s,
@@ -209,13 +279,10 @@ mod tests {
 
     #[test]
     fn reads_every_field() {
-        let r = op_from_map(
-            map(
-                json!({"index": 4, "time": 12, "process": 3, "type": "info", "f": "cas",
+        let r = op_from_map(map(
+            json!({"index": 4, "time": 12, "process": 3, "type": "info", "f": "cas",
                 "value": [1, 4], "error": "timed-out", "node": "n1", "key": "k", "op-index": 9}),
-            ),
-            Keywords::Native,
-        )
+        ))
         .unwrap();
         let mut want = Op::new(4, 3, OpType::Info, "cas", json!([1, 4])).with_time(12);
         want.error = Some(json!("timed-out"));
@@ -228,72 +295,51 @@ mod tests {
     #[test]
     fn named_processes_are_the_nemesis() {
         for p in ["nemesis", ":nemesis", "checker"] {
-            let r = op_from_map(
-                map(json!({"process": p, "type": "info", "f": "start"})),
-                Keywords::InStrings,
-            )
-            .unwrap();
+            let r = op_from_map(map(json!({"process": p, "type": "info", "f": "start"}))).unwrap();
             assert_eq!(r.op.process, Process::Nemesis, "{p}");
         }
     }
 
     #[test]
     fn keyword_strings_in_json_lose_their_colon() {
-        let r = op_from_map(
-            map(json!({":type": ":ok", ":f": ":txn", ":process": 1,
-                ":value": [[":append", ":x", 1]], ":error": ":timeout"})),
-            Keywords::InStrings,
-        )
+        let r = op_from_map(map(json!({":type": ":ok", ":f": ":txn", ":process": 1,
+                ":value": [[":append", ":x", 1]], ":error": ":timeout"})))
         .unwrap();
         assert_eq!(r.op.kind, OpType::Ok);
         assert_eq!(r.op.f, "txn");
         assert_eq!(r.op.value, json!([["append", "x", 1]]));
         assert_eq!(r.op.error, Some(json!("timeout")));
         // Plain JSON keeps a string value that happens to start with a colon.
-        let r = op_from_map(
-            map(json!({"type": "ok", "f": "write", "value": ":x"})),
-            Keywords::InStrings,
-        )
-        .unwrap();
+        let r = op_from_map(map(json!({"type": "ok", "f": "write", "value": ":x"}))).unwrap();
         assert_eq!(r.op.value, json!(":x"));
     }
 
     #[test]
     fn missing_f_on_a_transaction_means_txn() {
-        let r = op_from_map(
-            map(json!({"type": "invoke", "process": 0, "value": [["append", 1, 2], ["r", 3, null]]})),
-            Keywords::Native,
-        )
+        let r = op_from_map(map(
+            json!({"type": "invoke", "process": 0, "value": [["append", 1, 2], ["r", 3, null]]}),
+        ))
         .unwrap();
         assert_eq!(r.op.f, "txn");
         assert!(!r.has_index);
-        let e = op_from_map(map(json!({"type": "invoke", "value": 3})), Keywords::Native);
+        let e = op_from_map(map(json!({"type": "invoke", "value": 3})));
         assert!(e.unwrap_err().contains("missing :f"));
     }
 
     #[test]
     fn bad_fields_say_what_was_expected() {
-        let e = op_from_map(map(json!({"type": "foo", "f": "read"})), Keywords::Native);
+        let e = op_from_map(map(json!({"type": "foo", "f": "read"})));
         assert_eq!(
             e.unwrap_err(),
             "unknown :type :foo; expected :invoke, :ok, :fail or :info"
         );
-        let e = op_from_map(map(json!({"f": "read"})), Keywords::Native);
+        let e = op_from_map(map(json!({"f": "read"})));
         assert!(e.unwrap_err().contains("missing :type"));
-        let e = op_from_map(
-            map(json!({"type": "ok", "f": "read", "process": -1})),
-            Keywords::Native,
-        );
+        let e = op_from_map(map(json!({"type": "ok", "f": "read", "process": -1})));
         assert!(e.unwrap_err().contains(":process"));
-        let e = op_from_map(
-            map(json!({"type": "ok", "f": "read", "time": "soon"})),
-            Keywords::Native,
-        );
+        let e = op_from_map(map(json!({"type": "ok", "f": "read", "time": "soon"})));
         assert!(e.unwrap_err().contains(":time"));
-        let e = op_from_map(
-            map(json!({"type": "ok", "f": "read", "index": 1.5})),
-            Keywords::Native,
-        );
+        let e = op_from_map(map(json!({"type": "ok", "f": "read", "index": 1.5})));
         assert!(e.unwrap_err().contains(":index"));
     }
 }

@@ -4,15 +4,18 @@
 //! timestamp or thread name may precede them. Every other line of the log is skipped.
 
 use super::edn::EdnParser;
-use super::fields::ReadOp;
+use super::fields::{ReadOp, ReadOps};
 use crate::history::{Op, OpType, Process, Value};
 
 /// Reads every op line. Never fails: a line that is not an op line is not part of the history.
-pub(crate) fn read(text: &str, name: &str) -> Vec<ReadOp> {
-    text.lines()
-        .enumerate()
-        .filter_map(|(i, line)| parse_line(line, name, i + 1))
-        .collect()
+pub(crate) fn read(text: &str, name: &str) -> ReadOps {
+    let mut ops = ReadOps::default();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(read) = parse_line(line, name, i + 1) {
+            ops.push(read);
+        }
+    }
+    ops
 }
 
 /// True when `line` is an op line (used by format detection).
@@ -110,15 +113,15 @@ mod tests {
                    WARN  something else 3 went wrong\n";
         let ops = read(log, "l.log");
         assert_eq!(ops.len(), 5);
-        assert_eq!(ops[0].op.f, "cas");
-        assert_eq!(ops[0].op.value, json!([1, 4]));
-        assert_eq!(ops[1].op.process, Process::Client(1));
-        assert_eq!(ops[1].op.value, Value::Null);
-        assert_eq!(ops[2].op.kind, OpType::Info);
-        assert_eq!(ops[2].op.error, Some(json!("timed-out")));
-        assert_eq!(ops[3].op.process, Process::Nemesis);
-        assert_eq!(ops[3].op.value, json!("Cut off {:n5 #{:n2}}"));
-        assert_eq!(ops[4].op.value, json!(4));
+        assert_eq!(ops.ops[0].f, "cas");
+        assert_eq!(ops.ops[0].value, json!([1, 4]));
+        assert_eq!(ops.ops[1].process, Process::Client(1));
+        assert_eq!(ops.ops[1].value, Value::Null);
+        assert_eq!(ops.ops[2].kind, OpType::Info);
+        assert_eq!(ops.ops[2].error, Some(json!("timed-out")));
+        assert_eq!(ops.ops[3].process, Process::Nemesis);
+        assert_eq!(ops.ops[3].value, json!("Cut off {:n5 #{:n2}}"));
+        assert_eq!(ops.ops[4].value, json!(4));
         assert!(is_op_line("INFO  jepsen.util - 0\t:ok\t:write\t2"));
         assert!(!is_op_line("INFO  jepsen.core - :invoke started"));
     }

@@ -3,12 +3,12 @@
 
 use serde_json::Value;
 
-use super::fields::{op_from_map, Keywords, ReadOp};
+use super::fields::{op_from_map, ReadOps};
 use super::jsonl;
 use crate::history::InputError;
 
 /// Reads a JSON history. Returns the ops and the warnings.
-pub(crate) fn read(text: &str, name: &str) -> Result<(Vec<ReadOp>, Vec<String>), InputError> {
+pub(crate) fn read(text: &str, name: &str) -> Result<(ReadOps, Vec<String>), InputError> {
     let start = text.len() - text.trim_start().len();
     if !text[start..].starts_with('[') {
         return jsonl::read(text, name, 1);
@@ -16,7 +16,7 @@ pub(crate) fn read(text: &str, name: &str) -> Result<(Vec<ReadOp>, Vec<String>),
     let mut lines = Lines::new(text);
     let open_line = lines.line_at(start);
     let mut pos = start + 1;
-    let mut ops = Vec::new();
+    let mut ops = ReadOps::default();
     loop {
         pos = skip_ws(text, pos);
         match text.as_bytes().get(pos) {
@@ -54,8 +54,7 @@ pub(crate) fn read(text: &str, name: &str) -> Result<(Vec<ReadOp>, Vec<String>),
                 format!("expected an op object `{{…}}` in the history array, found {value}"),
             ));
         };
-        let mut read =
-            op_from_map(map, Keywords::InStrings).map_err(|m| InputError::new(name, line, m))?;
+        let mut read = op_from_map(map).map_err(|m| InputError::new(name, line, m))?;
         read.line = line;
         ops.push(read);
         pos = skip_ws(text, pos);
@@ -141,8 +140,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ops.len(), 2);
-        assert_eq!(ops[1].op.index, 2);
-        assert_eq!(ops[1].op.value, json!([["w", "x", 2]]));
+        assert_eq!(ops.ops[1].index, 2);
+        assert_eq!(ops.ops[1].value, json!([["w", "x", 2]]));
         let (ops, _) = read("  [ ]", "h.json").unwrap();
         assert!(ops.is_empty());
     }

@@ -11,6 +11,7 @@ mod fields;
 mod jepsen_log;
 mod json;
 mod jsonl;
+mod parallel;
 
 use std::io::Read;
 use std::path::Path;
@@ -19,8 +20,8 @@ pub use detect::{detect, Format};
 pub use edn::{parse_value as parse_edn_value, write_edn, write_edn_op};
 pub use jsonl::{write_jsonl, JsonlWriter};
 
-use crate::history::{History, HistoryError, InputError, Op};
-use fields::ReadOp;
+use crate::history::{History, HistoryError, InputError};
+use fields::ReadOps;
 
 /// The name `read_path` gives standard input (`-`).
 pub const STDIN_NAME: &str = "<stdin>";
@@ -104,13 +105,10 @@ pub fn read_str(text: &str, name: &str, format: Format) -> Result<History, Histo
 
 /// Settles indices and pairs the events. Indices come from the source when every event has one;
 /// otherwise every event is numbered by its position.
-fn assemble(
-    ops: Vec<ReadOp>,
-    name: &str,
-    mut warnings: Vec<String>,
-) -> Result<History, HistoryError> {
-    let with_index = ops.iter().filter(|r| r.has_index).count();
-    let without_process = ops.iter().filter(|r| !r.has_process).count();
+fn assemble(read: ReadOps, name: &str, mut warnings: Vec<String>) -> Result<History, HistoryError> {
+    let ReadOps { mut ops, origins } = read;
+    let with_index = origins.iter().filter(|o| o.has_index).count();
+    let without_process = origins.iter().filter(|o| !o.has_process).count();
     if with_index > 0 && with_index < ops.len() {
         warnings.push(format!(
             "{name}: {} of {} events have no index; numbering every event by its position",
@@ -123,19 +121,11 @@ fn assemble(
             "{name}: {without_process} events have no process; they are taken as process 0"
         ));
     }
-    let by_position = with_index < ops.len();
-    let mut lines = Vec::with_capacity(ops.len());
-    let ops: Vec<Op> = ops
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut r)| {
-            if by_position {
-                r.op.index = i as u64;
-            }
-            lines.push(r.line);
-            r.op
-        })
-        .collect();
+    if with_index < ops.len() {
+        for (i, op) in ops.iter_mut().enumerate() {
+            op.index = i as u64;
+        }
+    }
     let positions: Vec<u64> = ops.iter().map(|o| o.index).collect();
     let mut history = History::new(ops).map_err(|e| match e {
         // Name the file and line of the event the pairing rules reject.
@@ -144,7 +134,7 @@ fn assemble(
                 (1..positions.len()).find(|&p| positions[p] == index && positions[p - 1] >= index);
             let line = out_of_order
                 .or_else(|| positions.iter().position(|&i| i == index))
-                .map_or(0, |p| lines[p]);
+                .map_or(0, |p| origins[p].line);
             HistoryError::Input(InputError::new(
                 name,
                 line,

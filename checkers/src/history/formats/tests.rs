@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::history::{OpType, Process};
+use crate::history::{Op, OpType, Process};
 
 fn read(text: &str) -> History {
     read_str(text, "h", Format::Auto).unwrap_or_else(|e| panic!("{e}"))

@@ -9,13 +9,53 @@ pub use parser::parse_value;
 pub(crate) use parser::EdnParser;
 pub use writer::{write_edn, write_edn_op};
 
-use super::fields::{op_from_map, Keywords, ReadOp};
+use super::fields::{OpBuilder, ReadOp, ReadOps};
+use super::parallel;
 use crate::history::InputError;
 
 /// Reads every op of an EDN history.
-pub(crate) fn read(text: &str, name: &str) -> Result<Vec<ReadOp>, InputError> {
-    let mut p = EdnParser::new(text, name, 1);
-    let mut ops = Vec::new();
+///
+/// A large history written one map per line (Jepsen's `history.edn`) is cut before lines that
+/// start with `{` or `#tag` and the pieces are read on every core. A cut that falls inside a
+/// value (a pretty-printed map with an inner line starting with `{`) leaves the piece before it
+/// unclosed, which is an error; then the file is read again in one piece, so the result and the
+/// error messages are those of a sequential read.
+pub(crate) fn read(text: &str, name: &str) -> Result<ReadOps, InputError> {
+    let parts = parallel::chunk_count(text);
+    if parts > 1 && starts_with_op_map(text) {
+        let chunks = parallel::split(text, parts, |rest| {
+            rest[0] == b'{' || (rest[0] == b'#' && rest.get(1).is_some_and(u8::is_ascii_alphabetic))
+        });
+        if chunks.len() > 1 {
+            let results = parallel::map_chunks(&chunks, |c| read_from(c.text, name, c.first_line));
+            if results.iter().all(Result::is_ok) {
+                let mut ops = ReadOps::default();
+                for chunk_ops in results.into_iter().flatten() {
+                    ops.append(chunk_ops);
+                }
+                return Ok(ops);
+            }
+        }
+    }
+    read_from(text, name, 1)
+}
+
+/// True when the first thing after blank space and `;` comments is a map or a tagged map.
+fn starts_with_op_map(text: &str) -> bool {
+    let first = text
+        .lines()
+        .map(str::trim_start)
+        .find(|l| !l.is_empty() && !l.starts_with(';'));
+    first.is_some_and(|l| {
+        l.starts_with('{')
+            || (l.starts_with('#') && l[1..].starts_with(|c: char| c.is_ascii_alphabetic()))
+    })
+}
+
+/// Reads the ops of `text`, whose first line is line `first_line` of the file.
+fn read_from(text: &str, name: &str, first_line: usize) -> Result<ReadOps, InputError> {
+    let mut p = EdnParser::new(text, name, first_line);
+    let mut ops = ReadOps::default();
     while !p.at_end()? {
         if let Some(line) = p.at_map()? {
             ops.push(read_op(&mut p, line)?);
@@ -59,9 +99,11 @@ pub(crate) fn read(text: &str, name: &str) -> Result<Vec<ReadOp>, InputError> {
     Ok(ops)
 }
 
+/// Reads an op map after its `{`, setting fields as they are parsed.
 fn read_op(p: &mut EdnParser<'_>, line: usize) -> Result<ReadOp, InputError> {
-    let map = p.map_body(line)?;
-    let mut read = op_from_map(map, Keywords::Native).map_err(|message| p.error(line, message))?;
+    let mut builder = OpBuilder::new();
+    p.map_entries(line, |key, value| builder.set(&key, value))?;
+    let mut read = builder.finish().map_err(|message| p.error(line, message))?;
     read.line = line;
     Ok(read)
 }
@@ -82,12 +124,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ops.len(), 3);
-        assert_eq!(ops[0].op.value, json!([1, 4]));
-        assert_eq!(ops[0].op.time, 10);
-        assert_eq!(ops[1].op.kind, OpType::Info);
-        assert_eq!(ops[1].op.error, Some(json!("timed-out")));
-        assert_eq!(ops[2].op.process, Process::Nemesis);
-        assert!(!ops[0].has_index);
+        assert_eq!(ops.ops[0].value, json!([1, 4]));
+        assert_eq!(ops.ops[0].time, 10);
+        assert_eq!(ops.ops[1].kind, OpType::Info);
+        assert_eq!(ops.ops[1].error, Some(json!("timed-out")));
+        assert_eq!(ops.ops[2].process, Process::Nemesis);
+        assert!(!ops.origins[0].has_index);
     }
 
     #[test]
@@ -101,8 +143,48 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ops.len(), 2);
-        assert_eq!(ops[1].op.index, 1);
-        assert_eq!(ops[1].op.value, json!([["append", 1, 2]]));
+        assert_eq!(ops.ops[1].index, 1);
+        assert_eq!(ops.ops[1].value, json!([["append", 1, 2]]));
+    }
+
+    /// A history large enough to be read in parallel, one map per line; `inner` puts a line
+    /// starting with `{` inside every map's value.
+    fn big_history(inner: bool) -> String {
+        let mut text = String::from("; generated\n");
+        let mut i = 0;
+        while text.len() < super::parallel::PARALLEL_THRESHOLD + 1000 {
+            let value = if inner {
+                "[\n{:a 1}]"
+            } else {
+                "[[:append 3 4] [:r 5 nil]]"
+            };
+            text.push_str(&format!(
+                "#jepsen.history.Op{{:index {i}, :type :invoke, :process {i}, :f :txn, :value {value}}}\n"
+            ));
+            i += 1;
+        }
+        text
+    }
+
+    #[test]
+    fn parallel_read_equals_sequential_read() {
+        for inner in [false, true] {
+            let text = big_history(inner);
+            assert!(starts_with_op_map(&text));
+            let seq = read_from(&text, "h.edn", 1).unwrap();
+            let par = read(&text, "h.edn").unwrap();
+            assert!(seq.ops.len() > 10_000);
+            assert_eq!(seq.ops, par.ops, "inner {inner}");
+            let lines = |r: &ReadOps| r.origins.iter().map(|o| o.line).collect::<Vec<_>>();
+            assert_eq!(lines(&seq), lines(&par));
+        }
+        // An error late in the file is reported at its line.
+        let mut text = big_history(false);
+        let lines = text.lines().count();
+        text.push_str("{:type :bogus, :f :read}\n");
+        let e = read(&text, "h.edn").unwrap_err();
+        assert_eq!(e.line, lines + 1, "{e}");
+        assert!(!starts_with_op_map("; c\n[{:type :ok}]"));
     }
 
     #[test]

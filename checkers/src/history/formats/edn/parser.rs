@@ -8,6 +8,8 @@
 //! histories of a million operations must load in well under a second. Nesting is bounded so a
 //! hostile input gives an error instead of a stack overflow.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Number};
 
 use crate::history::{InputError, Value};
@@ -17,22 +19,28 @@ const MAX_DEPTH: usize = 256;
 
 /// A cursor over EDN text that reads one value at a time and knows its line.
 pub(crate) struct EdnParser<'a> {
+    text: &'a str,
     src: &'a [u8],
     pos: usize,
     line: usize,
     depth: usize,
     name: &'a str,
+    /// Elements of the collections being read, innermost last; each collection is moved out into
+    /// a vector of exactly its size when it closes, instead of growing its own vector.
+    stack: Vec<Value>,
 }
 
 impl<'a> EdnParser<'a> {
     /// `name` is the file name used in errors; `first_line` the line `text` starts on.
     pub(crate) fn new(text: &'a str, name: &'a str, first_line: usize) -> Self {
         EdnParser {
+            text,
             src: text.as_bytes(),
             pos: 0,
             line: first_line,
             depth: 0,
             name,
+            stack: Vec::new(),
         }
     }
 
@@ -153,8 +161,23 @@ impl<'a> EdnParser<'a> {
 
     /// Reads a map's entries after its `{`, as an ordered JSON object.
     pub(crate) fn map_body(&mut self, open_line: usize) -> Result<Map<String, Value>, InputError> {
-        self.enter(open_line)?;
         let mut map = Map::new();
+        self.map_entries(open_line, |key, value| {
+            map.insert(key.into_owned(), value);
+            Ok(())
+        })?;
+        Ok(map)
+    }
+
+    /// Reads a map's entries after its `{`, handing each to `entry` with its key as text
+    /// (keywords without their colon, borrowed from the input). An error from `entry` is reported
+    /// at the line where the map opened.
+    pub(crate) fn map_entries(
+        &mut self,
+        open_line: usize,
+        mut entry: impl FnMut(Cow<'a, str>, Value) -> Result<(), String>,
+    ) -> Result<(), InputError> {
+        self.enter(open_line)?;
         loop {
             match self.skip_ws()? {
                 None => {
@@ -166,7 +189,7 @@ impl<'a> EdnParser<'a> {
                 Some(b'}') => {
                     self.pos += 1;
                     self.depth -= 1;
-                    return Ok(map);
+                    return Ok(());
                 }
                 Some(c @ (b']' | b')')) => {
                     return Err(self.error(
@@ -177,9 +200,17 @@ impl<'a> EdnParser<'a> {
                         ),
                     ))
                 }
-                Some(_) => {
+                Some(first) => {
                     let key_line = self.line;
-                    let key = map_key(self.value()?);
+                    let keyword = if first == b':' {
+                        Some(self.token().trim_start_matches(':')).filter(|k| !k.is_empty())
+                    } else {
+                        None
+                    };
+                    let key = match keyword {
+                        Some(k) => Cow::Borrowed(k),
+                        None => Cow::Owned(map_key(self.value()?)),
+                    };
                     if let Some(b'}') | None = self.skip_ws()? {
                         return Err(self.error(
                             key_line,
@@ -189,7 +220,7 @@ impl<'a> EdnParser<'a> {
                         ));
                     }
                     let value = self.value()?;
-                    map.insert(key, value);
+                    entry(key, value).map_err(|message| self.error(open_line, message))?;
                 }
             }
         }
@@ -252,7 +283,7 @@ impl<'a> EdnParser<'a> {
         open_line: usize,
     ) -> Result<Vec<Value>, InputError> {
         self.enter(open_line)?;
-        let mut items = Vec::new();
+        let base = self.stack.len();
         loop {
             match self.skip_ws()? {
                 None => {
@@ -267,7 +298,7 @@ impl<'a> EdnParser<'a> {
                 Some(c) if c == close => {
                     self.pos += 1;
                     self.depth -= 1;
-                    return Ok(items);
+                    return Ok(self.stack.drain(base..).collect());
                 }
                 Some(c @ (b']' | b')' | b'}')) => {
                     return Err(self.error(
@@ -278,7 +309,10 @@ impl<'a> EdnParser<'a> {
                     ),
                     ))
                 }
-                Some(_) => items.push(self.value()?),
+                Some(_) => {
+                    let item = self.value()?;
+                    self.stack.push(item);
+                }
             }
         }
     }
@@ -329,8 +363,8 @@ impl<'a> EdnParser<'a> {
             }
             self.pos += 1;
         }
-        // Delimiters are ASCII, so the slice ends on a character boundary of valid UTF-8 text.
-        std::str::from_utf8(&self.src[start..self.pos]).unwrap_or("")
+        // Tokens start after an ASCII byte and end before one, so these are character boundaries.
+        self.text.get(start..self.pos).unwrap_or("")
     }
 
     fn string(&mut self) -> Result<String, InputError> {
@@ -468,6 +502,9 @@ fn is_delimiter(c: u8) -> bool {
 /// Integers (with an optional `N`), floats (with an optional `M`) and ratios. Integers beyond 64
 /// bits become strings of their digits, which keeps them exact for the equality checkers use.
 fn parse_number(token: &str) -> Option<Value> {
+    if let Some(n) = small_integer(token) {
+        return Some(Value::from(n));
+    }
     if let Some(digits) = token.strip_suffix('N') {
         return parse_integer(digits);
     }
@@ -482,6 +519,26 @@ fn parse_number(token: &str) -> Option<Value> {
         return parse_float(token);
     }
     parse_integer(token)
+}
+
+/// The common case, an optionally negative integer of at most 18 digits, without the general
+/// parser's passes.
+fn small_integer(token: &str) -> Option<i64> {
+    let (negative, digits) = match token.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        rest => (false, rest),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(d - b'0');
+    }
+    Some(if negative { -n } else { n })
 }
 
 fn parse_integer(digits: &str) -> Option<Value> {

@@ -11,7 +11,8 @@ pub use writer::{write_jsonl, JsonlWriter};
 
 use serde::Deserialize;
 
-use super::fields::{op_from_map, Keywords, ReadOp};
+use super::fields::{op_from_map, unkeyword, ReadOp, ReadOps};
+use super::parallel;
 use crate::history::{InputError, Op, OpType, Process, Value};
 
 /// One line in faultline's exact shape.
@@ -36,14 +37,41 @@ struct Line {
 
 /// Reads every line of a JSON Lines history. An unparseable last line is the write a crash cut
 /// short: it is dropped with a warning. Returns the ops and the warnings.
+///
+/// Lines are independent, so a large file is read on every core (the harness checks a run's
+/// history right after it ends, and reading is a large part of a fast checker's time).
 pub(crate) fn read(
     text: &str,
     name: &str,
     first_line: usize,
-) -> Result<(Vec<ReadOp>, Vec<String>), InputError> {
-    let mut ops = Vec::new();
+) -> Result<(ReadOps, Vec<String>), InputError> {
+    let chunks = parallel::split(text, parallel::chunk_count(text), |_| true);
+    let mut ops = ReadOps::default();
     let mut warnings = Vec::new();
-    let last = last_content_line(text);
+    for result in parallel::map_chunks(&chunks, |c| {
+        read_chunk(c.text, name, first_line - 1 + c.first_line, c.is_end)
+    }) {
+        let (chunk_ops, chunk_warnings) = result?;
+        ops.append(chunk_ops);
+        warnings.extend(chunk_warnings);
+    }
+    Ok((ops, warnings))
+}
+
+/// Reads the lines of one chunk; `is_end` says whether its last line is the file's last.
+fn read_chunk(
+    text: &str,
+    name: &str,
+    first_line: usize,
+    is_end: bool,
+) -> Result<(ReadOps, Vec<String>), InputError> {
+    let mut ops = ReadOps::default();
+    let mut warnings = Vec::new();
+    let last = if is_end {
+        last_content_line(text)
+    } else {
+        None
+    };
     for (i, line) in text.lines().enumerate() {
         let line_no = first_line + i;
         let trimmed = line.trim();
@@ -60,19 +88,23 @@ pub(crate) fn read(
                     time: l.time,
                     process: l.process,
                     kind: l.kind,
-                    f: l.f,
+                    // The same reading of keyword strings as the field-by-field path.
+                    f: unkeyword(l.f),
                     key: l.key.filter(|k| !k.is_null()),
                     value: l.value,
-                    node: l.node,
-                    error: l.error.filter(|e| !e.is_null()),
+                    node: l.node.map(unkeyword),
+                    error: match l.error {
+                        None | Some(Value::Null) => None,
+                        Some(Value::String(s)) => Some(Value::String(unkeyword(s))),
+                        Some(other) => Some(other),
+                    },
                 },
             });
             continue;
         }
         match serde_json::from_str::<Value>(trimmed) {
             Ok(Value::Object(map)) => {
-                let mut read = op_from_map(map, Keywords::InStrings)
-                    .map_err(|m| InputError::new(name, line_no, m))?;
+                let mut read = op_from_map(map).map_err(|m| InputError::new(name, line_no, m))?;
                 read.line = line_no;
                 ops.push(read);
             }
@@ -134,6 +166,39 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn parallel_read_equals_sequential_read() {
+        let mut text = String::new();
+        for i in 0..60_000 {
+            text.push_str(&format!(
+                "{{\"index\":{i},\"process\":{},\"type\":\"{}\",\"f\":\"txn\",\"value\":[[\"append\",{},{i}]]}}\n",
+                (i / 2) % 7,
+                if i % 2 == 0 { "invoke" } else { "ok" },
+                i % 13
+            ));
+        }
+        assert!(text.len() > parallel::PARALLEL_THRESHOLD);
+        let (seq, _) = read_chunk(&text, "h", 1, true).unwrap();
+        let (par, _) = read(&text, "h", 1).unwrap();
+        assert_eq!(seq.len(), 60_000);
+        assert_eq!(par.len(), seq.len());
+        assert_eq!(seq.ops, par.ops);
+        let lines = |r: &ReadOps| r.origins.iter().map(|o| o.line).collect::<Vec<_>>();
+        assert_eq!(lines(&seq), lines(&par));
+        // A bad line in the middle is an error with its line, wherever the chunks fall.
+        let mut bad = text.clone();
+        let at = bad.len() / 2;
+        let line_start = bad[..at].rfind('\n').unwrap() + 1;
+        bad.insert_str(line_start, "{oops\n");
+        let e = read(&bad, "h", 1).unwrap_err();
+        assert_eq!(e.line, 1 + bad[..line_start].matches('\n').count());
+        // A torn last line is still a warning.
+        let mut torn = text.clone();
+        torn.push_str("{\"index\":60000,\"pro");
+        let (ops, warnings) = read(&torn, "h", 1).unwrap();
+        assert_eq!((ops.len(), warnings.len()), (60_000, 1));
+    }
+
+    #[test]
     fn reads_design_lines() {
         let text = r#"{"index":0,"time":1200331,"process":3,"type":"invoke","f":"write","key":"k7","value":4,"node":"n2"}
 {"index":1,"time":1507220,"process":3,"type":"ok","f":"write","key":"k7","value":4,"node":"n2"}
@@ -143,10 +208,10 @@ mod tests {
         let (ops, warnings) = read(text, "h.jsonl", 1).unwrap();
         assert!(warnings.is_empty());
         assert_eq!(ops.len(), 3);
-        assert_eq!(ops[0].op.key, Some(json!("k7")));
-        assert_eq!(ops[0].op.node.as_deref(), Some("n2"));
-        assert_eq!(ops[2].op.process, Process::Nemesis);
-        assert_eq!(ops[2].op.index, 9);
+        assert_eq!(ops.ops[0].key, Some(json!("k7")));
+        assert_eq!(ops.ops[0].node.as_deref(), Some("n2"));
+        assert_eq!(ops.ops[2].process, Process::Nemesis);
+        assert_eq!(ops.ops[2].index, 9);
     }
 
     #[test]
@@ -169,8 +234,18 @@ mod tests {
             1,
         )
         .unwrap();
-        assert_eq!(ops[0].op.f, "read");
-        assert!(!ops[0].has_index);
+        assert_eq!(ops.ops[0].f, "read");
+        // Only some fields written as keywords: the fast path reads them the same way.
+        let (ops, _) = read(
+            r#"{"type":"info","f":":cas","process":0,"error":":timeout","node":":n1"}"#,
+            "j.json",
+            1,
+        )
+        .unwrap();
+        assert_eq!(ops.ops[0].f, "cas");
+        assert_eq!(ops.ops[0].error, Some(json!("timeout")));
+        assert_eq!(ops.ops[0].node.as_deref(), Some("n1"));
+        assert!(!ops.origins[0].has_index);
         let e = read(
             "{\"type\":\"invoke\",\"f\":\"read\",\"process\":0}\n{\"type\":\"foo\",\"f\":\"read\"}\n{}",
             "h.jsonl",

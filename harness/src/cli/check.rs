@@ -1,0 +1,424 @@
+//! `faultline check FILE... --model M`: judge recorded histories (faultline's own or Jepsen's) with
+//! one model of the registry, no Docker needed.
+//!
+//! Each file is read, checked and reported before the next is read, so memory holds one history at
+//! a time. The exit code is the worst over the files: 0 valid, 1 invalid, 2 unknown; a file that
+//! cannot be read or judged (bad input) makes it 64 once every other file has been checked, since
+//! a CI gate must not pass when one of its histories was never looked at.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use faultline_checkers::check::{check, CheckError, CheckOptions, MODELS};
+use faultline_checkers::history::formats::{self, Format};
+use faultline_checkers::{Budget, CheckReport, History, Validity, Value};
+use serde_json::json;
+
+use crate::exit::Exit;
+
+/// Options of `faultline check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// History files to check (`-` reads standard input).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The model to check against.
+    #[arg(long, short = 'm', value_name = "MODEL", long_help = models_help())]
+    pub model: String,
+
+    /// The model's initial state: JSON (`0`, `{"x":0}`, `{x:0,y:0}`), EDN (`{x 0 y 0}`,
+    /// `{:x 0, :y 0}`) or a bare word (`unlocked`).
+    #[arg(long, value_name = "VALUE")]
+    pub initial: Option<String>,
+
+    /// Print one JSON object per file, one per line, instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Give up on a file after this many seconds and call it unknown.
+    #[arg(long, value_name = "SECONDS")]
+    pub time_limit: Option<f64>,
+
+    /// The input format: auto, jsonl, edn, json or jepsen-log.
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_format)]
+    pub format: Format,
+
+    /// Consistency models to check against (transactional and causal models); repeat the option
+    /// or separate names with commas.
+    #[arg(
+        long = "consistency-model",
+        value_name = "MODEL",
+        value_delimiter = ','
+    )]
+    pub consistency_models: Vec<String>,
+
+    /// Read Jepsen's independent `[key value]` tuples in `:value` as keyed operations.
+    #[arg(long)]
+    pub independent: bool,
+}
+
+pub(crate) fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn models_help() -> String {
+    let mut help = String::from("The model to check against. Known models:");
+    if MODELS.is_empty() {
+        help.push_str(" none in this build.");
+    }
+    for m in MODELS {
+        help.push_str(&format!("\n  {:<22} {}", m.name, m.about));
+    }
+    help
+}
+
+/// "unknown model …; known models: …" (the same words whether the registry or we notice).
+fn unknown_model_message(name: &str) -> String {
+    if MODELS.is_empty() {
+        format!("unknown model {name:?}; no models are registered in this build")
+    } else {
+        let known: Vec<&str> = MODELS.iter().map(|m| m.name).collect();
+        format!("unknown model {name:?}; known models: {}", known.join(", "))
+    }
+}
+
+/// Reads `--initial`: JSON first, then JSON with bare keys (`{x:0,y:0}`, easy to type in a shell),
+/// then EDN (which also takes bare words as strings).
+pub fn parse_initial(text: &str) -> Result<Value, String> {
+    if let Ok(v) = serde_json::from_str::<Value>(text) {
+        return Ok(v);
+    }
+    if let Some(v) = quote_bare_keys(text).and_then(|t| serde_json::from_str::<Value>(&t).ok()) {
+        return Ok(v);
+    }
+    formats::parse_edn_value(text, "--initial").map_err(|e| {
+        format!(
+            "bad --initial {text:?}: {} (expected JSON such as 0 or {{\"x\":0}}, EDN such as \
+             {{x 0 y 0}}, or a bare word such as unlocked)",
+            e.message
+        )
+    })
+}
+
+/// `{x:0,y:0}` → `{"x":0,"y":0}`: quotes each name written right before a `:` outside strings.
+/// `None` when there is no such name (then the text is not in this shape).
+fn quote_bare_keys(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut name = String::new();
+    let mut quoted_any = false;
+    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if is_name(c) {
+            name.push(c);
+            continue;
+        }
+        if c == ':' && !name.is_empty() && name.parse::<f64>().is_err() {
+            out.push('"');
+            out.push_str(&name);
+            out.push('"');
+            quoted_any = true;
+        } else {
+            out.push_str(&name);
+        }
+        name.clear();
+        if c == '"' {
+            in_string = true;
+        }
+        out.push(c);
+    }
+    out.push_str(&name);
+    quoted_any.then_some(out)
+}
+
+/// The result of one file.
+enum FileOutcome {
+    Checked(Validity),
+    BadInput,
+}
+
+/// Runs `faultline check`, writing verdicts to `out` and messages to `err`.
+pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+    let initial = match args.initial.as_deref().map(parse_initial).transpose() {
+        Ok(v) => v,
+        Err(message) => {
+            let _ = writeln!(err, "faultline check: {message}");
+            return Exit::BadInput;
+        }
+    };
+    let time_limit = match args.time_limit {
+        None => None,
+        Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
+        Some(s) => {
+            let _ = writeln!(
+                err,
+                "faultline check: bad --time-limit {s}: expected a positive number of seconds"
+            );
+            return Exit::BadInput;
+        }
+    };
+    let mut worst = Validity::Valid;
+    let mut bad_input = false;
+    for file in &args.files {
+        let options = CheckOptions {
+            initial: initial.clone(),
+            // Each file gets the whole time limit.
+            budget: time_limit.map_or_else(Budget::unlimited_time, Budget::with_time_limit),
+            consistency_models: args.consistency_models.clone(),
+            independent_tuples: args.independent,
+        };
+        match check_file(args, file, &options, out, err) {
+            Ok(FileOutcome::Checked(v)) => worst = worst.worst(v),
+            Ok(FileOutcome::BadInput) => bad_input = true,
+            // The model or an option is wrong: every other file would say the same.
+            Err(exit) => return exit,
+        }
+    }
+    if bad_input {
+        Exit::BadInput
+    } else {
+        Exit::from_validity(worst)
+    }
+}
+
+fn check_file(
+    args: &CheckArgs,
+    file: &std::path::Path,
+    options: &CheckOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<FileOutcome, Exit> {
+    let name = if file == std::path::Path::new("-") {
+        formats::STDIN_NAME.to_string()
+    } else {
+        file.display().to_string()
+    };
+    let started = Instant::now();
+    let history = match formats::read_path(file, args.format) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = writeln!(err, "faultline check: {e}");
+            report_bad_input(args, &name, &e.to_string(), out);
+            return Ok(FileOutcome::BadInput);
+        }
+    };
+    for w in history.warnings() {
+        let _ = writeln!(err, "warning: {w}");
+    }
+    let read_ms = ms(started.elapsed());
+    let report = match check(&args.model, &history, options) {
+        Ok(report) => report,
+        Err(CheckError::UnknownModel { .. }) => {
+            let _ = writeln!(
+                err,
+                "faultline check: {}",
+                unknown_model_message(&args.model)
+            );
+            return Err(Exit::BadInput);
+        }
+        Err(e @ CheckError::BadOption { .. }) => {
+            let _ = writeln!(err, "faultline check: {e}");
+            return Err(Exit::BadInput);
+        }
+        Err(e @ CheckError::BadOperation { .. }) => {
+            let message = format!("{name}: {e}");
+            let _ = writeln!(err, "faultline check: {message}");
+            report_bad_input(args, &name, &message, out);
+            return Ok(FileOutcome::BadInput);
+        }
+    };
+    let elapsed_ms = ms(started.elapsed());
+    if args.json {
+        let line = json!({
+            "file": name,
+            "model": args.model,
+            "checker": report.checker,
+            "valid": report.valid,
+            "anomaly_types": report.anomaly_types(),
+            "anomalies": report.anomalies,
+            "unknown_reason": report.unknown_reason,
+            "warnings": history.warnings(),
+            "ops": history.len(),
+            "read_ms": read_ms,
+            "elapsed_ms": elapsed_ms,
+            "stats": report.stats,
+        });
+        let _ = writeln!(out, "{line}");
+    } else {
+        print_text(&name, &history, &report, elapsed_ms, out);
+    }
+    Ok(FileOutcome::Checked(report.valid))
+}
+
+/// `FILE: invalid (N ops, X ms)`, then each anomaly indented.
+fn print_text(
+    name: &str,
+    history: &History,
+    report: &CheckReport,
+    elapsed_ms: f64,
+    out: &mut dyn Write,
+) {
+    let _ = write!(
+        out,
+        "{name}: {} ({} ops, {elapsed_ms:.1} ms)",
+        report.valid,
+        history.len()
+    );
+    match &report.unknown_reason {
+        Some(reason) if report.valid == Validity::Unknown => {
+            let _ = writeln!(out, ": {reason}");
+        }
+        _ => {
+            let _ = writeln!(out);
+        }
+    }
+    for anomaly in &report.anomalies {
+        let _ = writeln!(out, "  {}:", anomaly.kind);
+        for line in anomaly.explanation.lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+}
+
+/// In `--json` mode a file that could not be judged still gets its line, with `"valid": null`.
+fn report_bad_input(args: &CheckArgs, name: &str, message: &str, out: &mut dyn Write) {
+    if args.json {
+        let line = json!({"file": name, "model": args.model, "valid": null, "error": message});
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use serde_json::json;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        check: CheckArgs,
+    }
+
+    fn args(argv: &[&str]) -> CheckArgs {
+        let mut full = vec!["check"];
+        full.extend_from_slice(argv);
+        Wrapper::try_parse_from(full).unwrap().check
+    }
+
+    fn run_capture(a: &CheckArgs) -> (Exit, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let exit = run(a, &mut out, &mut err);
+        (
+            exit,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    #[test]
+    fn initial_accepts_json_edn_and_bare_words() {
+        assert_eq!(parse_initial("0").unwrap(), json!(0));
+        assert_eq!(parse_initial("{\"x\":0}").unwrap(), json!({"x": 0}));
+        assert_eq!(parse_initial("{x 0 y 0}").unwrap(), json!({"x": 0, "y": 0}));
+        assert_eq!(
+            parse_initial("{:x 0, :y 0}").unwrap(),
+            json!({"x": 0, "y": 0})
+        );
+        assert_eq!(parse_initial("unlocked").unwrap(), json!("unlocked"));
+        assert_eq!(parse_initial("[1 2]").unwrap(), json!([1, 2]));
+        assert_eq!(parse_initial("{x:0,y:0}").unwrap(), json!({"x": 0, "y": 0}));
+        assert_eq!(
+            parse_initial("{x: \"a:b\", y_2: [1]}").unwrap(),
+            json!({"x": "a:b", "y_2": [1]})
+        );
+        let e = parse_initial("{x 0").unwrap_err();
+        assert!(
+            e.contains("bad --initial") && e.contains("close the map"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn options_reach_the_parsed_arguments() {
+        let a = args(&[
+            "a.edn",
+            "b.jsonl",
+            "--model",
+            "m",
+            "--consistency-model",
+            "serializable,snapshot-isolation",
+            "--consistency-model",
+            "read-committed",
+            "--format",
+            "edn",
+            "--independent",
+            "--time-limit",
+            "2.5",
+        ]);
+        assert_eq!(a.files.len(), 2);
+        assert_eq!(
+            a.consistency_models,
+            vec!["serializable", "snapshot-isolation", "read-committed"]
+        );
+        assert_eq!(a.format, Format::Edn);
+        assert!(a.independent);
+        assert_eq!(a.time_limit, Some(2.5));
+        assert!(Wrapper::try_parse_from(["check", "a", "-m", "x", "--format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn bad_options_are_bad_input() {
+        let (exit, _, err) = run_capture(&args(&["a.edn", "-m", "x", "--initial", "{x"]));
+        assert_eq!(exit, Exit::BadInput);
+        assert!(err.contains("--initial"), "{err}");
+        let (exit, _, err) = run_capture(&args(&["a.edn", "-m", "x", "--time-limit", "0"]));
+        assert_eq!(exit, Exit::BadInput);
+        assert!(err.contains("--time-limit"), "{err}");
+    }
+
+    #[test]
+    fn unreadable_files_are_reported_in_json_and_give_64() {
+        let (exit, out, err) = run_capture(&args(&[
+            "/nonexistent/faultline/a.jsonl",
+            "-m",
+            "no-such-model",
+            "--json",
+        ]));
+        assert_eq!(exit, Exit::BadInput);
+        let line: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(line["file"], json!("/nonexistent/faultline/a.jsonl"));
+        assert_eq!(line["valid"], Value::Null);
+        assert!(
+            err.contains("cannot read /nonexistent/faultline/a.jsonl"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_model_lists_the_known_ones() {
+        let message = unknown_model_message("nope");
+        assert!(message.starts_with("unknown model \"nope\""));
+        for m in MODELS {
+            assert!(message.contains(m.name));
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The `faultline` binary's `check` and `convert` commands, run as a user would: exit codes for bad
+//! input, messages that name file and line, and conversions between every format.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn faultline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("run faultline")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn unknown_model_exits_64_and_lists_the_models() {
+    let o = faultline(&["check", &fixture("cas.edn"), "--model", "no-such-model"]);
+    assert_eq!(code(&o), 64, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("unknown model \"no-such-model\""), "{err}");
+    assert!(
+        err.contains("known models:") || err.contains("no models are registered"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_file_exits_64_naming_file_and_line() {
+    let bad = fixture("bad-type.edn");
+    let o = faultline(&["check", &bad, "--model", "cas-register"]);
+    assert_eq!(code(&o), 64);
+    assert!(
+        stderr(&o).contains(&format!(
+            "{bad}:3: unknown :type :foo; expected :invoke, :ok, :fail or :info"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let unclosed = fixture("unclosed.edn");
+    let o = faultline(&["check", &unclosed, "--model", "cas-register", "--json"]);
+    assert_eq!(code(&o), 64);
+    assert!(
+        stderr(&o).contains(&format!(
+            "{unclosed}:4: expected `}}` to close the map opened at line 3"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(line["valid"], serde_json::Value::Null);
+}
+
+#[test]
+fn missing_file_exits_64() {
+    let o = faultline(&["check", "/nonexistent/h.jsonl", "--model", "cas-register"]);
+    assert_eq!(code(&o), 64);
+    assert!(
+        stderr(&o).contains("cannot read /nonexistent/h.jsonl"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn bad_command_lines_exit_64_and_help_exits_0() {
+    let o = faultline(&["check", "--model"]);
+    assert_eq!(code(&o), 64, "{}", stderr(&o));
+    let o = faultline(&["check", "x.edn", "--model", "m", "--format", "xml"]);
+    assert_eq!(code(&o), 64);
+    assert!(stderr(&o).contains("jepsen-log"), "{}", stderr(&o));
+    let o = faultline(&["check", "--help"]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("--consistency-model"));
+}
+
+#[test]
+fn every_input_format_converts_to_the_same_jsonl() {
+    let want = std::fs::read_to_string(fixture("cas.jsonl")).unwrap();
+    for input in ["cas.edn", "cas.json", "cas.log", "cas.jsonl"] {
+        let o = faultline(&["convert", &fixture(input), "--to", "jsonl"]);
+        assert_eq!(code(&o), 0, "{input}: {}", stderr(&o));
+        assert_eq!(stdout(&o), want, "{input}");
+    }
+}
+
+#[test]
+fn jsonl_to_edn_and_back_round_trips() {
+    let dir = std::env::temp_dir().join(format!("faultline-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let edn = dir.join("cas.edn").display().to_string();
+    let o = faultline(&["convert", &fixture("cas.jsonl"), "--to", "edn", "-o", &edn]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = std::fs::read_to_string(&edn).unwrap();
+    assert!(
+        text.starts_with("{:index 0, :time 0, :process 0, :type :invoke, :f :write"),
+        "{text}"
+    );
+    assert!(text.contains(":error :timed-out"), "{text}");
+    let o = faultline(&["convert", &edn, "--to", "jsonl"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        std::fs::read_to_string(fixture("cas.jsonl")).unwrap()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn torn_last_line_is_a_warning() {
+    let o = faultline(&["convert", &fixture("torn.jsonl"), "--to", "jsonl"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 2);
+    assert!(
+        stderr(&o).contains("torn.jsonl:3: ignored an incomplete last line"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn forced_format_mismatch_is_bad_input() {
+    let o = faultline(&[
+        "convert",
+        &fixture("cas.edn"),
+        "--to",
+        "jsonl",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 64);
+    assert!(stderr(&o).contains("cas.edn:"), "{}", stderr(&o));
+}
