@@ -103,10 +103,7 @@ type Fx = Effects<CrdtMessage>;
 
 impl CrdtMode {
     pub fn new(mut ctx: NodeContext, options: CrdtOptions) -> std::io::Result<CrdtMode> {
-        let mut journal: Journal<CrdtState> = Journal::new(std::mem::replace(
-            &mut ctx.store,
-            Box::new(crate::journal::MemStore::new()),
-        ));
+        let mut journal: Journal<CrdtState> = Journal::new(ctx.take_store());
         let mut state = CrdtState::default();
         for delta in journal.replay()? {
             state.merge(&delta);

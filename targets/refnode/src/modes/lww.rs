@@ -66,23 +66,20 @@ type Fx = Effects<LwwMessage>;
 impl LwwMode {
     pub fn new(mut ctx: NodeContext, options: LwwOptions) -> std::io::Result<LwwMode> {
         let peers = ctx.peers();
-        let mut journal: Journal<(String, Cell)> = Journal::new(std::mem::replace(
-            &mut ctx.store,
-            Box::new(crate::journal::MemStore::new()),
-        ));
+        let mut journal: Journal<(String, Cell)> = Journal::new(ctx.take_store());
+        let records = journal.replay()?;
         let mut mode = LwwMode {
             id: ctx.id,
             peers,
             clock: ctx.clock,
             options,
-            journal: Journal::new(Box::new(crate::journal::MemStore::new())),
+            journal,
             cells: BTreeMap::new(),
             next_gossip_ms: ctx.now_ms,
         };
-        for (key, cell) in journal.replay()? {
+        for (key, cell) in records {
             mode.merge(key, cell, false);
         }
-        mode.journal = journal;
         Ok(mode)
     }
 

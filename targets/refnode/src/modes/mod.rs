@@ -68,6 +68,11 @@ pub struct NodeContext {
 }
 
 impl NodeContext {
+    /// Takes the journal store out of the context (a mode owns it from then on).
+    pub fn take_store(&mut self) -> Box<dyn Store> {
+        std::mem::replace(&mut self.store, Box::new(crate::journal::MemStore::new()))
+    }
+
     pub fn peers(&self) -> Vec<NodeId> {
         self.nodes
             .iter()

@@ -113,10 +113,8 @@ type Fx = Effects<PbMessage>;
 
 impl PrimaryBackupMode {
     pub fn new(mut ctx: NodeContext, options: PbOptions) -> std::io::Result<Self> {
-        let mut journal = Journal::new(std::mem::replace(
-            &mut ctx.store,
-            Box::new(crate::journal::MemStore::new()),
-        ));
+        let mut journal = Journal::new(ctx.take_store());
+        let records = journal.replay()?;
         let mut mode = PrimaryBackupMode {
             id: ctx.id.clone(),
             nodes: ctx.nodes.clone(),
@@ -131,9 +129,9 @@ impl PrimaryBackupMode {
             last_sync_request_ms: None,
             acked: BTreeMap::new(),
             waiting: HashMap::new(),
-            journal: Journal::new(Box::new(crate::journal::MemStore::new())),
+            journal,
         };
-        for record in journal.replay()? {
+        for record in records {
             match record {
                 Record::Epoch { epoch, primary } => {
                     mode.epoch = epoch;
@@ -149,7 +147,6 @@ impl PrimaryBackupMode {
                 }
             }
         }
-        mode.journal = journal;
         Ok(mode)
     }
 

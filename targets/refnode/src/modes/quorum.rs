@@ -193,10 +193,7 @@ type Fx = Effects<QuorumMessage>;
 
 impl QuorumMode {
     pub fn new(mut ctx: NodeContext, options: QuorumOptions) -> std::io::Result<QuorumMode> {
-        let mut journal: Journal<(String, Vec<Version>)> = Journal::new(std::mem::replace(
-            &mut ctx.store,
-            Box::new(crate::journal::MemStore::new()),
-        ));
+        let mut journal: Journal<(String, Vec<Version>)> = Journal::new(ctx.take_store());
         let mut data = HashMap::new();
         let mut counter = 0;
         for (key, versions) in journal.replay()? {

@@ -67,10 +67,7 @@ impl RaftMode {
         mut ctx: NodeContext,
         tune: impl FnOnce(&mut RaftConfig),
     ) -> std::io::Result<RaftMode> {
-        let mut storage = RaftStorage::new(std::mem::replace(
-            &mut ctx.store,
-            Box::new(crate::journal::MemStore::new()),
-        ));
+        let mut storage = RaftStorage::new(ctx.take_store());
         let (hard, log) = storage.recover()?;
         let mut config = RaftConfig::new(&ctx.id, &ctx.nodes);
         config.seed = ctx.seed;
