@@ -63,9 +63,7 @@ fn primary_backup_failover(sync: bool, bugs: Bugs) -> (Vec<String>, bool, Validi
 }
 
 fn role<M: Mode>(sim: &Sim<M>, i: usize) -> String {
-    sim.node(i)
-        .map(|m| m.status()["role"].as_str().unwrap_or("").to_string())
-        .unwrap_or_default()
+    sim.node(i).map(|m| m.status().role).unwrap_or_default()
 }
 
 #[test]

@@ -18,13 +18,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{Effects, Mode, NodeContext, NodeId, Token};
 use crate::bugs::{Bug, Bugs};
 use crate::journal::Journal;
 use crate::kv::KvState;
-use crate::protocol::{errors, OpKind, Request, Response};
+use crate::protocol::{errors, OpKind, Request, Response, Status};
 
 #[derive(Clone, Debug)]
 pub struct PbOptions {
@@ -244,7 +244,7 @@ impl Mode for PrimaryBackupMode {
 
     fn on_client(&mut self, token: Token, req: Request, now_ms: u64, fx: &mut Fx) {
         if req.op == OpKind::Status {
-            fx.reply(token, Response::ok(req.id, self.status()));
+            fx.reply(token, Response::ok(req.id, self.status().to_value()));
         } else if !self.is_primary() {
             let hint = Some(self.primary.clone());
             fx.reply(
@@ -411,21 +411,23 @@ impl Mode for PrimaryBackupMode {
         self.journal.sync()
     }
 
-    fn status(&self) -> Value {
-        let lag: BTreeMap<&NodeId, u64> = self
-            .acked
-            .iter()
-            .map(|(n, s)| (n, self.seq.saturating_sub(*s)))
-            .collect();
-        json!({
-            "mode": "primary-backup",
-            "node": self.id,
-            "role": if self.is_primary() { "primary" } else { "backup" },
-            "term": self.epoch,
-            "leader": self.primary,
-            "commit_index": self.seq,
-            "lag": lag,
-            "sync": self.options.sync,
-        })
+    fn status(&self) -> Status {
+        let role = if self.is_primary() {
+            "primary"
+        } else {
+            "backup"
+        };
+        Status {
+            term: self.epoch,
+            leader: Some(self.primary.clone()),
+            commit_index: self.seq,
+            lag: self
+                .acked
+                .iter()
+                .map(|(n, s)| (n.clone(), self.seq.saturating_sub(*s)))
+                .collect(),
+            ..Status::new("primary-backup", &self.id, role)
+        }
+        .with("sync", json!(self.options.sync))
     }
 }

@@ -20,7 +20,7 @@ use super::{Effects, Mode, NodeContext, Token};
 use crate::bugs::Bug;
 use crate::bugs::Bugs;
 use crate::kv::{parse_txn, KvState};
-use crate::protocol::{errors, OpKind, Outcome, Request, Response};
+use crate::protocol::{errors, OpKind, Outcome, Request, Response, Status};
 use crate::raft::{Message, RaftConfig, RaftNode, RaftStorage};
 
 /// How long a proposal may stay unresolved before its client is told `info`.
@@ -232,7 +232,7 @@ impl Mode for RaftMode {
 
     fn on_client(&mut self, token: Token, req: Request, now_ms: u64, fx: &mut Fx) {
         if req.op == OpKind::Status {
-            fx.reply(token, Response::ok(req.id, self.status()));
+            fx.reply(token, Response::ok(req.id, self.status().to_value()));
             return;
         }
         if !self.node.is_leader() {
@@ -304,17 +304,20 @@ impl Mode for RaftMode {
         Ok(())
     }
 
-    fn status(&self) -> Value {
-        json!({
-            "mode": "raft",
-            "node": self.node.id(),
-            "role": self.node.role(),
-            "term": self.node.term(),
-            "leader": self.node.leader(),
-            "commit_index": self.node.commit_index(),
-            "applied_index": self.node.applied_index(),
-            "last_index": self.node.last_index(),
-            "lag": self.node.lag(),
-        })
+    fn status(&self) -> Status {
+        let role = match self.node.role() {
+            crate::raft::Role::Leader => "leader",
+            crate::raft::Role::Follower => "follower",
+            crate::raft::Role::Candidate => "candidate",
+        };
+        Status {
+            term: self.node.term(),
+            leader: self.node.leader().cloned(),
+            commit_index: self.node.commit_index(),
+            lag: self.node.lag(),
+            ..Status::new("raft", self.node.id(), role)
+        }
+        .with("applied_index", json!(self.node.applied_index()))
+        .with("last_index", json!(self.node.last_index()))
     }
 }
