@@ -163,6 +163,7 @@ impl PrimaryBackupMode {
     }
 
     fn follow(&mut self, epoch: u64, primary: &str, now_ms: u64, fx: &mut Fx) {
+        tracing::info!("primary-backup: following {primary} in epoch {epoch}");
         self.epoch = epoch;
         self.primary = primary.to_string();
         self.last_heard_ms = now_ms;
@@ -396,6 +397,10 @@ impl Mode for PrimaryBackupMode {
         {
             // Failover: promote ourselves. Nothing checks that the old primary is really gone.
             self.epoch += 1;
+            tracing::info!(
+                "primary-backup: promoted to primary in epoch {}",
+                self.epoch
+            );
             self.primary = self.id.clone();
             self.acked.clear();
             self.journal.append(&Record::Epoch {

@@ -55,6 +55,8 @@ pub struct RaftMode {
     pending: HashMap<u64, Pending>,
     split_txns: HashMap<u64, SplitTxn>,
     next_split: u64,
+    /// Role, term and leader last logged, so the node log shows every change once.
+    logged: (crate::raft::Role, u64, Option<String>),
 }
 
 impl RaftMode {
@@ -80,6 +82,7 @@ impl RaftMode {
             pending: HashMap::new(),
             split_txns: HashMap::new(),
             next_split: 0,
+            logged: (crate::raft::Role::Follower, 0, None),
         })
     }
 
@@ -296,6 +299,21 @@ impl Mode for RaftMode {
     fn flush(&mut self, now_ms: u64, fx: &mut Fx) -> std::io::Result<()> {
         let ready = self.node.take_ready();
         self.storage.persist(&ready)?;
+        let now = (
+            self.node.role(),
+            self.node.term(),
+            self.node.leader().cloned(),
+        );
+        if now != self.logged {
+            tracing::info!(
+                "raft: {:?} in term {}, leader {:?}, commit {}",
+                now.0,
+                now.1,
+                now.2,
+                self.node.commit_index()
+            );
+            self.logged = now;
+        }
         fx.messages.extend(ready.messages);
         for (index, entry) in ready.committed {
             let answer = entry.cmd.as_ref().map(|cmd| self.kv.apply(cmd).response);
