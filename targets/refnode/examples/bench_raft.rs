@@ -84,6 +84,15 @@ fn main() -> std::io::Result<()> {
             "raft 3 nodes, {connections} connections x {depth} in flight, {elapsed:.1} s: {:.0} ok ops/s (ok {ok}, fail {fail}, info {info})",
             ok as f64 / elapsed
         );
+        let rss = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_string))
+            .unwrap_or_default();
+        let journal: u64 = (1..=3)
+            .filter_map(|i| std::fs::metadata(dir.join(format!("n{i}")).join("journal.jsonl")).ok())
+            .map(|m| m.len())
+            .sum();
+        println!("memory of the 3 nodes and clients: {rss}; journals: {} MB", journal >> 20);
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
     })

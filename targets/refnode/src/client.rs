@@ -30,7 +30,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::protocol::{errors, OpKind, Request, Response};
+use crate::protocol::{errors, OpKind, Outcome, Request, Response, Status};
 
 /// Default time a request may take before the caller records `info`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -129,6 +129,15 @@ impl Client {
     pub async fn call(&self, op: OpKind, key: Option<Value>, value: Value) -> Response {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         self.send(Request::new(id, op, key, value)).await
+    }
+
+    /// Asks the node for its [`Status`]; the answer itself when it is not `ok` or not a status.
+    pub async fn status(&self) -> Result<Status, Response> {
+        let answer = self.call(OpKind::Status, None, Value::Null).await;
+        if answer.outcome != Outcome::Ok {
+            return Err(answer);
+        }
+        serde_json::from_value(answer.value.clone()).map_err(|_| answer)
     }
 
     /// Sends a prepared request; its `id` must be unique on this connection (use [`Client::call`]

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::net::TcpListener;
 
 use crate::bugs::Bugs;
@@ -17,7 +16,6 @@ use crate::clock::SystemClock;
 use crate::journal::FileStore;
 use crate::modes::{Mode, NodeContext};
 use crate::node::{self, Listeners, RunningNode};
-use crate::protocol::{OpKind, Outcome};
 
 /// Builds a node's mode from its context.
 pub type ModeFactory<M> = Arc<dyn Fn(NodeContext) -> std::io::Result<M> + Send + Sync>;
@@ -138,10 +136,10 @@ impl<M: Mode> LocalCluster<M> {
                 else {
                     continue;
                 };
-                let status = client.call(OpKind::Status, None, Value::Null).await;
-                let role = status.value.get("role").and_then(Value::as_str);
-                if status.outcome == Outcome::Ok && matches!(role, Some("leader" | "primary")) {
-                    return Some(i);
+                if let Ok(status) = client.status().await {
+                    if status.role == "leader" || status.role == "primary" {
+                        return Some(i);
+                    }
                 }
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

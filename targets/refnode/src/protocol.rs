@@ -118,6 +118,51 @@ impl Response {
     }
 }
 
+/// The `status` answer's value: what the harness records to show roles, split brain and lag.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    /// `raft`, `primary-backup`, `lww`, `quorum`, `crdt`.
+    pub mode: String,
+    pub node: String,
+    /// `leader|follower|candidate` (raft), `primary|backup` (primary-backup), else `replica`.
+    pub role: String,
+    /// Raft term or primary-backup epoch; 0 where the mode has none.
+    pub term: u64,
+    /// Who this node believes leads (raft) or is primary (primary-backup).
+    #[serde(default)]
+    pub leader: Option<String>,
+    /// Raft commit index, primary-backup sequence number, or a mode's own progress counter.
+    pub commit_index: u64,
+    /// On a leader / primary: how many entries each follower / backup is behind.
+    #[serde(default)]
+    pub lag: std::collections::BTreeMap<String, u64>,
+    /// Mode-specific fields (raft `applied_index`, lww `wall_clock_nanos`, quorum `n`/`r`/`w`...).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, Value>,
+}
+
+impl Status {
+    pub fn new(mode: &str, node: &str, role: &str) -> Status {
+        Status {
+            mode: mode.to_string(),
+            node: node.to_string(),
+            role: role.to_string(),
+            ..Status::default()
+        }
+    }
+
+    /// Adds a mode-specific field.
+    pub fn with(mut self, name: &str, value: Value) -> Status {
+        self.extra.insert(name.to_string(), value);
+        self
+    }
+
+    /// The value of a `status` answer.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).expect("status serialises")
+    }
+}
+
 /// Error strings the node uses, so clients can match on them.
 pub mod errors {
     /// This node cannot take the request; `leader` says who can, when known. Nothing applied.
@@ -166,6 +211,21 @@ mod tests {
         );
         let back: Response = serde_json::from_value(serde_json::to_value(&resp).unwrap()).unwrap();
         assert_eq!(back, resp);
+    }
+
+    #[test]
+    fn status_keeps_mode_specific_fields_at_the_top_level() {
+        let st = Status {
+            term: 3,
+            leader: Some("n1".into()),
+            ..Status::new("raft", "n2", "follower")
+        }
+        .with("applied_index", json!(9));
+        let v = st.to_value();
+        assert_eq!(v["applied_index"], json!(9));
+        assert_eq!(v["role"], json!("follower"));
+        let back: Status = serde_json::from_value(v).unwrap();
+        assert_eq!(back, st);
     }
 
     #[test]

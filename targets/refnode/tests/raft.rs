@@ -193,7 +193,7 @@ fn raft_loses_no_acknowledged_append_and_serves_no_stale_read_under_kills_and_pa
     }
 }
 
-/// Read/write/cas on two registers under a leader kill and a partition; the verdict of the
+/// Read/write/cas on two registers under a leader kill, a partition and a leader pause; the verdict of the
 /// `cas-register` linearizability checker.
 fn register_run(seed: u64, bugs: Bugs) -> Validity {
     let mut sim = cluster(seed, bugs);
@@ -204,7 +204,8 @@ fn register_run(seed: u64, bugs: Bugs) -> Validity {
     let mut slots: Vec<u64> = (0..8).collect();
     let mut next_process = 8;
     let mut killed = None;
-    for t in 0..4_000u64 {
+    let mut paused = None;
+    for t in 0..5_000u64 {
         match t {
             800 => {
                 killed = leader(&sim);
@@ -217,6 +218,11 @@ fn register_run(seed: u64, bugs: Bugs) -> Validity {
                 sim.partition(&[&[l], &rest]);
             }
             3_000 => sim.heal(),
+            3_500 => {
+                paused = leader(&sim);
+                sim.pause(paused.expect("a leader"));
+            }
+            4_300 => sim.resume(paused.take().expect("paused")),
             _ => {}
         }
         for (i, slot) in slots.iter_mut().enumerate() {

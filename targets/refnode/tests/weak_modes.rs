@@ -63,9 +63,7 @@ fn primary_backup_failover(sync: bool, bugs: Bugs) -> (Vec<String>, bool, Validi
 }
 
 fn role<M: Mode>(sim: &Sim<M>, i: usize) -> String {
-    sim.node(i)
-        .map(|m| m.status()["role"].as_str().unwrap_or("").to_string())
-        .unwrap_or_default()
+    sim.node(i).map(|m| m.status().role).unwrap_or_default()
 }
 
 #[test]
@@ -311,4 +309,55 @@ fn early_ack_makes_sync_primary_backup_lose_writes_like_async() {
     let (lost, _, verdict) = primary_backup_failover(true, Bugs::none().with(Bug::EarlyAck));
     assert_eq!(lost.len(), 10, "{lost:?}");
     assert_eq!(verdict, Validity::Invalid);
+}
+
+/// Writes `x = 1` through n1, cuts the power of every node, restarts them and reads `x` through
+/// every node: journals must keep whatever was acknowledged.
+fn survives_power_cut<M: Mode>(factory: sim::Factory<M>, op: OpKind, read: OpKind) -> Vec<Value> {
+    let mut sim = Sim::new(3, 9, Bugs::none(), factory);
+    sim.run_for(300);
+    let x = Some(json!("x"));
+    assert_eq!(sim.call(0, 0, op, x.clone(), json!(1)).outcome, Outcome::Ok);
+    sim.run_for(100);
+    for i in 0..3 {
+        sim.crash(i);
+    }
+    for i in 0..3 {
+        sim.restart(i);
+    }
+    sim.run_for(300);
+    (0..3)
+        .map(|i| {
+            sim.call(10 + i as u64, i, read, x.clone(), Value::Null)
+                .value
+        })
+        .collect()
+}
+
+#[test]
+fn weak_modes_keep_what_they_acknowledged_across_a_power_cut() {
+    let lww = survives_power_cut(
+        Box::new(|ctx| LwwMode::new(ctx, LwwOptions::default()).expect("journal")),
+        OpKind::Write,
+        OpKind::Read,
+    );
+    assert_eq!(lww, vec![json!(1); 3]);
+    let quorum = survives_power_cut(
+        Box::new(|ctx| QuorumMode::new(ctx, QuorumOptions::default()).expect("journal")),
+        OpKind::Write,
+        OpKind::Read,
+    );
+    assert_eq!(quorum, vec![json!(1); 3]);
+    let pb = survives_power_cut(
+        Box::new(|ctx| PrimaryBackupMode::new(ctx, PbOptions::default()).expect("journal")),
+        OpKind::SetAdd,
+        OpKind::SetRead,
+    );
+    assert_eq!(pb[0], json!([1]), "the primary kept its add");
+    let crdt = survives_power_cut(
+        Box::new(|ctx| CrdtMode::new(ctx, CrdtOptions::default()).expect("journal")),
+        OpKind::SetAdd,
+        OpKind::SetRead,
+    );
+    assert_eq!(crdt, vec![json!([1]); 3]);
 }

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::{Effects, Mode, NodeContext, NodeId, Token};
 use crate::journal::Journal;
-use crate::protocol::{errors, key_name, OpKind, Request, Response};
+use crate::protocol::{errors, key_name, OpKind, Request, Response, Status};
 
 #[derive(Clone, Debug)]
 pub struct CrdtOptions {
@@ -103,10 +103,7 @@ type Fx = Effects<CrdtMessage>;
 
 impl CrdtMode {
     pub fn new(mut ctx: NodeContext, options: CrdtOptions) -> std::io::Result<CrdtMode> {
-        let mut journal: Journal<CrdtState> = Journal::new(std::mem::replace(
-            &mut ctx.store,
-            Box::new(crate::journal::MemStore::new()),
-        ));
+        let mut journal: Journal<CrdtState> = Journal::new(ctx.take_store());
         let mut state = CrdtState::default();
         for delta in journal.replay()? {
             state.merge(&delta);
@@ -153,7 +150,7 @@ impl Mode for CrdtMode {
     fn on_client(&mut self, token: Token, req: Request, _now_ms: u64, fx: &mut Fx) {
         let key = req.key.as_ref().map(key_name);
         let answer = match (req.op, key) {
-            (OpKind::Status, _) => Response::ok(req.id, self.status()),
+            (OpKind::Status, _) => Response::ok(req.id, self.status().to_value()),
             (OpKind::SetAdd, Some(k)) => {
                 let dot = (self.id.clone(), self.next_dot);
                 self.next_dot += 1;
@@ -233,14 +230,10 @@ impl Mode for CrdtMode {
         self.journal.sync()
     }
 
-    fn status(&self) -> Value {
-        json!({
-            "mode": "crdt",
-            "node": self.id,
-            "role": "replica",
-            "term": 0,
-            "leader": null,
-            "commit_index": self.next_dot - 1,
-        })
+    fn status(&self) -> Status {
+        Status {
+            commit_index: self.next_dot - 1,
+            ..Status::new("crdt", &self.id, "replica")
+        }
     }
 }

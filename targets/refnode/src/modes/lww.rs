@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use super::{Effects, Mode, NodeContext, NodeId, Token};
 use crate::clock::WallClock;
 use crate::journal::Journal;
-use crate::protocol::{errors, key_name, OpKind, Request, Response};
+use crate::protocol::{errors, key_name, OpKind, Request, Response, Status};
 
 #[derive(Clone, Debug)]
 pub struct LwwOptions {
@@ -66,23 +66,20 @@ type Fx = Effects<LwwMessage>;
 impl LwwMode {
     pub fn new(mut ctx: NodeContext, options: LwwOptions) -> std::io::Result<LwwMode> {
         let peers = ctx.peers();
-        let mut journal: Journal<(String, Cell)> = Journal::new(std::mem::replace(
-            &mut ctx.store,
-            Box::new(crate::journal::MemStore::new()),
-        ));
+        let mut journal: Journal<(String, Cell)> = Journal::new(ctx.take_store());
+        let records = journal.replay()?;
         let mut mode = LwwMode {
             id: ctx.id,
             peers,
             clock: ctx.clock,
             options,
-            journal: Journal::new(Box::new(crate::journal::MemStore::new())),
+            journal,
             cells: BTreeMap::new(),
             next_gossip_ms: ctx.now_ms,
         };
-        for (key, cell) in journal.replay()? {
+        for (key, cell) in records {
             mode.merge(key, cell, false);
         }
-        mode.journal = journal;
         Ok(mode)
     }
 
@@ -105,7 +102,7 @@ impl Mode for LwwMode {
     fn on_client(&mut self, token: Token, req: Request, _now_ms: u64, fx: &mut Fx) {
         let key = req.key.as_ref().map(key_name);
         let answer = match (req.op, key) {
-            (OpKind::Status, _) => Response::ok(req.id, self.status()),
+            (OpKind::Status, _) => Response::ok(req.id, self.status().to_value()),
             (OpKind::Read, Some(k)) => Response::ok(
                 req.id,
                 self.cells.get(&k).map_or(Value::Null, |c| c.value.clone()),
@@ -164,15 +161,11 @@ impl Mode for LwwMode {
         self.journal.sync()
     }
 
-    fn status(&self) -> Value {
-        json!({
-            "mode": "lww",
-            "node": self.id,
-            "role": "replica",
-            "term": 0,
-            "leader": null,
-            "commit_index": self.cells.len(),
-            "wall_clock_nanos": self.clock.now_nanos(),
-        })
+    fn status(&self) -> Status {
+        Status {
+            commit_index: self.cells.len() as u64,
+            ..Status::new("lww", &self.id, "replica")
+        }
+        .with("wall_clock_nanos", json!(self.clock.now_nanos()))
     }
 }

@@ -6,12 +6,11 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::bugs::Bugs;
 use crate::clock::WallClock;
 use crate::journal::Store;
-use crate::protocol::{Request, Response};
+use crate::protocol::{Request, Response, Status};
 
 pub mod crdt;
 pub mod lww;
@@ -68,6 +67,11 @@ pub struct NodeContext {
 }
 
 impl NodeContext {
+    /// Takes the journal store out of the context (a mode owns it from then on).
+    pub fn take_store(&mut self) -> Box<dyn Store> {
+        std::mem::replace(&mut self.store, Box::new(crate::journal::MemStore::new()))
+    }
+
     pub fn peers(&self) -> Vec<NodeId> {
         self.nodes
             .iter()
@@ -87,5 +91,5 @@ pub trait Mode: Send + 'static {
     /// Makes this batch's state durable (one fsync), then adds the effects that waited for it.
     fn flush(&mut self, now_ms: u64, fx: &mut Effects<Self::Msg>) -> std::io::Result<()>;
     /// The `status` answer: role, term/epoch, leader, commit index, replication lag.
-    fn status(&self) -> Value;
+    fn status(&self) -> Status;
 }

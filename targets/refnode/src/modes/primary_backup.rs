@@ -18,13 +18,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{Effects, Mode, NodeContext, NodeId, Token};
 use crate::bugs::{Bug, Bugs};
 use crate::journal::Journal;
 use crate::kv::KvState;
-use crate::protocol::{errors, OpKind, Request, Response};
+use crate::protocol::{errors, OpKind, Request, Response, Status};
 
 #[derive(Clone, Debug)]
 pub struct PbOptions {
@@ -113,10 +113,8 @@ type Fx = Effects<PbMessage>;
 
 impl PrimaryBackupMode {
     pub fn new(mut ctx: NodeContext, options: PbOptions) -> std::io::Result<Self> {
-        let mut journal = Journal::new(std::mem::replace(
-            &mut ctx.store,
-            Box::new(crate::journal::MemStore::new()),
-        ));
+        let mut journal = Journal::new(ctx.take_store());
+        let records = journal.replay()?;
         let mut mode = PrimaryBackupMode {
             id: ctx.id.clone(),
             nodes: ctx.nodes.clone(),
@@ -131,9 +129,9 @@ impl PrimaryBackupMode {
             last_sync_request_ms: None,
             acked: BTreeMap::new(),
             waiting: HashMap::new(),
-            journal: Journal::new(Box::new(crate::journal::MemStore::new())),
+            journal,
         };
-        for record in journal.replay()? {
+        for record in records {
             match record {
                 Record::Epoch { epoch, primary } => {
                     mode.epoch = epoch;
@@ -149,7 +147,6 @@ impl PrimaryBackupMode {
                 }
             }
         }
-        mode.journal = journal;
         Ok(mode)
     }
 
@@ -166,6 +163,7 @@ impl PrimaryBackupMode {
     }
 
     fn follow(&mut self, epoch: u64, primary: &str, now_ms: u64, fx: &mut Fx) {
+        tracing::info!("primary-backup: following {primary} in epoch {epoch}");
         self.epoch = epoch;
         self.primary = primary.to_string();
         self.last_heard_ms = now_ms;
@@ -247,7 +245,7 @@ impl Mode for PrimaryBackupMode {
 
     fn on_client(&mut self, token: Token, req: Request, now_ms: u64, fx: &mut Fx) {
         if req.op == OpKind::Status {
-            fx.reply(token, Response::ok(req.id, self.status()));
+            fx.reply(token, Response::ok(req.id, self.status().to_value()));
         } else if !self.is_primary() {
             let hint = Some(self.primary.clone());
             fx.reply(
@@ -399,6 +397,10 @@ impl Mode for PrimaryBackupMode {
         {
             // Failover: promote ourselves. Nothing checks that the old primary is really gone.
             self.epoch += 1;
+            tracing::info!(
+                "primary-backup: promoted to primary in epoch {}",
+                self.epoch
+            );
             self.primary = self.id.clone();
             self.acked.clear();
             self.journal.append(&Record::Epoch {
@@ -414,21 +416,23 @@ impl Mode for PrimaryBackupMode {
         self.journal.sync()
     }
 
-    fn status(&self) -> Value {
-        let lag: BTreeMap<&NodeId, u64> = self
-            .acked
-            .iter()
-            .map(|(n, s)| (n, self.seq.saturating_sub(*s)))
-            .collect();
-        json!({
-            "mode": "primary-backup",
-            "node": self.id,
-            "role": if self.is_primary() { "primary" } else { "backup" },
-            "term": self.epoch,
-            "leader": self.primary,
-            "commit_index": self.seq,
-            "lag": lag,
-            "sync": self.options.sync,
-        })
+    fn status(&self) -> Status {
+        let role = if self.is_primary() {
+            "primary"
+        } else {
+            "backup"
+        };
+        Status {
+            term: self.epoch,
+            leader: Some(self.primary.clone()),
+            commit_index: self.seq,
+            lag: self
+                .acked
+                .iter()
+                .map(|(n, s)| (n.clone(), self.seq.saturating_sub(*s)))
+                .collect(),
+            ..Status::new("primary-backup", &self.id, role)
+        }
+        .with("sync", json!(self.options.sync))
     }
 }

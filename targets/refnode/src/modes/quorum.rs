@@ -27,7 +27,7 @@ use super::{Effects, Mode, NodeContext, NodeId, Token};
 use crate::bugs::{Bug, Bugs};
 use crate::clock::WallClock;
 use crate::journal::Journal;
-use crate::protocol::{errors, key_name, OpKind, Request, Response};
+use crate::protocol::{errors, key_name, OpKind, Request, Response, Status};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Resolve {
@@ -193,10 +193,7 @@ type Fx = Effects<QuorumMessage>;
 
 impl QuorumMode {
     pub fn new(mut ctx: NodeContext, options: QuorumOptions) -> std::io::Result<QuorumMode> {
-        let mut journal: Journal<(String, Vec<Version>)> = Journal::new(std::mem::replace(
-            &mut ctx.store,
-            Box::new(crate::journal::MemStore::new()),
-        ));
+        let mut journal: Journal<(String, Vec<Version>)> = Journal::new(ctx.take_store());
         let mut data = HashMap::new();
         let mut counter = 0;
         for (key, versions) in journal.replay()? {
@@ -423,7 +420,7 @@ impl Mode for QuorumMode {
     fn on_client(&mut self, token: Token, req: Request, now_ms: u64, fx: &mut Fx) {
         let key = req.key.as_ref().map(key_name);
         match (req.op, key) {
-            (OpKind::Status, _) => fx.reply(token, Response::ok(req.id, self.status())),
+            (OpKind::Status, _) => fx.reply(token, Response::ok(req.id, self.status().to_value())),
             (OpKind::Read | OpKind::SetRead | OpKind::SetAdd, Some(k)) => {
                 self.start_read(token, req, k, now_ms, fx)
             }
@@ -497,20 +494,20 @@ impl Mode for QuorumMode {
         self.journal.sync()
     }
 
-    fn status(&self) -> Value {
-        json!({
-            "mode": "quorum",
-            "node": self.id,
-            "role": "replica",
-            "term": 0,
-            "leader": null,
-            "commit_index": self.counter,
-            "n": self.n(),
-            "r": self.options.r,
-            "w": self.options.w,
-            "resolve": match self.options.resolve { Resolve::VectorClock => "vclock", Resolve::Lww => "lww" },
-            "in_flight": self.ops.len(),
-        })
+    fn status(&self) -> Status {
+        let resolve = match self.options.resolve {
+            Resolve::VectorClock => "vclock",
+            Resolve::Lww => "lww",
+        };
+        Status {
+            commit_index: self.counter,
+            ..Status::new("quorum", &self.id, "replica")
+        }
+        .with("n", json!(self.n()))
+        .with("r", json!(self.options.r))
+        .with("w", json!(self.options.w))
+        .with("resolve", json!(resolve))
+        .with("in_flight", json!(self.ops.len()))
     }
 }
 

@@ -20,7 +20,7 @@ use super::{Effects, Mode, NodeContext, Token};
 use crate::bugs::Bug;
 use crate::bugs::Bugs;
 use crate::kv::{parse_txn, KvState};
-use crate::protocol::{errors, OpKind, Outcome, Request, Response};
+use crate::protocol::{errors, OpKind, Outcome, Request, Response, Status};
 use crate::raft::{Message, RaftConfig, RaftNode, RaftStorage};
 
 /// How long a proposal may stay unresolved before its client is told `info`.
@@ -55,6 +55,8 @@ pub struct RaftMode {
     pending: HashMap<u64, Pending>,
     split_txns: HashMap<u64, SplitTxn>,
     next_split: u64,
+    /// Role, term and leader last logged, so the node log shows every change once.
+    logged: (crate::raft::Role, u64, Option<String>),
 }
 
 impl RaftMode {
@@ -67,10 +69,7 @@ impl RaftMode {
         mut ctx: NodeContext,
         tune: impl FnOnce(&mut RaftConfig),
     ) -> std::io::Result<RaftMode> {
-        let mut storage = RaftStorage::new(std::mem::replace(
-            &mut ctx.store,
-            Box::new(crate::journal::MemStore::new()),
-        ));
+        let mut storage = RaftStorage::new(ctx.take_store());
         let (hard, log) = storage.recover()?;
         let mut config = RaftConfig::new(&ctx.id, &ctx.nodes);
         config.seed = ctx.seed;
@@ -83,6 +82,7 @@ impl RaftMode {
             pending: HashMap::new(),
             split_txns: HashMap::new(),
             next_split: 0,
+            logged: (crate::raft::Role::Follower, 0, None),
         })
     }
 
@@ -235,7 +235,7 @@ impl Mode for RaftMode {
 
     fn on_client(&mut self, token: Token, req: Request, now_ms: u64, fx: &mut Fx) {
         if req.op == OpKind::Status {
-            fx.reply(token, Response::ok(req.id, self.status()));
+            fx.reply(token, Response::ok(req.id, self.status().to_value()));
             return;
         }
         if !self.node.is_leader() {
@@ -299,6 +299,21 @@ impl Mode for RaftMode {
     fn flush(&mut self, now_ms: u64, fx: &mut Fx) -> std::io::Result<()> {
         let ready = self.node.take_ready();
         self.storage.persist(&ready)?;
+        let now = (
+            self.node.role(),
+            self.node.term(),
+            self.node.leader().cloned(),
+        );
+        if now != self.logged {
+            tracing::info!(
+                "raft: {:?} in term {}, leader {:?}, commit {}",
+                now.0,
+                now.1,
+                now.2,
+                self.node.commit_index()
+            );
+            self.logged = now;
+        }
         fx.messages.extend(ready.messages);
         for (index, entry) in ready.committed {
             let answer = entry.cmd.as_ref().map(|cmd| self.kv.apply(cmd).response);
@@ -307,17 +322,20 @@ impl Mode for RaftMode {
         Ok(())
     }
 
-    fn status(&self) -> Value {
-        json!({
-            "mode": "raft",
-            "node": self.node.id(),
-            "role": self.node.role(),
-            "term": self.node.term(),
-            "leader": self.node.leader(),
-            "commit_index": self.node.commit_index(),
-            "applied_index": self.node.applied_index(),
-            "last_index": self.node.last_index(),
-            "lag": self.node.lag(),
-        })
+    fn status(&self) -> Status {
+        let role = match self.node.role() {
+            crate::raft::Role::Leader => "leader",
+            crate::raft::Role::Follower => "follower",
+            crate::raft::Role::Candidate => "candidate",
+        };
+        Status {
+            term: self.node.term(),
+            leader: self.node.leader().cloned(),
+            commit_index: self.node.commit_index(),
+            lag: self.node.lag(),
+            ..Status::new("raft", self.node.id(), role)
+        }
+        .with("applied_index", json!(self.node.applied_index()))
+        .with("last_index", json!(self.node.last_index()))
     }
 }

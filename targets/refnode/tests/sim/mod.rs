@@ -50,6 +50,9 @@ pub struct Sim<M: Mode> {
     queue: BTreeMap<(u64, u64), (usize, usize, M::Msg)>,
     seq: u64,
     blocked: HashSet<(usize, usize)>,
+    /// Paused nodes (SIGSTOP) and the client requests waiting for them.
+    paused: HashSet<usize>,
+    held: Vec<(usize, Token, Request)>,
     pub latency_ms: (u64, u64),
     pub client_timeout_ms: u64,
     history: Vec<Op>,
@@ -80,6 +83,8 @@ impl<M: Mode> Sim<M> {
             queue: BTreeMap::new(),
             seq: 0,
             blocked: HashSet::new(),
+            paused: HashSet::new(),
+            held: Vec::new(),
             latency_ms: (1, 5),
             client_timeout_ms: 2_000,
             history: Vec::new(),
@@ -150,8 +155,35 @@ impl<M: Mode> Sim<M> {
 
     /// SIGKILL: the node's memory is gone, its synced journal stays.
     pub fn crash(&mut self, i: usize) {
+        self.paused.remove(&i);
+        self.held.retain(|(n, _, _)| *n != i);
         self.nodes[i] = None;
         self.stores[i].crash();
+    }
+
+    /// SIGSTOP: the node keeps its memory but handles nothing (no messages, ticks or requests)
+    /// until [`Sim::resume`]; what was sent to it waits in its socket buffers.
+    pub fn pause(&mut self, i: usize) {
+        self.paused.insert(i);
+    }
+
+    pub fn resume(&mut self, i: usize) {
+        self.paused.remove(&i);
+        let now = self.now_ms;
+        let held: Vec<_> = self
+            .held
+            .iter()
+            .filter(|(n, _, _)| *n == i)
+            .cloned()
+            .collect();
+        self.held.retain(|(n, _, _)| *n != i);
+        for (_, token, req) in held {
+            if let Some(node) = self.nodes[i].as_mut() {
+                let mut fx = Effects::default();
+                node.on_client(token, req, now, &mut fx);
+                self.finish_batch(i, fx);
+            }
+        }
     }
 
     pub fn restart(&mut self, i: usize) {
@@ -210,6 +242,10 @@ impl<M: Mode> Sim<M> {
         self.in_flight.insert((i, token), in_flight);
         self.busy.insert(process, (i, token));
         let now = self.now_ms;
+        if self.paused.contains(&i) {
+            self.held.push((i, token, req));
+            return;
+        }
         match self.nodes[i].as_mut() {
             Some(node) => {
                 let mut fx = Effects::default();
@@ -280,12 +316,17 @@ impl<M: Mode> Sim<M> {
         let mut per_node: Vec<Effects<M::Msg>> =
             (0..self.len()).map(|_| Effects::default()).collect();
         let mut touched = vec![false; self.len()];
+        let mut waiting = Vec::new();
         while let Some(entry) = self.queue.first_entry() {
             if entry.key().0 > now {
                 break;
             }
-            let (from, to, msg) = entry.remove();
+            let ((_, seq), (from, to, msg)) = entry.remove_entry();
             if self.blocked.contains(&(from, to)) {
+                continue;
+            }
+            if self.paused.contains(&to) {
+                waiting.push((seq, (from, to, msg)));
                 continue;
             }
             if let Some(node) = self.nodes[to].as_mut() {
@@ -293,8 +334,14 @@ impl<M: Mode> Sim<M> {
                 touched[to] = true;
             }
         }
+        for (seq, message) in waiting {
+            self.queue.insert((now + 1, seq), message);
+        }
         if now % TICK_MS == 0 {
             for (i, fx) in per_node.iter_mut().enumerate() {
+                if self.paused.contains(&i) {
+                    continue;
+                }
                 if let Some(node) = self.nodes[i].as_mut() {
                     node.on_tick(now, fx);
                     touched[i] = true;
