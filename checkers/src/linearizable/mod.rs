@@ -25,6 +25,7 @@ use crate::{CheckReport, History};
 use counterexample::{explain, FailedKey};
 use intern::Interner;
 use model::Model;
+use prepare::KeyCalls;
 use search::Verdict;
 
 /// The linearizability models, as `--model` names them.
@@ -74,20 +75,16 @@ pub fn check<M: Model>(
             option: "--initial".into(),
             message,
         })?;
-    let (groups, failed) = split::split_by_key(history, options.independent_tuples)?;
-    let mut prepared = Vec::with_capacity(groups.len());
-    for group in &groups {
-        prepared.push(prepare::prepare(
-            model,
-            history,
-            &group.members,
-            &mut values,
-        )?);
-    }
+    let (keys, failed) =
+        prepare::prepare_all(model, history, options.independent_tuples, &mut values)?;
     let (mut configurations, mut peak_bytes, mut ops, mut ignored, mut unobserved) =
         (0, 0, 0, 0, 0);
     let mut unknown_keys = 0;
-    for (group, calls) in groups.iter().zip(&prepared) {
+    for KeyCalls {
+        key,
+        prepared: calls,
+    } in &keys
+    {
         ops += calls.calls.len();
         ignored += calls.ignored;
         unobserved += calls.unobserved;
@@ -102,20 +99,19 @@ pub fn check<M: Model>(
                 calls: &calls.calls,
                 failure: &failure,
                 initial: &initial,
-                key: group.key.as_ref(),
+                key: key.as_ref(),
                 values: &values,
             })),
             Verdict::Unknown(reason) => {
                 unknown_keys += 1;
-                let on = group
-                    .key
+                let on = key
                     .as_ref()
                     .map_or_else(String::new, |k| format!(" on key {k}"));
                 report.set_unknown(format!("{reason} while searching{on}"));
             }
         }
     }
-    report.stat("keys", groups.len());
+    report.stat("keys", keys.len());
     report.stat("ops_searched", ops);
     report.stat("fail_ops_dropped", failed);
     report.stat("info_reads_ignored", ignored);

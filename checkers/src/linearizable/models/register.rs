@@ -7,7 +7,7 @@ use super::values_of;
 use crate::Value;
 
 /// One register operation, values interned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RegisterOp {
     /// A read that returned this value (`null` if it read an unwritten register).
     Read(ValueId),
