@@ -42,6 +42,9 @@ pub struct KeyCalls<Op> {
     pub prepared: Prepared<Op>,
 }
 
+/// Every key's operations, and the number of `fail` operations left out.
+pub type AllKeys<Op> = (Vec<KeyCalls<Op>>, usize);
+
 /// Splits the history by key (see `split.rs`) and prepares each key's operations, in one pass
 /// over the events. Returns the keys in order of first appearance and the number of `fail`
 /// operations left out.
@@ -50,7 +53,7 @@ pub fn prepare_all<M: Model>(
     history: &History,
     independent_tuples: bool,
     values: &mut Interner,
-) -> Result<(Vec<KeyCalls<M::Op>>, usize), CheckError> {
+) -> Result<AllKeys<M::Op>, CheckError> {
     let mut keys: Vec<KeyCalls<M::Op>> = Vec::new();
     let mut index = KeyIndex::default();
     let mut failed = 0;
