@@ -46,9 +46,14 @@ pub fn check_model(
     options: &CheckOptions,
 ) -> Result<CheckReport, CheckError> {
     use models::*;
+    let null_read_unknown = options.initial.as_ref().is_some_and(|v| !v.is_null());
+    let register = |cas| Register {
+        cas,
+        null_read_unknown,
+    };
     match name {
-        "register" => check(&Register { cas: false }, history, options),
-        "cas-register" => check(&Register { cas: true }, history, options),
+        "register" => check(&register(false), history, options),
+        "cas-register" => check(&register(true), history, options),
         "multi-register" => check(&MultiRegister, history, options),
         "set" => check(&Set, history, options),
         "queue" => check(&Queue { fifo: false }, history, options),
@@ -114,7 +119,7 @@ pub fn check<M: Model>(
     report.stat("keys", keys.len());
     report.stat("ops_searched", ops);
     report.stat("fail_ops_dropped", failed);
-    report.stat("info_reads_ignored", ignored);
+    report.stat("reads_ignored", ignored);
     report.stat("unobserved_info_dropped", unobserved);
     report.stat("configurations", configurations);
     report.stat("peak_search_bytes", peak_bytes);

@@ -29,7 +29,7 @@ pub struct Call<Op> {
 #[derive(Debug)]
 pub struct Prepared<Op> {
     pub calls: Vec<Call<Op>>,
-    /// `info` operations whose result is unknown and that cannot change the state (reads).
+    /// Reads that constrain nothing: `info` reads, and null reads under the Knossos convention.
     pub ignored: usize,
     /// `info` operations dropped because nothing observes their effect.
     pub unobserved: usize,
