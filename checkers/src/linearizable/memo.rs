@@ -88,6 +88,13 @@ pub struct Memo {
 }
 
 impl Memo {
+    /// A table with room for `n` configurations before it grows.
+    pub fn with_capacity(n: usize) -> Self {
+        Memo {
+            seen: FxHashSet::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
     /// True if the configuration was new (and is now recorded).
     #[inline]
     pub fn insert(&mut self, linearized: u128, state: u32) -> bool {

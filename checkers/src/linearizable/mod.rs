@@ -25,6 +25,7 @@ use crate::{CheckReport, History};
 use counterexample::{explain, FailedKey};
 use intern::Interner;
 use model::Model;
+use prepare::KeyCalls;
 use search::Verdict;
 
 /// The linearizability models, as `--model` names them.
@@ -45,9 +46,14 @@ pub fn check_model(
     options: &CheckOptions,
 ) -> Result<CheckReport, CheckError> {
     use models::*;
+    let null_read_unknown = options.initial.as_ref().is_some_and(|v| !v.is_null());
+    let register = |cas| Register {
+        cas,
+        null_read_unknown,
+    };
     match name {
-        "register" => check(&Register { cas: false }, history, options),
-        "cas-register" => check(&Register { cas: true }, history, options),
+        "register" => check(&register(false), history, options),
+        "cas-register" => check(&register(true), history, options),
         "multi-register" => check(&MultiRegister, history, options),
         "set" => check(&Set, history, options),
         "queue" => check(&Queue { fifo: false }, history, options),
@@ -74,20 +80,16 @@ pub fn check<M: Model>(
             option: "--initial".into(),
             message,
         })?;
-    let (groups, failed) = split::split_by_key(history, options.independent_tuples)?;
-    let mut prepared = Vec::with_capacity(groups.len());
-    for group in &groups {
-        prepared.push(prepare::prepare(
-            model,
-            history,
-            &group.members,
-            &mut values,
-        )?);
-    }
+    let (keys, failed) =
+        prepare::prepare_all(model, history, options.independent_tuples, &mut values)?;
     let (mut configurations, mut peak_bytes, mut ops, mut ignored, mut unobserved) =
         (0, 0, 0, 0, 0);
     let mut unknown_keys = 0;
-    for (group, calls) in groups.iter().zip(&prepared) {
+    for KeyCalls {
+        key,
+        prepared: calls,
+    } in &keys
+    {
         ops += calls.calls.len();
         ignored += calls.ignored;
         unobserved += calls.unobserved;
@@ -102,23 +104,22 @@ pub fn check<M: Model>(
                 calls: &calls.calls,
                 failure: &failure,
                 initial: &initial,
-                key: group.key.as_ref(),
+                key: key.as_ref(),
                 values: &values,
             })),
             Verdict::Unknown(reason) => {
                 unknown_keys += 1;
-                let on = group
-                    .key
+                let on = key
                     .as_ref()
                     .map_or_else(String::new, |k| format!(" on key {k}"));
                 report.set_unknown(format!("{reason} while searching{on}"));
             }
         }
     }
-    report.stat("keys", groups.len());
+    report.stat("keys", keys.len());
     report.stat("ops_searched", ops);
     report.stat("fail_ops_dropped", failed);
-    report.stat("info_reads_ignored", ignored);
+    report.stat("reads_ignored", ignored);
     report.stat("unobserved_info_dropped", unobserved);
     report.stat("configurations", configurations);
     report.stat("peak_search_bytes", peak_bytes);

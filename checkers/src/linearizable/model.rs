@@ -34,7 +34,8 @@ pub enum Parsed<Op> {
 /// A sequential specification (in the style of stateright's and Porcupine's models).
 pub trait Model {
     type State: Clone + Eq + Hash + Debug;
-    type Op: Clone + Debug;
+    /// Equal operations must be interchangeable (the search treats `info` twins as one).
+    type Op: Clone + Debug + Eq + Hash;
 
     /// The name users pass to `--model`.
     fn name(&self) -> &'static str;

@@ -4,9 +4,9 @@
 
 use super::intern::Interner;
 use super::model::{Model, Outcome, Parsed};
-use super::split::{member_value, Member};
+use super::split::{key_of, member_value, KeyIndex, Member};
 use crate::check::CheckError;
-use crate::{History, OpType};
+use crate::{History, OpType, Value};
 
 /// The completion position of an operation that never (certainly) completed.
 pub const NEVER: usize = usize::MAX;
@@ -29,58 +29,138 @@ pub struct Call<Op> {
 #[derive(Debug)]
 pub struct Prepared<Op> {
     pub calls: Vec<Call<Op>>,
-    /// `info` operations whose result is unknown and that cannot change the state (reads).
+    /// Reads that constrain nothing: `info` reads, and null reads under the Knossos convention.
     pub ignored: usize,
     /// `info` operations dropped because nothing observes their effect.
     pub unobserved: usize,
 }
 
+/// A key and its operations.
+#[derive(Debug)]
+pub struct KeyCalls<Op> {
+    pub key: Option<Value>,
+    pub prepared: Prepared<Op>,
+}
+
+/// Every key's operations, and the number of `fail` operations left out.
+pub type AllKeys<Op> = (Vec<KeyCalls<Op>>, usize);
+
+/// Splits the history by key (see `split.rs`) and prepares each key's operations, in one pass
+/// over the events. Returns the keys in order of first appearance and the number of `fail`
+/// operations left out.
+pub fn prepare_all<M: Model>(
+    model: &M,
+    history: &History,
+    independent_tuples: bool,
+    values: &mut Interner,
+) -> Result<AllKeys<M::Op>, CheckError> {
+    let mut keys: Vec<KeyCalls<M::Op>> = Vec::new();
+    let mut index = KeyIndex::default();
+    let mut failed = 0;
+    for (pos, pair) in history.pairs().iter().enumerate() {
+        if pair.outcome == OpType::Fail {
+            failed += 1;
+            continue;
+        }
+        let key = key_of(history, pair, independent_tuples)?;
+        let (group, new) = index.group(key);
+        if new {
+            keys.push(KeyCalls {
+                key: key.cloned(),
+                prepared: Prepared {
+                    calls: Vec::new(),
+                    ignored: 0,
+                    unobserved: 0,
+                },
+            });
+        }
+        let member = Member {
+            pair: pos,
+            unwrap_tuple: independent_tuples,
+        };
+        let prepared = &mut keys[group].prepared;
+        if let Some(call) = parse_call(model, history, member, values)? {
+            prepared.calls.push(call);
+        } else {
+            prepared.ignored += 1;
+        }
+    }
+    for key in &mut keys {
+        finish(model, &mut key.prepared);
+    }
+    Ok((keys, failed))
+}
+
+/// Prepares the operations of one key's `members`.
 pub fn prepare<M: Model>(
     model: &M,
     history: &History,
     members: &[Member],
     values: &mut Interner,
 ) -> Result<Prepared<M::Op>, CheckError> {
-    let mut calls = Vec::with_capacity(members.len());
-    let mut ignored = 0;
+    let mut prepared = Prepared {
+        calls: Vec::with_capacity(members.len()),
+        ignored: 0,
+        unobserved: 0,
+    };
     for &member in members {
-        let pair = &history.pairs()[member.pair];
-        let (outcome, ret) = match (pair.outcome, pair.complete) {
-            (OpType::Ok, Some(c)) => (Outcome::Ok, c),
-            _ => (Outcome::Info, NEVER),
-        };
-        let value = member_value(history, member)?;
-        let invoke = history.invocation(pair);
-        let parsed = model
-            .parse(&invoke.f, value, outcome, values)
-            .map_err(|message| CheckError::BadOperation {
-                index: invoke.index,
-                message: format!("{} ({} {}): {message}", model.name(), invoke.f, value),
-            })?;
-        match parsed {
-            Parsed::Ignore => ignored += 1,
-            Parsed::Op(op) => calls.push(Call {
-                op,
-                info: outcome == Outcome::Info,
-                invoke: pair.invoke,
-                ret,
-                pair: member.pair,
-            }),
+        match parse_call(model, history, member, values)? {
+            Some(call) => prepared.calls.push(call),
+            None => prepared.ignored += 1,
         }
     }
-    let flags: Vec<(M::Op, bool)> = calls.iter().map(|c| (c.op.clone(), c.info)).collect();
-    let drop = model.unobserved_infos(&flags);
-    let before = calls.len();
-    let mut i = 0;
-    calls.retain(|_| {
-        i += 1;
-        !drop[i - 1]
-    });
-    let unobserved = before - calls.len();
-    calls.sort_by_key(|c| c.invoke);
-    Ok(Prepared {
-        calls,
-        ignored,
-        unobserved,
+    finish(model, &mut prepared);
+    Ok(prepared)
+}
+
+/// Parses one operation; `None` if the model ignores it.
+fn parse_call<M: Model>(
+    model: &M,
+    history: &History,
+    member: Member,
+    values: &mut Interner,
+) -> Result<Option<Call<M::Op>>, CheckError> {
+    let pair = &history.pairs()[member.pair];
+    let (outcome, ret) = match (pair.outcome, pair.complete) {
+        (OpType::Ok, Some(c)) => (Outcome::Ok, c),
+        _ => (Outcome::Info, NEVER),
+    };
+    let value = member_value(history, member)?;
+    let invoke = history.invocation(pair);
+    let parsed = model
+        .parse(&invoke.f, value, outcome, values)
+        .map_err(|message| CheckError::BadOperation {
+            index: invoke.index,
+            message: format!("{} ({} {}): {message}", model.name(), invoke.f, value),
+        })?;
+    Ok(match parsed {
+        Parsed::Ignore => None,
+        Parsed::Op(op) => Some(Call {
+            op,
+            info: outcome == Outcome::Info,
+            invoke: pair.invoke,
+            ret,
+            pair: member.pair,
+        }),
     })
+}
+
+/// Drops the unobserved `info` operations and sorts by invocation.
+fn finish<M: Model>(model: &M, prepared: &mut Prepared<M::Op>) {
+    let calls = &mut prepared.calls;
+    if calls.iter().any(|c| c.info) {
+        let flags: Vec<(M::Op, bool)> = calls.iter().map(|c| (c.op.clone(), c.info)).collect();
+        let drop = model.unobserved_infos(&flags);
+        let before = calls.len();
+        let mut i = 0;
+        calls.retain(|_| {
+            i += 1;
+            !drop[i - 1]
+        });
+        prepared.unobserved = before - calls.len();
+    }
+    // Pairs are in invocation order already; keep the sort for callers that are not.
+    if !calls.windows(2).all(|w| w[0].invoke <= w[1].invoke) {
+        calls.sort_by_key(|c| c.invoke);
+    }
 }

@@ -12,9 +12,18 @@
 //!
 //! 1. **Unobserved `info` operations are dropped before the search** (`prepare.rs`,
 //!    [`Model::unobserved_infos`]).
-//! 2. **`info` operations are tried last.** They live in their own list, and are candidates only
-//!    after every `ok` candidate, so the depth-first search advances on operations that must be
-//!    placed before it spends choices on ones that may never have happened.
+//! 2. **`info` operations are tried last, one per kind.** They are candidates only after every
+//!    `ok` candidate, so the depth-first search advances on operations that must be placed before
+//!    it spends choices on ones that may never have happened. `info` operations that are the same
+//!    operation (say, three timed-out `cas 1 -> 2`) are interchangeable once invoked: the search
+//!    only ever places the earliest invoked one not yet placed, so which of them are placed is
+//!    a count, and configurations that differ only in which twin was used are one configuration.
+//! 4. **Goal-directed `info` operations.** When every operation either ignores the state (blind)
+//!    or succeeds from exactly one state (registers, compare-and-set, mutex), an `info` operation
+//!    in a linearization is either followed by a blind one (then it can be left out: its effect is
+//!    lost) or by one that needs exactly the state it leaves. So at a dead end, an `info`
+//!    operation is tried only if the state it leaves is needed by a candidate `ok` operation, or
+//!    by another `info` operation that may in turn lead to one (a backward closure).
 //! 3. **Deferred blind `info` operations.** An `info` operation whose outcome does not depend on
 //!    the state (a blind write) never has to be placed on its own: in any linearization, the
 //!    operation that follows it either also ignores the state (then the write's effect is lost and
@@ -69,7 +78,6 @@ pub struct SearchOutcome<S> {
 enum NodeKind {
     Call,
     Return,
-    InfoCall,
     Head,
 }
 
@@ -80,6 +88,15 @@ struct Node {
     time: usize,
 }
 
+/// Where the scan for the next candidate is.
+#[derive(Clone, Copy, Debug)]
+enum Cursor {
+    /// At a node of the main list (calls and completions of `ok` operations).
+    Main(u32),
+    /// At a kind of `info` operation.
+    Info(u32),
+}
+
 /// A choice on the search path.
 #[derive(Clone, Copy, Debug)]
 struct Frame {
@@ -87,15 +104,34 @@ struct Frame {
     /// Which alternative of `call` was taken (see `try_alternatives`).
     alt: u32,
     prev_state: u32,
-    /// The deferred blind operation placed right before `call`, or `NONE`.
-    deferred: u32,
-    /// Its deferred list, or `NONE`.
-    slot: u32,
+    /// What was placed right before `call` in the same step.
+    before: Before,
 }
 
-/// Blind `info` operations that leave the same state, earliest invoked first. The first `used`
-/// are placed on the current path.
-struct DeferredList {
+/// An `info` operation placed together with, and right before, the operation of a frame.
+#[derive(Clone, Copy, Debug)]
+enum Before {
+    Nothing,
+    /// A deferred blind operation, from deferred list `slot`.
+    Deferred {
+        call: u32,
+        slot: u32,
+    },
+}
+
+impl Before {
+    fn call(self) -> u32 {
+        match self {
+            Before::Nothing => NONE,
+            Before::Deferred { call, .. } => call,
+        }
+    }
+}
+
+/// Interchangeable `info` operations, earliest invoked first; the first `used` are placed on
+/// the current path. Deferred blind operations are grouped by the state they leave, the others
+/// by being the same operation.
+struct Twins {
     state: u32,
     calls: Vec<u32>,
     used: u32,
@@ -107,13 +143,25 @@ struct Search<'a, M: Model> {
     nodes: Vec<Node>,
     next: Vec<u32>,
     prev: Vec<u32>,
-    main_head: u32,
-    info_head: u32,
+    head: u32,
     call_node: Vec<u32>,
     return_node: Vec<u32>,
     /// Per call: the deferred list that could produce the state it requires, or `NONE`.
     slot: Vec<u32>,
-    deferred: Vec<DeferredList>,
+    deferred: Vec<Twins>,
+    /// Non-blind `info` operations by kind, kinds in order of first invocation.
+    kinds: Vec<Twins>,
+    /// Per `info` call: its kind, or `NONE`.
+    kind_of: Vec<u32>,
+    /// Every operation is blind or has one required state (refinement 4 applies).
+    goal_directed: bool,
+    /// Per call: the interned state it requires, or `NONE`.
+    required: Vec<u32>,
+    /// Per non-blind `info` call: the state it leaves from its required state, or `NONE`.
+    leaves: Vec<u32>,
+    /// Cached states from which an `ok` candidate can be reached through unplaced `info`
+    /// operations; `None` after any change.
+    wanted: Option<Vec<u32>>,
     states: StateTable<M::State>,
     memo: Memo,
     stack: Vec<Frame>,
@@ -151,26 +199,56 @@ impl<'a, M: Model> Search<'a, M> {
         let n = calls.len();
         let mut states = StateTable::new();
         let state = states.intern(initial);
-        // Deferred blind info operations, grouped by the state they leave.
-        let mut deferred: Vec<DeferredList> = Vec::new();
+        // Deferred blind info operations, grouped by the state they leave; other info
+        // operations grouped by kind.
+        let mut deferred: Vec<Twins> = Vec::new();
         let mut by_state: FxHashMap<M::State, u32> = FxHashMap::default();
-        let mut is_deferred = vec![false; n];
+        let mut kinds: Vec<Twins> = Vec::new();
+        let mut by_op: FxHashMap<&M::Op, u32> = FxHashMap::default();
+        let mut kind_of = vec![NONE; n];
         for (i, c) in calls.iter().enumerate() {
             if !c.info {
                 continue;
             }
-            if let Some(result) = model.blind_result(&c.op) {
+            let (table, key) = if let Some(result) = model.blind_result(&c.op) {
                 let id = states.intern(result.clone());
                 let slot = *by_state.entry(result).or_insert_with(|| {
-                    deferred.push(DeferredList {
+                    deferred.push(Twins {
                         state: id,
                         calls: Vec::new(),
                         used: 0,
                     });
                     deferred.len() as u32 - 1
                 });
-                deferred[slot as usize].calls.push(i as u32);
-                is_deferred[i] = true;
+                (&mut deferred, slot)
+            } else {
+                let kind = *by_op.entry(&c.op).or_insert_with(|| {
+                    kinds.push(Twins {
+                        state: NONE,
+                        calls: Vec::new(),
+                        used: 0,
+                    });
+                    kinds.len() as u32 - 1
+                });
+                kind_of[i] = kind;
+                (&mut kinds, kind)
+            };
+            table[key as usize].calls.push(i as u32);
+        }
+        let mut goal_directed = true;
+        let mut required = vec![NONE; n];
+        let mut leaves = vec![NONE; n];
+        for (i, c) in calls.iter().enumerate() {
+            match model.required_state(&c.op) {
+                Some(r) => {
+                    if c.info && kind_of[i] != NONE {
+                        if let Some(after) = model.step(&r, &c.op, 0) {
+                            leaves[i] = states.intern(after);
+                        }
+                    }
+                    required[i] = states.intern(r);
+                }
+                None => goal_directed &= model.blind_result(&c.op).is_some(),
             }
         }
         let slot = calls
@@ -182,70 +260,41 @@ impl<'a, M: Model> Search<'a, M> {
                     .unwrap_or(NONE)
             })
             .collect();
-        // Events in time order: calls and returns of `ok` operations in the main list, calls of
-        // non-deferred `info` operations in the info list.
-        let mut main: Vec<Node> = Vec::with_capacity(2 * n);
-        let mut info: Vec<Node> = Vec::new();
-        for (i, c) in calls.iter().enumerate() {
-            if is_deferred[i] {
-                continue;
-            }
+        // Calls and completions of `ok` operations, in time order.
+        let mut nodes: Vec<Node> = Vec::with_capacity(2 * n + 1);
+        for (i, c) in calls.iter().enumerate().filter(|(_, c)| !c.info) {
             let call = i as u32;
-            if c.info {
-                info.push(Node {
-                    kind: NodeKind::InfoCall,
-                    call,
-                    time: c.invoke,
-                });
-            } else {
-                main.push(Node {
-                    kind: NodeKind::Call,
-                    call,
-                    time: c.invoke,
-                });
-                main.push(Node {
-                    kind: NodeKind::Return,
-                    call,
-                    time: c.ret,
-                });
-            }
+            nodes.push(Node {
+                kind: NodeKind::Call,
+                call,
+                time: c.invoke,
+            });
+            nodes.push(Node {
+                kind: NodeKind::Return,
+                call,
+                time: c.ret,
+            });
         }
-        main.sort_by_key(|n| n.time);
-        info.sort_by_key(|n| n.time);
-        let ok_left = main.len() / 2;
-        let mut nodes = main;
-        let main_len = nodes.len() as u32;
-        nodes.extend(info);
-        let total = nodes.len() as u32;
-        let main_head = total;
-        let info_head = total + 1;
-        let head = Node {
+        nodes.sort_unstable_by_key(|n| n.time);
+        let ok_left = nodes.len() / 2;
+        let head = nodes.len() as u32;
+        nodes.push(Node {
             kind: NodeKind::Head,
             call: NONE,
             time: usize::MAX,
-        };
-        nodes.push(head);
-        nodes.push(head);
-        let mut next = vec![NONE; nodes.len()];
-        let mut prev = vec![NONE; nodes.len()];
-        let mut link = |members: std::ops::Range<u32>, headn: u32| {
-            let mut last = headn;
-            for id in members {
-                next[last as usize] = id;
-                prev[id as usize] = last;
-                last = id;
-            }
-            next[last as usize] = headn;
-            prev[headn as usize] = last;
-        };
-        link(0..main_len, main_head);
-        link(main_len..total, info_head);
+        });
+        let len = nodes.len();
+        let next: Vec<u32> = (0..len as u32).map(|i| (i + 1) % len as u32).collect();
+        let prev: Vec<u32> = (0..len as u32)
+            .map(|i| (i + len as u32 - 1) % len as u32)
+            .collect();
         let mut call_node = vec![NONE; n];
         let mut return_node = vec![NONE; n];
-        for (id, node) in nodes.iter().enumerate().take(total as usize) {
+        for (id, node) in nodes.iter().enumerate() {
             match node.kind {
                 NodeKind::Return => return_node[node.call as usize] = id as u32,
-                _ => call_node[node.call as usize] = id as u32,
+                NodeKind::Call => call_node[node.call as usize] = id as u32,
+                NodeKind::Head => {}
             }
         }
         Search {
@@ -254,14 +303,19 @@ impl<'a, M: Model> Search<'a, M> {
             nodes,
             next,
             prev,
-            main_head,
-            info_head,
+            head,
             call_node,
             return_node,
             slot,
             deferred,
+            kinds,
+            kind_of,
+            goal_directed,
+            required,
+            leaves,
+            wanted: None,
             states,
-            memo: Memo::default(),
+            memo: Memo::with_capacity(n),
             stack: Vec::new(),
             state,
             linearized: 0,
@@ -284,9 +338,13 @@ impl<'a, M: Model> Search<'a, M> {
             + self.nodes.len() * (std::mem::size_of::<Node>() + 8)
     }
 
+    fn first(&self) -> Cursor {
+        Cursor::Main(self.next[self.head as usize])
+    }
+
     fn run(&mut self, budget: &Budget) -> Verdict<M::State> {
         self.memo.insert(0, self.state);
-        let mut cursor = self.next[self.main_head as usize];
+        let mut cursor = self.first();
         let mut steps: u64 = 0;
         loop {
             if self.ok_left == 0 {
@@ -300,39 +358,40 @@ impl<'a, M: Model> Search<'a, M> {
                     return Verdict::Unknown(reason);
                 }
             }
-            let node = self.nodes[cursor as usize];
-            match node.kind {
-                NodeKind::Call => {
-                    cursor = if self.try_alternatives(node.call, 0) {
-                        self.next[self.main_head as usize]
-                    } else {
-                        self.next[cursor as usize]
-                    };
-                }
-                NodeKind::Return => {
-                    // The main candidates are exhausted; `info` operations invoked before this
-                    // completion are the remaining candidates.
-                    cursor = self.next[self.info_head as usize];
-                }
-                NodeKind::InfoCall if node.time < self.frontier().0 => {
-                    cursor = if self.try_alternatives(node.call, 0) {
-                        self.next[self.main_head as usize]
-                    } else {
-                        self.next[cursor as usize]
-                    };
-                }
-                NodeKind::InfoCall | NodeKind::Head => {
-                    if cursor == self.main_head {
-                        cursor = self.next[self.info_head as usize];
-                        continue;
+            cursor = match cursor {
+                Cursor::Main(id) => {
+                    let node = self.nodes[id as usize];
+                    match node.kind {
+                        NodeKind::Call if self.try_alternatives(node.call, 0) => self.first(),
+                        NodeKind::Call => Cursor::Main(self.next[id as usize]),
+                        // The `ok` candidates are exhausted; `info` operations invoked before
+                        // this completion are the remaining ones.
+                        NodeKind::Return | NodeKind::Head => Cursor::Info(0),
                     }
+                }
+                Cursor::Info(k) if (k as usize) < self.kinds.len() => {
+                    // Newest kinds first: the `info` operation that rescues a dead end was
+                    // most likely invoked near it.
+                    let kind = &self.kinds[self.kinds.len() - 1 - k as usize];
+                    match kind.calls.get(kind.used as usize).copied() {
+                        Some(call)
+                            if self.calls[call as usize].invoke < self.frontier().0
+                                && self.is_wanted(call)
+                                && self.try_alternatives(call, 0) =>
+                        {
+                            self.first()
+                        }
+                        _ => Cursor::Info(k + 1),
+                    }
+                }
+                Cursor::Info(_) => {
                     self.record_dead_end();
                     match self.backtrack() {
-                        Some(next) => cursor = next,
+                        Some(next) => next,
                         None => return Verdict::NotLinearizable(self.failure()),
                     }
                 }
-            }
+            };
         }
     }
 
@@ -341,31 +400,87 @@ impl<'a, M: Model> Search<'a, M> {
         if let Some(f) = self.frontier {
             return f;
         }
-        let mut id = self.next[self.main_head as usize];
+        let mut id = self.next[self.head as usize];
         let f = loop {
             let node = self.nodes[id as usize];
             match node.kind {
                 NodeKind::Return => break (node.time, node.call),
                 NodeKind::Head => break (usize::MAX, NONE),
-                _ => id = self.next[id as usize],
+                NodeKind::Call => id = self.next[id as usize],
             }
         };
         self.frontier = Some(f);
         f
     }
 
+    /// Whether placing the `info` operation `call` now can lead to an `ok` candidate (refinement
+    /// 4); always true when the refinement does not apply.
+    fn is_wanted(&mut self, call: u32) -> bool {
+        if !self.goal_directed {
+            return true;
+        }
+        let leaves = self.leaves[call as usize];
+        if leaves == NONE {
+            return true;
+        }
+        if self.wanted.is_none() {
+            self.wanted = Some(self.compute_wanted());
+        }
+        self.wanted.as_ref().is_some_and(|w| w.contains(&leaves))
+    }
+
+    /// The states required by an `ok` candidate, closed backwards under the eligible `info`
+    /// operations (if an `info` operation leaves a wanted state, the state it requires is
+    /// wanted too).
+    fn compute_wanted(&mut self) -> Vec<u32> {
+        let frontier = self.frontier().0;
+        let mut wanted: Vec<u32> = Vec::new();
+        let mut id = self.next[self.head as usize];
+        while self.nodes[id as usize].kind == NodeKind::Call {
+            let r = self.required[self.nodes[id as usize].call as usize];
+            if r != NONE && !wanted.contains(&r) {
+                wanted.push(r);
+            }
+            id = self.next[id as usize];
+        }
+        loop {
+            let mut grew = false;
+            for kind in &self.kinds {
+                let Some(&w) = kind.calls.get(kind.used as usize) else {
+                    continue;
+                };
+                let (r, l) = (self.required[w as usize], self.leaves[w as usize]);
+                if self.calls[w as usize].invoke < frontier
+                    && r != NONE
+                    && !wanted.contains(&r)
+                    && wanted.contains(&l)
+                {
+                    wanted.push(r);
+                    grew = true;
+                }
+            }
+            if !grew {
+                return wanted;
+            }
+        }
+    }
+
     /// Undoes the last choice and takes its next untried alternative, or else returns the
     /// cursor of the next candidate after it; `None` when the root is exhausted.
-    fn backtrack(&mut self) -> Option<u32> {
+    fn backtrack(&mut self) -> Option<Cursor> {
         let frame = self.stack.pop()?;
         self.undo(frame);
         if self.try_alternatives(frame.call, frame.alt + 1) {
-            return Some(self.next[self.main_head as usize]);
+            return Some(self.first());
         }
-        // The operation's node is back in its list (main or info): go on after it.
-        Some(self.next[self.call_node[frame.call as usize] as usize])
+        let kind = self.kind_of[frame.call as usize];
+        Some(if kind != NONE {
+            Cursor::Info(self.kinds.len() as u32 - kind)
+        } else {
+            // The operation's nodes are back in the list: go on after its call.
+            Cursor::Main(self.next[self.call_node[frame.call as usize] as usize])
+        })
     }
-
     /// Tries the alternatives of placing `call` next, from `from` on: first each outcome of the
     /// operation from the current state, then each outcome after a deferred blind operation
     /// that leaves the state it requires. Takes the first that leads to a configuration not yet
@@ -385,80 +500,87 @@ impl<'a, M: Model> Search<'a, M> {
             };
             let id = self.states.intern(next);
             if self.memo.insert(after, id) {
-                self.push(call, alt, id, NONE, NONE);
+                self.push(call, alt, id, Before::Nothing);
                 return true;
             }
         }
+        let base = plain;
+        // A deferred blind `info` operation that leaves the state `call` requires.
         let slot = self.slot[call as usize];
-        if slot == NONE {
-            return false;
-        }
-        let list = &self.deferred[slot as usize];
-        let source = list.state;
-        if source == self.state || list.used as usize == list.calls.len() {
-            return false;
-        }
-        let w = list.calls[list.used as usize];
-        if self.calls[w as usize].invoke >= self.frontier().0 {
-            return false;
-        }
-        let produced = self.states.get(source);
-        let compound = self.model.choices(produced, op) as u32;
-        let after = after ^ op_key(w);
-        for alt in from.max(plain) - plain..compound {
-            let Some(next) = self.model.step(self.states.get(source), op, alt as usize) else {
-                continue;
-            };
-            let id = self.states.intern(next);
-            if self.memo.insert(after, id) {
-                self.push(call, plain + alt, id, w, slot);
-                return true;
+        if slot != NONE {
+            let list = &self.deferred[slot as usize];
+            let source = list.state;
+            let w = list.calls.get(list.used as usize).copied();
+            if let Some(w) = w.filter(|_| source != self.state) {
+                if self.calls[w as usize].invoke < self.frontier().0 {
+                    let produced = self.states.get(source);
+                    let compound = self.model.choices(produced, op) as u32;
+                    let after = after ^ op_key(w);
+                    for alt in from.max(base) - base..compound {
+                        let Some(next) = self.model.step(self.states.get(source), op, alt as usize)
+                        else {
+                            continue;
+                        };
+                        let id = self.states.intern(next);
+                        if self.memo.insert(after, id) {
+                            self.push(call, base + alt, id, Before::Deferred { call: w, slot });
+                            return true;
+                        }
+                    }
+                }
             }
         }
         false
     }
 
-    fn push(&mut self, call: u32, alt: u32, state: u32, deferred: u32, slot: u32) {
+    fn push(&mut self, call: u32, alt: u32, state: u32, before: Before) {
+        self.wanted = None;
         self.stack.push(Frame {
             call,
             alt,
             prev_state: self.state,
-            deferred,
-            slot,
+            before,
         });
         self.state = state;
         self.linearized ^= op_key(call);
-        if deferred != NONE {
-            self.linearized ^= op_key(deferred);
-            self.deferred[slot as usize].used += 1;
+        match before {
+            Before::Nothing => {}
+            Before::Deferred { call: w, slot } => {
+                self.linearized ^= op_key(w);
+                self.deferred[slot as usize].used += 1;
+            }
         }
         let c = call as usize;
         if self.calls[c].info {
-            self.remove(self.call_node[c]);
+            self.kinds[self.kind_of[c] as usize].used += 1;
         } else {
             self.remove(self.call_node[c]);
             self.remove(self.return_node[c]);
             self.ok_left -= 1;
+            self.frontier = None;
         }
-        self.frontier = None;
     }
 
     fn undo(&mut self, frame: Frame) {
+        self.wanted = None;
         self.state = frame.prev_state;
         self.linearized ^= op_key(frame.call);
-        if frame.deferred != NONE {
-            self.linearized ^= op_key(frame.deferred);
-            self.deferred[frame.slot as usize].used -= 1;
+        match frame.before {
+            Before::Nothing => {}
+            Before::Deferred { call: w, slot } => {
+                self.linearized ^= op_key(w);
+                self.deferred[slot as usize].used -= 1;
+            }
         }
         let c = frame.call as usize;
         if self.calls[c].info {
-            self.reinsert(self.call_node[c]);
+            self.kinds[self.kind_of[c] as usize].used -= 1;
         } else {
             self.reinsert(self.return_node[c]);
             self.reinsert(self.call_node[c]);
             self.ok_left += 1;
+            self.frontier = None;
         }
-        self.frontier = None;
         self.best_path_valid = self.best_path_valid.min(self.stack.len());
     }
 
@@ -490,7 +612,7 @@ impl<'a, M: Model> Search<'a, M> {
         // best_path holds, per frame, the deferred operation (or NONE) then the operation.
         self.best_path.truncate(self.best_path_valid * 2);
         for f in &self.stack[self.best_path_valid..] {
-            self.best_path.push(f.deferred);
+            self.best_path.push(f.before.call());
             self.best_path.push(f.call);
         }
         self.best_path_valid = self.stack.len();

@@ -26,6 +26,56 @@ pub struct KeyGroup {
     pub members: Vec<Member>,
 }
 
+/// Assigns dense group numbers to keys, in order of first appearance.
+#[derive(Default)]
+pub struct KeyIndex {
+    keys: Interner,
+    /// Key id -> group.
+    groups: Vec<usize>,
+    /// The group of operations without a key.
+    no_key: Option<usize>,
+    len: usize,
+}
+
+impl KeyIndex {
+    /// The group of `key`, and whether it is new.
+    pub fn group(&mut self, key: Option<&Value>) -> (usize, bool) {
+        let next = self.len;
+        let slot = match key {
+            None => self.no_key.get_or_insert(next),
+            Some(k) => {
+                let id = self.keys.id(k) as usize;
+                if id >= self.groups.len() {
+                    self.groups.resize(id + 1, usize::MAX);
+                }
+                if self.groups[id] == usize::MAX {
+                    self.groups[id] = next;
+                }
+                &mut self.groups[id]
+            }
+        };
+        let group = *slot;
+        if group == next {
+            self.len += 1;
+        }
+        (group, group == next)
+    }
+}
+
+/// The key of an operation: its `key` field, or with `independent_tuples` the first element of
+/// its invocation's `[key value]`.
+pub fn key_of<'h>(
+    history: &'h History,
+    pair: &OpPair,
+    independent_tuples: bool,
+) -> Result<Option<&'h Value>, CheckError> {
+    if independent_tuples {
+        Ok(Some(tuple_key(history, pair)?))
+    } else {
+        Ok(history.key(pair))
+    }
+}
+
 /// Splits the history's client operations by key, keys in order of first appearance. `fail`
 /// operations are left out here already: they did not happen. Returns the groups and the number
 /// of `fail` operations left out.
@@ -34,39 +84,21 @@ pub fn split_by_key(
     independent_tuples: bool,
 ) -> Result<(Vec<KeyGroup>, usize), CheckError> {
     let mut groups: Vec<KeyGroup> = Vec::new();
-    // Key id -> group; the group of operations without a key is `no_key`.
-    let mut keys = Interner::new();
-    let mut index: Vec<usize> = Vec::new();
-    let mut no_key = usize::MAX;
+    let mut index = KeyIndex::default();
     let mut failed = 0;
     for (pos, pair) in history.pairs().iter().enumerate() {
         if pair.outcome == OpType::Fail {
             failed += 1;
             continue;
         }
-        let key = if independent_tuples {
-            Some(tuple_key(history, pair)?)
-        } else {
-            history.key(pair)
-        };
-        let slot = match key {
-            None => &mut no_key,
-            Some(k) => {
-                let id = keys.id(k) as usize;
-                if id >= index.len() {
-                    index.resize(id + 1, usize::MAX);
-                }
-                &mut index[id]
-            }
-        };
-        if *slot == usize::MAX {
-            *slot = groups.len();
+        let key = key_of(history, pair, independent_tuples)?;
+        let (group, new) = index.group(key);
+        if new {
             groups.push(KeyGroup {
                 key: key.cloned(),
                 members: Vec::new(),
             });
         }
-        let group = *slot;
         groups[group].members.push(Member {
             pair: pos,
             unwrap_tuple: independent_tuples,

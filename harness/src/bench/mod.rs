@@ -91,3 +91,42 @@ pub fn measure(suite: &'static str, case: Case) -> Measurement {
         met: outcome.verdict == case.expected && case.limit.is_none_or(|l| elapsed <= l),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(expected: Validity, limit: Duration) -> Case {
+        Case {
+            name: "tiny".into(),
+            target: "test",
+            limit: Some(limit),
+            expected,
+            setup: Box::new(|| {
+                Box::new(|| Outcome {
+                    ops: 10,
+                    verdict: Validity::Valid,
+                    search_bytes: 64,
+                })
+            }),
+        }
+    }
+
+    #[test]
+    fn a_case_meets_its_target_only_with_the_expected_verdict_in_time() {
+        let m = measure("test", case(Validity::Valid, Duration::from_secs(5)));
+        assert!(m.met);
+        assert_eq!((m.ops, m.search_bytes), (10, 64));
+        assert!(m.ops_per_second > 0.0);
+        assert!(!measure("test", case(Validity::Invalid, Duration::from_secs(5))).met);
+        assert!(!measure("test", case(Validity::Valid, Duration::ZERO)).met);
+    }
+
+    #[test]
+    fn suites_have_distinct_names_and_quick_cases() {
+        let mut names: Vec<&str> = SUITES.iter().map(|s| s.name).collect();
+        names.dedup();
+        assert_eq!(names.len(), SUITES.len());
+        assert!(SUITES.iter().all(|s| !(s.cases)(true).is_empty()));
+    }
+}

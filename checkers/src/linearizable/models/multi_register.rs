@@ -8,13 +8,13 @@ use crate::history::txn::{parse_txn, MicroKind};
 use crate::Value;
 
 /// One micro-operation, key and value interned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Micro {
     Read { key: ValueId, value: ValueId },
     Write { key: ValueId, value: ValueId },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MultiRegisterOp(pub Box<[Micro]>);
 
 #[derive(Clone, Copy, Debug)]

@@ -5,7 +5,7 @@ use super::super::intern::Interner;
 use super::super::model::{Model, Outcome, Parsed};
 use crate::Value;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MutexOp {
     Acquire,
     Release,

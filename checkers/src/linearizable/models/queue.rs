@@ -8,7 +8,7 @@ use super::super::intern::{Interner, ValueId, NULL_ID};
 use super::super::model::{Model, Outcome, Parsed};
 use crate::Value;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum QueueOp {
     Enqueue(ValueId),
     /// Removed this value.

@@ -7,7 +7,7 @@ use super::values_of;
 use crate::Value;
 
 /// One register operation, values interned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RegisterOp {
     /// A read that returned this value (`null` if it read an unwritten register).
     Read(ValueId),
@@ -24,6 +24,20 @@ pub enum RegisterOp {
 #[derive(Clone, Copy, Debug)]
 pub struct Register {
     pub cas: bool,
+    /// Read an `ok` read of `null` as Knossos does: the client did not learn the value, so the
+    /// read constrains nothing. `check_model` sets this when the register starts non-null
+    /// (`--initial`), where `null` is Jepsen's "no value"; with the default `null` start, a read
+    /// of `null` is a real observation of the unwritten register.
+    pub null_read_unknown: bool,
+}
+
+impl Register {
+    pub fn new(cas: bool) -> Self {
+        Register {
+            cas,
+            null_read_unknown: false,
+        }
+    }
 }
 
 impl Model for Register {
@@ -53,7 +67,7 @@ impl Model for Register {
     ) -> Result<Parsed<RegisterOp>, String> {
         Ok(Parsed::Op(match f {
             "read" | "r" => {
-                if outcome == Outcome::Info {
+                if outcome == Outcome::Info || (self.null_read_unknown && value.is_null()) {
                     return Ok(Parsed::Ignore);
                 }
                 RegisterOp::Read(values.id(value))

@@ -4,7 +4,7 @@ use super::super::intern::{Interner, ValueId};
 use super::super::model::{Model, Outcome, Parsed};
 use crate::Value;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SetOp {
     Add(ValueId),
     /// A read that returned exactly these elements (sorted, distinct).
