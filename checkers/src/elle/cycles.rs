@@ -17,7 +17,7 @@ use std::time::Instant;
 use super::anomaly::{classify, Base, Cycle, CycleKind, Step, Variant};
 use super::graph::{Csr, Graph, ALL, DATA, NONE, PROCESS, REALTIME, RW, WR, WW};
 use super::intern::{fast_map, FastMap};
-use super::scc::component_ids;
+use super::scc::{completion_order, component_ids};
 
 /// What the search of one component found.
 #[derive(Default, Debug)]
@@ -30,6 +30,10 @@ pub struct ComponentSearch {
 }
 
 const MASKS: [u8; 5] = [WW, WW | WR, DATA, DATA | PROCESS, ALL];
+
+/// Search steps spent on one kind in one component, after a cycle of that kind was found, before
+/// giving up on proving it the shortest (it is then reported with `shortest: false`).
+const MINIMALITY_STEPS: u64 = 200_000;
 
 fn allowed(kind: CycleKind) -> (usize, u8) {
     let data = match kind.base {
@@ -162,10 +166,34 @@ pub fn search_component(
         if found.get(&kind).is_some_and(|c| c.steps.len() == 2) {
             continue;
         }
+        // A session or real-time variant is implied by the plain cycle (or the session one) in
+        // the same component; search it only where that is missing.
+        let implied_by_found = |variant: Variant| {
+            found.contains_key(&CycleKind {
+                base: kind.base,
+                variant,
+            })
+        };
+        let implied = match kind.variant {
+            Variant::Data => false,
+            Variant::Process => implied_by_found(Variant::Data),
+            Variant::Realtime => {
+                implied_by_found(Variant::Data) || implied_by_found(Variant::Process)
+            }
+        };
+        if implied {
+            continue;
+        }
         let (slot, mask) = allowed(kind);
         let ids = sub[slot].get_or_insert_with(|| component_ids(&local, mask));
         let anchor_kind = anchor(kind);
+        // G-single's path back avoids rw edges: it exists only if the anchor's source is
+        // reachable from its target without them.
+        let no_rw_order =
+            (kind.base == Base::GSingle).then(|| completion_order(&local, mask & !RW));
         let mut best: Option<Vec<Step>> = found.get(&kind).map(|c| c.steps.clone());
+        let mut shortest = true;
+        let mut steps_at_first_find: Option<u64> = None;
         'anchors: for u in 0..local.vertex_count() as u32 {
             let cu = ids[u as usize];
             if cu == NONE {
@@ -174,6 +202,16 @@ pub fn search_component(
             for e in local.out(u) {
                 if local.kinds[e] != anchor_kind || ids[local.targets[e] as usize] != cu {
                     continue;
+                }
+                if let Some(order) = &no_rw_order {
+                    if order[local.targets[e] as usize] < order[u as usize] {
+                        continue;
+                    }
+                }
+                if steps_at_first_find.is_some_and(|s| clock.steps - s > MINIMALITY_STEPS) {
+                    // A cycle of this kind is known; stop trying to prove it the shortest.
+                    shortest = false;
+                    break 'anchors;
                 }
                 let limit = best.as_ref().map_or(usize::MAX, |b| b.len() - 1);
                 let Some(path) = bfs.run(&local, ids, kind, mask, e, u, limit, &mut clock) else {
@@ -193,6 +231,7 @@ pub fn search_component(
                 let got = classify(&steps);
                 if got == kind {
                     let short = steps.len() == 2;
+                    steps_at_first_find.get_or_insert(clock.steps);
                     best = Some(steps);
                     if short {
                         break 'anchors;
@@ -212,7 +251,7 @@ pub fn search_component(
                 Cycle {
                     kind,
                     steps,
-                    shortest: !clock.hit,
+                    shortest: shortest && !clock.hit,
                 },
             );
         } else if clock.hit {
