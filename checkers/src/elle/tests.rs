@@ -815,11 +815,13 @@ proptest! {
             stale_read_rate: stale, fail_rate: fail, info_rate: info, seed, ..ElleSynth::default()
         });
         let h = History::new(ops).unwrap();
-        let mut o = ElleOptions::default();
-        o.assumptions = Assumptions {
-            writes_follow_reads: true,
-            sequential_keys: true,
-            linearizable_keys: true,
+        let o = ElleOptions {
+            assumptions: Assumptions {
+                writes_follow_reads: true,
+                sequential_keys: true,
+                linearizable_keys: true,
+            },
+            ..ElleOptions::default()
         };
         let r = run(&h, Workload::RwRegister, &o);
         if r.valid == Validity::Invalid {
