@@ -18,6 +18,7 @@ use super::anomaly::{classify, Base, Cycle, CycleKind, Step, Variant};
 use super::graph::{Csr, Graph, ALL, DATA, NONE, PROCESS, REALTIME, RW, WR, WW};
 use super::intern::{fast_map, FastMap};
 use super::scc::{completion_order, component_ids};
+use crate::Budget;
 
 /// What the search of one component found.
 #[derive(Default, Debug)]
@@ -118,13 +119,14 @@ fn accepts(kind: CycleKind, state: u8, anchor_rw: bool) -> bool {
     }
 }
 
-struct Deadline {
+struct Deadline<'a> {
     at: Option<Instant>,
+    budget: Option<&'a Budget>,
     steps: u64,
     hit: bool,
 }
 
-impl Deadline {
+impl Deadline<'_> {
     fn tick(&mut self) -> bool {
         self.steps += 1;
         if self.steps % 1024 == 0 {
@@ -133,23 +135,29 @@ impl Deadline {
                     self.hit = true;
                 }
             }
+            if self.budget.is_some_and(|b| b.exhausted(0).is_some()) {
+                self.hit = true;
+            }
         }
         self.hit
     }
 }
 
 /// Searches one strongly connected component (`comp`: vertex ids of `graph`) for the shortest
-/// cycle of every kind. `local_of` is scratch (one [`NONE`] per graph vertex).
+/// cycle of every kind, until `deadline` or the overall `budget` runs out. `local_of` is scratch
+/// (one [`NONE`] per graph vertex).
 pub fn search_component(
     graph: &Graph,
     comp: &[u32],
     local_of: &mut [u32],
     deadline: Option<Instant>,
+    budget: Option<&Budget>,
 ) -> ComponentSearch {
     let local = graph.csr.induced(comp, local_of);
     let mut sub: Vec<Option<Vec<u32>>> = vec![None; 10];
     let mut clock = Deadline {
         at: deadline,
+        budget,
         steps: 0,
         hit: false,
     };
@@ -408,7 +416,7 @@ mod tests {
 
     fn names(g: &Graph, comp: &[u32]) -> Vec<(&'static str, usize)> {
         let mut scratch = vec![NONE; g.csr.vertex_count()];
-        let r = search_component(g, comp, &mut scratch, None);
+        let r = search_component(g, comp, &mut scratch, None, None);
         assert!(r.incomplete.is_empty());
         r.cycles
             .iter()
@@ -456,7 +464,7 @@ mod tests {
         let comp: Vec<u32> = (0..n).collect();
         let mut scratch = vec![NONE; n as usize];
         let past = Instant::now();
-        let r = search_component(&g, &comp, &mut scratch, Some(past));
+        let r = search_component(&g, &comp, &mut scratch, Some(past), None);
         assert!(!r.incomplete.is_empty());
     }
 }

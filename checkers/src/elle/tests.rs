@@ -665,6 +665,13 @@ fn a_component_that_outlasts_its_time_budget_is_unknown_not_valid() {
     assert!(cut.stats["undecided"]
         .as_array()
         .is_some_and(|u| !u.is_empty()));
+    // The overall budget (`--time-limit`) also stops a search inside a component.
+    o.component_time_limit = None;
+    o.budget = crate::Budget::with_time_limit(std::time::Duration::ZERO);
+    let cut = run(&h, Workload::ListAppend, &o);
+    assert_eq!(cut.valid, Validity::Unknown);
+    let reason = cut.unknown_reason.as_deref().unwrap_or("");
+    assert!(reason.contains("time limit"), "{reason}");
 }
 
 #[test]
