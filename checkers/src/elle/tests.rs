@@ -836,3 +836,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn cycles_come_with_dot_that_graphviz_renders_when_installed() {
+    let h = concurrent(&[
+        T(
+            1,
+            OK,
+            json!([["append", "x", 1], ["append", "y", "a \"quoted\" value"]]),
+        ),
+        T(2, OK, json!([["r", "x", [1]], ["r", "y", []]])),
+    ]);
+    let o = ElleOptions {
+        svg: true,
+        ..ElleOptions::default()
+    };
+    let r = run(&h, Workload::ListAppend, &o);
+    let detail = &r.anomalies[0].detail;
+    let dot = detail["dot"].as_str().unwrap();
+    assert!(
+        dot.contains("t1 -> t0 [label=\"rw y\"") || dot.contains("t0 -> t1"),
+        "{dot}"
+    );
+    let installed = std::process::Command::new("dot").arg("-V").output().is_ok();
+    match detail.get("svg") {
+        Some(svg) => assert!(svg.as_str().unwrap().contains("<svg")),
+        None => assert!(!installed, "dot is installed but gave no SVG for:\n{dot}"),
+    }
+}
