@@ -864,3 +864,90 @@ fn cycles_come_with_dot_that_graphviz_renders_when_installed() {
         None => assert!(!installed, "dot is installed but gave no SVG for:\n{dot}"),
     }
 }
+
+/// A history from events in the given order: `(process, type, completed value)`; invocations
+/// get the value with reads blanked.
+fn timeline(events: &[(u64, OpType, Value)]) -> History {
+    let ops = events
+        .iter()
+        .enumerate()
+        .map(|(i, (p, kind, v))| {
+            let v = if *kind == OpType::Invoke {
+                invocation(v)
+            } else {
+                v.clone()
+            };
+            Op::new(i as u64, *p, *kind, "txn", v)
+        })
+        .collect();
+    History::new(ops).unwrap()
+}
+
+const INV: OpType = OpType::Invoke;
+
+#[test]
+fn every_cycle_kind_has_session_and_realtime_variants() {
+    // Each case: a cycle closed by the order of `a` then `b` — on one process (`-process`) or on
+    // two processes one after the other (`-realtime`) — while the other transactions span the
+    // whole history (no order with anyone).
+    type Case = (&'static str, Value, Value, Vec<Value>);
+    let cases: Vec<Case> = vec![
+        // a appends x 2, b appends x 1, a reader shows [1 2]: ww b -> a.
+        (
+            "G0",
+            json!([["append", "x", 2]]),
+            json!([["append", "x", 1]]),
+            vec![json!([["r", "x", [1, 2]]])],
+        ),
+        // a read x = [1] that b appends later: wr b -> a.
+        (
+            "G1c",
+            json!([["r", "x", [1]]]),
+            json!([["append", "x", 1]]),
+            vec![],
+        ),
+        // b read x = [] though a appended to it: rw b -> a.
+        (
+            "G-single",
+            json!([["append", "x", 1]]),
+            json!([["r", "x", []]]),
+            vec![],
+        ),
+        // b -rw-> c -wr-> d -rw-> a, closed by a before b.
+        (
+            "G-nonadjacent",
+            json!([["append", "z", 1]]),
+            json!([["r", "x", []]]),
+            vec![
+                json!([["append", "x", 1], ["append", "y", 1]]),
+                json!([["r", "y", [1]], ["r", "z", []]]),
+            ],
+        ),
+        // b -rw-> c -rw-> a, closed by a before b.
+        (
+            "G2-item",
+            json!([["append", "y", 1]]),
+            json!([["r", "x", []]]),
+            vec![json!([["append", "x", 1], ["r", "y", []]])],
+        ),
+    ];
+    for (base, a, b, others) in cases {
+        for (variant, pb) in [("process", 1u64), ("realtime", 2u64)] {
+            let mut ev: Vec<(u64, OpType, Value)> = Vec::new();
+            for (i, o) in others.iter().enumerate() {
+                ev.push((10 + i as u64, INV, o.clone()));
+            }
+            ev.push((1, INV, a.clone()));
+            ev.push((1, OK, a.clone()));
+            ev.push((pb, INV, b.clone()));
+            ev.push((pb, OK, b.clone()));
+            for (i, o) in others.iter().enumerate() {
+                ev.push((10 + i as u64, OK, o.clone()));
+            }
+            let r = la(&timeline(&ev));
+            let want = format!("{base}-{variant}");
+            assert_eq!(r.anomaly_types(), vec![want.clone()], "{want}: {r:#?}");
+            assert_eq!(r.valid, Validity::Invalid, "{want}");
+        }
+    }
+}
