@@ -17,7 +17,8 @@ use std::time::Instant;
 use super::anomaly::{classify, Base, Cycle, CycleKind, Step, Variant};
 use super::graph::{Csr, Graph, ALL, DATA, NONE, PROCESS, REALTIME, RW, WR, WW};
 use super::intern::{fast_map, FastMap};
-use super::scc::component_ids;
+use super::scc::{completion_order, component_ids};
+use crate::Budget;
 
 /// What the search of one component found.
 #[derive(Default, Debug)]
@@ -30,6 +31,10 @@ pub struct ComponentSearch {
 }
 
 const MASKS: [u8; 5] = [WW, WW | WR, DATA, DATA | PROCESS, ALL];
+
+/// Search steps spent on one kind in one component, after a cycle of that kind was found, before
+/// giving up on proving it the shortest (it is then reported with `shortest: false`).
+const MINIMALITY_STEPS: u64 = 200_000;
 
 fn allowed(kind: CycleKind) -> (usize, u8) {
     let data = match kind.base {
@@ -114,13 +119,14 @@ fn accepts(kind: CycleKind, state: u8, anchor_rw: bool) -> bool {
     }
 }
 
-struct Deadline {
+struct Deadline<'a> {
     at: Option<Instant>,
+    budget: Option<&'a Budget>,
     steps: u64,
     hit: bool,
 }
 
-impl Deadline {
+impl Deadline<'_> {
     fn tick(&mut self) -> bool {
         self.steps += 1;
         if self.steps % 1024 == 0 {
@@ -129,23 +135,29 @@ impl Deadline {
                     self.hit = true;
                 }
             }
+            if self.budget.is_some_and(|b| b.exhausted(0).is_some()) {
+                self.hit = true;
+            }
         }
         self.hit
     }
 }
 
 /// Searches one strongly connected component (`comp`: vertex ids of `graph`) for the shortest
-/// cycle of every kind. `local_of` is scratch (one [`NONE`] per graph vertex).
+/// cycle of every kind, until `deadline` or the overall `budget` runs out. `local_of` is scratch
+/// (one [`NONE`] per graph vertex).
 pub fn search_component(
     graph: &Graph,
     comp: &[u32],
     local_of: &mut [u32],
     deadline: Option<Instant>,
+    budget: Option<&Budget>,
 ) -> ComponentSearch {
     let local = graph.csr.induced(comp, local_of);
     let mut sub: Vec<Option<Vec<u32>>> = vec![None; 10];
     let mut clock = Deadline {
         at: deadline,
+        budget,
         steps: 0,
         hit: false,
     };
@@ -162,10 +174,34 @@ pub fn search_component(
         if found.get(&kind).is_some_and(|c| c.steps.len() == 2) {
             continue;
         }
+        // A session or real-time variant is implied by the plain cycle (or the session one) in
+        // the same component; search it only where that is missing.
+        let implied_by_found = |variant: Variant| {
+            found.contains_key(&CycleKind {
+                base: kind.base,
+                variant,
+            })
+        };
+        let implied = match kind.variant {
+            Variant::Data => false,
+            Variant::Process => implied_by_found(Variant::Data),
+            Variant::Realtime => {
+                implied_by_found(Variant::Data) || implied_by_found(Variant::Process)
+            }
+        };
+        if implied {
+            continue;
+        }
         let (slot, mask) = allowed(kind);
         let ids = sub[slot].get_or_insert_with(|| component_ids(&local, mask));
         let anchor_kind = anchor(kind);
+        // G-single's path back avoids rw edges: it exists only if the anchor's source is
+        // reachable from its target without them.
+        let no_rw_order =
+            (kind.base == Base::GSingle).then(|| completion_order(&local, mask & !RW));
         let mut best: Option<Vec<Step>> = found.get(&kind).map(|c| c.steps.clone());
+        let mut shortest = true;
+        let mut steps_at_first_find: Option<u64> = None;
         'anchors: for u in 0..local.vertex_count() as u32 {
             let cu = ids[u as usize];
             if cu == NONE {
@@ -174,6 +210,16 @@ pub fn search_component(
             for e in local.out(u) {
                 if local.kinds[e] != anchor_kind || ids[local.targets[e] as usize] != cu {
                     continue;
+                }
+                if let Some(order) = &no_rw_order {
+                    if order[local.targets[e] as usize] < order[u as usize] {
+                        continue;
+                    }
+                }
+                if steps_at_first_find.is_some_and(|s| clock.steps - s > MINIMALITY_STEPS) {
+                    // A cycle of this kind is known; stop trying to prove it the shortest.
+                    shortest = false;
+                    break 'anchors;
                 }
                 let limit = best.as_ref().map_or(usize::MAX, |b| b.len() - 1);
                 let Some(path) = bfs.run(&local, ids, kind, mask, e, u, limit, &mut clock) else {
@@ -193,6 +239,7 @@ pub fn search_component(
                 let got = classify(&steps);
                 if got == kind {
                     let short = steps.len() == 2;
+                    steps_at_first_find.get_or_insert(clock.steps);
                     best = Some(steps);
                     if short {
                         break 'anchors;
@@ -212,7 +259,7 @@ pub fn search_component(
                 Cycle {
                     kind,
                     steps,
-                    shortest: !clock.hit,
+                    shortest: shortest && !clock.hit,
                 },
             );
         } else if clock.hit {
@@ -369,7 +416,7 @@ mod tests {
 
     fn names(g: &Graph, comp: &[u32]) -> Vec<(&'static str, usize)> {
         let mut scratch = vec![NONE; g.csr.vertex_count()];
-        let r = search_component(g, comp, &mut scratch, None);
+        let r = search_component(g, comp, &mut scratch, None, None);
         assert!(r.incomplete.is_empty());
         r.cycles
             .iter()
@@ -417,7 +464,7 @@ mod tests {
         let comp: Vec<u32> = (0..n).collect();
         let mut scratch = vec![NONE; n as usize];
         let past = Instant::now();
-        let r = search_component(&g, &comp, &mut scratch, Some(past));
+        let r = search_component(&g, &comp, &mut scratch, Some(past), None);
         assert!(!r.incomplete.is_empty());
     }
 }

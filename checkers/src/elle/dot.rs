@@ -31,7 +31,8 @@ pub fn cycle_dot(txns: &Txns, workload: Workload, reasons: &[Reason], cycle: &Cy
         out.push_str(&format!(
             "  t{} [label=\"{}\"];\n",
             s.from,
-            escape(&txns.describe(s.from))
+            // The transaction on one line, its micro-ops on the next.
+            escape(&txns.describe(s.from)).replacen("): ", ")\\n", 1)
         ));
     }
     for s in &cycle.steps {

@@ -191,12 +191,16 @@ pub fn infer(txns: &Txns) -> Inference {
 
     let mut edges = EdgeList::default();
     let mut seen: FastMap<u32, ()> = fast_map();
+    let list_of = |mop: u32| txns.read_list(txns.mops[mop as usize].val).unwrap_or(&[]);
+    // Pass 1: each key's order (the read that gives it), and which indeterminate transactions
+    // are known to have committed because a read saw one of their appends.
+    let mut order_mops: Vec<Option<u32>> = vec![None; nkeys];
+    let mut seen_committed = vec![false; txns.len()];
     for k in 0..nkeys as u32 {
         let key_reads = &reads[k as usize];
-        if key_reads.is_empty() && appends[k as usize].is_empty() {
+        if key_reads.is_empty() {
             continue;
         }
-        let list_of = |mop: u32| txns.read_list(txns.mops[mop as usize].val).unwrap_or(&[]);
         let reader_of = |mop: u32| txns.owner_of_mop(mop);
         // Longest read without duplicates is the version order.
         let mut by_len: Vec<u32> = key_reads.clone();
@@ -262,6 +266,21 @@ pub fn infer(txns: &Txns) -> Inference {
                 detail: json!({"key": txns.keys.value(k), "values": [order.iter().map(|&e| txns.values.value(e)).collect::<Vec<_>>(), list.iter().map(|&e| txns.values.value(e)).collect::<Vec<_>>()]}),
             });
         }
+        order_mops[k as usize] = order_mop;
+        for &e in order {
+            if let Some(w) = writer_of(k, e) {
+                seen_committed[w.txn as usize] = true;
+            }
+        }
+    }
+
+    // Pass 2: dependencies from each key's order.
+    for k in 0..nkeys as u32 {
+        if reads[k as usize].is_empty() && appends[k as usize].is_empty() {
+            continue;
+        }
+        let order: &[u32] = order_mops[k as usize].map_or(&[], list_of);
+        let compatible = |m: u32| order.starts_with(list_of(m));
         // The writer of each element of the order, looked up once.
         let ow: Vec<Option<Writer>> = order.iter().map(|&e| writer_of(k, e)).collect();
 
@@ -314,7 +333,12 @@ pub fn infer(txns: &Txns) -> Inference {
         let unread: Vec<(u32, u32)> = appends[k as usize]
             .iter()
             .copied()
-            .filter(|&(e, t)| outcome(t) == Outcome::Ok && !seen.contains_key(&e))
+            .filter(|&(e, t)| {
+                // Committed for sure: `ok`, or indeterminate but seen elsewhere.
+                let committed = outcome(t) == Outcome::Ok
+                    || (outcome(t) == Outcome::Info && seen_committed[t as usize]);
+                committed && !seen.contains_key(&e)
+            })
             .collect();
         if let Some((lt, le)) = last {
             for &(e, t) in &unread {

@@ -54,9 +54,11 @@ pub fn analyse(
             break;
         }
         let deadline = options.component_time_limit.map(|d| Instant::now() + d);
-        let r = search_component(&graph, comp, &mut scratch, deadline);
+        let r = search_component(&graph, comp, &mut scratch, deadline, Some(&options.budget));
         search_steps += r.steps;
-        if !r.incomplete.is_empty() {
+        if let (false, Some(reason)) = (r.incomplete.is_empty(), options.budget.exhausted(0)) {
+            report.unknown_reason.get_or_insert(reason);
+        } else if !r.incomplete.is_empty() {
             report.unknown_reason.get_or_insert(format!(
                 "the cycle search of a component of {} transactions ran out of its time budget \
                  ({:?}) before deciding {}",

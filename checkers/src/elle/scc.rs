@@ -6,6 +6,25 @@ use super::graph::{Csr, NONE};
 
 /// The non-trivial SCCs of `graph` restricted to edges whose kind is in `mask`.
 pub fn sccs(graph: &Csr, mask: u8) -> Vec<Vec<u32>> {
+    tarjan(graph, mask, &mut |_, _| {})
+}
+
+/// Every vertex's component number in the order Tarjan completes them: sinks first, so a path
+/// from `a` to `b` exists only if `order[a] >= order[b]` — a cheap test that rules paths out.
+pub fn completion_order(graph: &Csr, mask: u8) -> Vec<u32> {
+    let mut order = vec![NONE; graph.vertex_count()];
+    let mut next = 0u32;
+    tarjan(graph, mask, &mut |members: &[u32], _| {
+        for &v in members {
+            order[v as usize] = next;
+        }
+        next += 1;
+    });
+    order
+}
+
+/// Tarjan's algorithm; `on_component` sees every component (trivial ones too) as it completes.
+fn tarjan(graph: &Csr, mask: u8, on_component: &mut dyn FnMut(&[u32], usize)) -> Vec<Vec<u32>> {
     let n = graph.vertex_count();
     let mut index = vec![NONE; n];
     let mut low = vec![0u32; n];
@@ -60,6 +79,7 @@ pub fn sccs(graph: &Csr, mask: u8) -> Vec<Vec<u32>> {
                         break;
                     }
                 }
+                on_component(&component, out.len());
                 if component.len() > 1 {
                     component.sort_unstable();
                     out.push(component);

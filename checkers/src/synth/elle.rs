@@ -29,6 +29,9 @@ pub struct ElleSynth {
     pub fail_rate: f64,
     /// Probability that a transaction ends `info` (taken effect or not).
     pub info_rate: f64,
+    /// Probability that a read returns a stale version (a strict prefix of the list, or the
+    /// register's previous value) — a planted bug, for invalid histories.
+    pub stale_read_rate: f64,
     pub seed: u64,
 }
 
@@ -44,6 +47,7 @@ impl Default for ElleSynth {
             writes_per_key: 32,
             fail_rate: 0.0,
             info_rate: 0.0,
+            stale_read_rate: 0.0,
             seed: 0,
         }
     }
@@ -187,9 +191,18 @@ pub fn generate(cfg: &ElleSynth) -> Vec<Op> {
                 let mut done = Vec::with_capacity(ops.len());
                 for &(k, key, v) in ops.iter() {
                     let list = &mut lists[key as usize];
+                    let stale = if k == MicroKind::Read
+                        && !list.is_empty()
+                        && rng.chance(cfg.stale_read_rate)
+                    {
+                        1 + rng.below(list.len())
+                    } else {
+                        0
+                    };
+                    let seen = &list[..list.len() - stale];
                     done.push(match k {
-                        MicroKind::Read if cfg.list_append => json!(["r", key, list.clone()]),
-                        MicroKind::Read => json!(["r", key, list.last().copied()]),
+                        MicroKind::Read if cfg.list_append => json!(["r", key, seen]),
+                        MicroKind::Read => json!(["r", key, seen.last().copied()]),
                         MicroKind::Append => {
                             list.push(v);
                             json!(["append", key, v])
