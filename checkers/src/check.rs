@@ -52,7 +52,13 @@ pub struct ModelInfo {
 }
 
 /// Every model, in the order `--help` lists them.
-pub const MODELS: &[ModelInfo] = &[];
+pub const MODELS: &[ModelInfo] = &[ModelInfo {
+    name: "causal",
+    family: Family::Causal,
+    about: "causal consistency and the session guarantees (--consistency-model causal, \
+            read-your-writes, monotonic-reads, monotonic-writes, writes-follow-reads) for \
+            list-append, rw-register and keyed read/write histories with unique writes",
+}];
 
 /// Runs the checker for `model` on `history`.
 pub fn check(
@@ -60,17 +66,15 @@ pub fn check(
     history: &History,
     options: &CheckOptions,
 ) -> Result<CheckReport, CheckError> {
-    let _ = (history, options);
-    Err(unknown_model(model))
+    match model {
+        "causal" => crate::causal::check(history, options),
+        _ => Err(unknown_model(model)),
+    }
 }
 
 fn unknown_model(name: &str) -> CheckError {
     CheckError::UnknownModel {
         name: name.to_string(),
-        known: MODELS
-            .iter()
-            .map(|m| m.name)
-            .collect::<Vec<_>>()
-            .join(", "),
+        known: MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "),
     }
 }
