@@ -8,6 +8,7 @@ pub mod budget;
 pub mod causal;
 pub mod check;
 pub mod history;
+pub mod synth;
 pub mod verdict;
 
 pub use budget::Budget;

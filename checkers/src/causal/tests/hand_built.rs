@@ -307,3 +307,15 @@ fn registered_as_a_model_with_json_fields() {
     assert_eq!(v["anomalies"][0]["type"], json!("read-your-writes"));
     assert_eq!(v["anomalies"][0]["ops"], json!([1, 3]));
 }
+
+#[test]
+fn explanation_names_the_chain_in_order() {
+    let report = issue_example_across_transactions().check();
+    assert_eq!(
+        report.anomalies[0].explanation,
+        "event 7 (process 2) read \"x\" = [] without the append of 1 to \"x\" by event 1 \
+         (process 0), which causally precedes the read: event 1 (process 0) -[read \"x\" 1]-> \
+         event 3 (process 1) -[read \"y\" 1]-> event 5 (process 2) -[same session, later]-> \
+         event 7 (process 2). Under causal consistency a read sees every write in its causal past."
+    );
+}

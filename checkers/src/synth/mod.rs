@@ -1,0 +1,3 @@
+//! Generators of large histories with known verdicts, for benchmarks and property tests.
+
+pub mod causal;
