@@ -146,11 +146,7 @@ pub fn causal_store_history(cfg: &CausalStoreConfig) -> Vec<Op> {
                 clients[c].replica = to;
             }
         }
-        let base = if cfg.key_rotation == 0 {
-            0
-        } else {
-            (t / cfg.key_rotation) as u64
-        };
+        let base = t.checked_div(cfg.key_rotation).unwrap_or(0) as u64;
         let len = 1 + rng.below(cfg.max_ops_per_txn.max(1));
         let mut plan: Vec<(bool, u64, i64)> = Vec::with_capacity(len);
         for _ in 0..len {

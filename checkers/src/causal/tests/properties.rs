@@ -152,14 +152,14 @@ fn snapshot_db(seed: u64, registers: bool, clients: usize, snapshot_isolation: b
                 invoke.push(json!([write_f, key, next_value]));
                 next_value += 1;
             } else {
-                let visible = commits[..snapshot]
+                let mut visible = commits[..snapshot]
                     .iter()
                     .flatten()
                     .chain(own.iter())
                     .filter(|(k, _)| *k == key)
                     .map(|(_, v)| *v);
                 let read = if registers {
-                    json!(visible.last())
+                    json!(visible.next_back())
                 } else {
                     json!(visible.collect::<Vec<_>>())
                 };
