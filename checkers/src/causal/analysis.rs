@@ -1,7 +1,7 @@
 //! What every causal rule reads: the sessions, reads-from, the causal order and its clocks, built
 //! once per history.
 
-use std::collections::HashMap;
+use std::cell::OnceCell;
 
 use super::clock::Clocks;
 use super::order::{predecessors, CausalOrder};
@@ -13,9 +13,9 @@ pub struct Analysis<'h> {
     pub rf: ReadsFrom,
     pub order: CausalOrder,
     pub clocks: Clocks,
-    /// `(writer, session)` -> the earliest position in `session` of a transaction that read from
-    /// `writer`: what monotonic-reads and writes-follow-reads ask about.
-    first_reader: HashMap<(TxnId, SessionId), u32>,
+    /// Per writer, the transactions that read from it, sorted by (session, position); built on
+    /// the first violation, since only classifying violations needs it.
+    readers: OnceCell<Vec<Vec<(SessionId, u32)>>>,
 }
 
 impl<'h> Analysis<'h> {
@@ -32,22 +32,12 @@ impl<'h> Analysis<'h> {
             |t| predecessors(h, &rf, t).map(|(p, _)| p),
             exhausted,
         )?;
-        let mut first_reader: HashMap<(TxnId, SessionId), u32> = HashMap::new();
-        for (t, sources) in rf.sources.iter().enumerate() {
-            let reader = h.txn(t as TxnId);
-            for e in sources {
-                first_reader
-                    .entry((e.write.txn, reader.session))
-                    .and_modify(|p| *p = (*p).min(reader.pos))
-                    .or_insert(reader.pos);
-            }
-        }
         Ok(Analysis {
             h,
             rf,
             order,
             clocks,
-            first_reader,
+            readers: OnceCell::new(),
         })
     }
 
@@ -57,9 +47,26 @@ impl<'h> Analysis<'h> {
         self.clocks.before_or_same(self.h, a, b)
     }
 
-    /// The earliest position in `session` of a transaction that read from `writer`.
-    pub fn first_reader(&self, writer: TxnId, session: SessionId) -> Option<u32> {
-        self.first_reader.get(&(writer, session)).copied()
+    /// Whether a transaction of `session` at a position up to `up_to` read from `writer`: what
+    /// monotonic-reads and writes-follow-reads ask.
+    pub fn read_in_session(&self, writer: TxnId, session: SessionId, up_to: u32) -> bool {
+        let readers = self.readers.get_or_init(|| {
+            let mut readers = vec![Vec::new(); self.h.txns.len()];
+            for (t, sources) in self.rf.sources.iter().enumerate() {
+                let r = self.h.txn(t as TxnId);
+                for e in sources {
+                    readers[e.write.txn as usize].push((r.session, r.pos));
+                }
+            }
+            for list in &mut readers {
+                list.sort_unstable();
+            }
+            readers
+        });
+        let list = &readers[writer as usize];
+        let i = list.partition_point(|&(s, _)| s < session);
+        list.get(i)
+            .is_some_and(|&(s, p)| s == session && p <= up_to)
     }
 
     /// The highest position of `session` that `reader` must have seen: its clock entry, or for

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use super::fx_hash::FxBuild;
 use crate::Value;
 
 /// A JSON value reduced to its identity.
@@ -46,7 +47,7 @@ impl fmt::Display for Atom {
 /// Dense ids for keys, so per-key tables are vectors.
 #[derive(Debug, Default)]
 pub struct Interner {
-    ids: HashMap<Atom, u32>,
+    ids: HashMap<Atom, u32, FxBuild>,
     names: Vec<Atom>,
 }
 

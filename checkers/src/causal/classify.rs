@@ -26,7 +26,7 @@ pub fn missed_write(a: &Analysis, missed: TxnId, reader: TxnId) -> GuaranteeSet 
     if w.session == r.session && w.pos < r.pos {
         set.insert(Guarantee::ReadYourWrites);
     }
-    if a.first_reader(missed, r.session).is_some_and(|p| p < r.pos) {
+    if a.read_in_session(missed, r.session, r.pos - 1) {
         set.insert(Guarantee::MonotonicReads);
     }
     for e in &a.rf.sources[reader as usize] {
@@ -34,10 +34,7 @@ pub fn missed_write(a: &Analysis, missed: TxnId, reader: TxnId) -> GuaranteeSet 
         if t2.session == w.session && t2.pos > w.pos {
             set.insert(Guarantee::MonotonicWrites);
         }
-        if e.write.txn != missed
-            && a.first_reader(missed, t2.session)
-                .is_some_and(|p| p <= t2.pos)
-        {
+        if e.write.txn != missed && a.read_in_session(missed, t2.session, t2.pos) {
             set.insert(Guarantee::WritesFollowReads);
         }
     }
@@ -53,7 +50,7 @@ pub fn reordered(a: &Analysis, cause: TxnId, later: TxnId) -> GuaranteeSet {
     if c.session == l.session {
         set.insert(Guarantee::MonotonicWrites);
     }
-    if a.first_reader(cause, l.session).is_some_and(|p| p <= l.pos) {
+    if a.read_in_session(cause, l.session, l.pos) {
         set.insert(Guarantee::WritesFollowReads);
     }
     set

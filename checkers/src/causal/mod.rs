@@ -32,6 +32,7 @@ mod classify;
 mod clock;
 mod cycle;
 mod describe;
+mod fx_hash;
 mod guarantee;
 mod list_order;
 mod missed_write;
@@ -42,6 +43,8 @@ mod sink;
 
 #[cfg(test)]
 mod tests;
+
+use std::time::Instant;
 
 use serde_json::json;
 
@@ -95,7 +98,9 @@ pub fn check_guarantees(
         format!("causal({})", names.join(","))
     };
     let mut report = CheckReport::new(checker);
+    let started = Instant::now();
     let h = SessionHistory::from_history(history, options)?;
+    let read_ms = started.elapsed().as_secs_f64() * 1e3;
     let budget = &options.budget;
     let a = match Analysis::build(&h, |bytes| budget.exhausted(bytes)) {
         Ok(a) => a,
@@ -104,11 +109,21 @@ pub fn check_guarantees(
             return Ok(report);
         }
     };
+    let analysis_ms = started.elapsed().as_secs_f64() * 1e3 - read_ms;
     let mut sink = Sink::default();
     if let Some(reason) = run_rules(&a, selected, &mut sink, |bytes| budget.exhausted(bytes)) {
         report.set_unknown(reason);
     }
     stats(&mut report, &a, &sink);
+    let total_ms = started.elapsed().as_secs_f64() * 1e3;
+    report.stat(
+        "phase_ms",
+        json!({
+            "read": read_ms.round(),
+            "order_and_clocks": analysis_ms.round(),
+            "rules": (total_ms - read_ms - analysis_ms).round(),
+        }),
+    );
     for anomaly in sink.kept {
         report.push(anomaly);
     }

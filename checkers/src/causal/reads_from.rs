@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use super::atom::Atom;
+use super::fx_hash::FxBuild;
 use super::sessions::{KeyId, Mop, ReadValue, SessionHistory, TxnId};
 
 /// One write or append: a transaction and the index of the micro-op in it.
@@ -70,7 +71,7 @@ pub struct ReadsFrom {
 
 impl ReadsFrom {
     pub fn infer(h: &SessionHistory) -> ReadsFrom {
-        let mut writer: HashMap<(KeyId, &Atom), Option<WriteRef>> = HashMap::new();
+        let mut writer: HashMap<(KeyId, &Atom), Option<WriteRef>, FxBuild> = HashMap::default();
         for (t, txn) in h.txns.iter().enumerate() {
             for (m, mop) in txn.mops.iter().enumerate() {
                 if let Some(value) = mop.written() {
