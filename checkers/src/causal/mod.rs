@@ -190,16 +190,16 @@ fn report_garbage(a: &Analysis, sink: &mut Sink) {
             kind: kind.to_string(),
             ops: vec![h.txn(g.txn).event],
             explanation: format!(
-                "{} read {} and saw {} in {}, a value {}.",
+                "{} read {}: {} is a value {} {}.",
                 describe::txn(h, g.txn),
                 describe::read(h, g.txn, g.mop),
                 g.value,
-                h.key_name(g.key),
                 if g.aborted {
-                    "only a failed operation wrote (it never took effect)"
+                    "only a failed operation (which never took effect) wrote to"
                 } else {
-                    "no operation wrote"
-                }
+                    "no operation wrote to"
+                },
+                h.key_name(g.key),
             ),
             detail: json!({
                 "key": h.key_name(g.key).to_value(),

@@ -319,3 +319,25 @@ fn explanation_names_the_chain_in_order() {
          event 7 (process 2). Under causal consistency a read sees every write in its causal past."
     );
 }
+
+#[test]
+fn exhausted_budget_gives_unknown() {
+    let h = issue_example_across_transactions().history();
+    let options = crate::check::CheckOptions {
+        budget: crate::Budget::with_time_limit(std::time::Duration::ZERO),
+        ..Default::default()
+    };
+    let report = crate::causal::check(&h, &options).unwrap();
+    assert_eq!(report.valid, Validity::Unknown);
+    assert!(report.unknown_reason.unwrap().contains("time limit"));
+}
+
+#[test]
+fn thin_air_read_says_nobody_wrote_it() {
+    let report = Builder::default().txn(0, json!([["r", "x", 3]])).check();
+    assert_eq!(report.anomaly_types(), vec!["thin-air-read"]);
+    assert_eq!(
+        report.anomalies[0].explanation,
+        "event 1 (process 0) read \"x\" = 3: 3 is a value no operation wrote to \"x\"."
+    );
+}

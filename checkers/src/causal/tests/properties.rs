@@ -204,3 +204,54 @@ fn snapshot_db(seed: u64, registers: bool, clients: usize, snapshot_isolation: b
     }
     ops
 }
+
+/// More sessions than one clock chunk holds (retired processes each start one): clocks shared
+/// across chunks must still answer exactly.
+#[test]
+fn many_sessions_span_several_clock_chunks() {
+    let mut invalid = 0;
+    for seed in 0..60 {
+        for bug in [0.0, 1.0] {
+            let cfg = CausalStoreConfig {
+                transactions: 150,
+                clients: 40,
+                replicas: 3,
+                active_keys: 3,
+                key_rotation: 0,
+                info_probability: 0.4,
+                registers: seed % 2 == 0,
+                bug_probability: bug,
+                delivery_probability: 0.5,
+                seed,
+                ..Default::default()
+            };
+            let history = History::new(causal_store_history(&cfg)).unwrap();
+            let truth = oracle::decide(&history);
+            let report = check_with(history, &[]);
+            assert!(
+                report.stats["sessions"].as_u64().unwrap() > 70,
+                "{:?}",
+                report.stats
+            );
+            assert_eq!(
+                report.valid == Validity::Valid,
+                truth.valid,
+                "seed {seed} bug {bug}"
+            );
+            assert_eq!(
+                readers_at_fault(&report),
+                truth.faulty_readers,
+                "seed {seed}"
+            );
+            if bug == 0.0 {
+                assert_eq!(report.valid, Validity::Valid, "{:#?}", report.anomalies);
+            } else if !truth.valid {
+                invalid += 1;
+            }
+        }
+    }
+    assert!(
+        invalid >= 20,
+        "only {invalid} of 60 buggy histories were invalid"
+    );
+}
