@@ -17,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 use super::atom::{Atom, Interner};
 use crate::check::{CheckError, CheckOptions};
 use crate::history::txn::{parse_txn, MicroKind, MicroOp};
+use crate::history::OpPair;
 use crate::{History, OpType, Value};
 
 pub type TxnId = u32;
@@ -30,6 +31,9 @@ pub enum KeyKind {
     List,
     /// Written; reads return one value (`null` is the initial state).
     Register,
+    /// Never written nor appended to: each read is taken as a list if it returned an array, as a
+    /// register otherwise (any value it returned is then a thin-air read).
+    Unwritten,
 }
 
 /// What a read returned, once the key's kind is known.
@@ -93,48 +97,18 @@ pub struct SessionHistory {
     pub shape: String,
 }
 
-/// One micro-op as read from the history, before the key's kind is known.
-struct RawTxn {
-    process: u64,
-    event: u64,
-    outcome: OpType,
-    mops: Vec<(MicroKind, KeyId, Value)>,
-}
-
 impl SessionHistory {
     /// Reads every client operation. Errors name the event and what was expected.
+    ///
+    /// Two passes, so no copy of the history's values is held: the first reads invocations (whose
+    /// reads are still `null`, so they are small) to learn which keys are lists and which are
+    /// registers; the second reads each operation's final value and keeps only interned atoms.
     pub fn from_history(
         history: &History,
         options: &CheckOptions,
     ) -> Result<SessionHistory, CheckError> {
         let mut keys = Interner::default();
-        let mut raws = Vec::with_capacity(history.pairs().len());
-        for pair in history.pairs() {
-            let invoke = history.invocation(pair);
-            let Some(process) = invoke.process.client() else {
-                continue;
-            };
-            let event = match (pair.outcome, history.completion(pair)) {
-                (OpType::Ok, Some(c)) => c.index,
-                _ => invoke.index,
-            };
-            let micro =
-                micro_ops(history, pair, options).map_err(|message| CheckError::BadOperation {
-                    index: event,
-                    message,
-                })?;
-            let mops = micro
-                .into_iter()
-                .map(|m| (m.kind, keys.intern(Atom::of(&m.key)), m.value))
-                .collect();
-            raws.push(RawTxn {
-                process,
-                event,
-                outcome: pair.outcome,
-                mops,
-            });
-        }
-        let key_kinds = decide_key_kinds(&raws, &keys)?;
+        let key_kinds = decide_key_kinds(history, options, &mut keys)?;
         let mut out = SessionHistory {
             keys,
             shape: shape_name(&key_kinds),
@@ -143,38 +117,48 @@ impl SessionHistory {
         };
         // process -> its current session, and whether an `info` retired it.
         let mut current: HashMap<u64, (SessionId, bool)> = HashMap::new();
-        for raw in raws {
-            if raw.outcome == OpType::Fail {
-                for (kind, key, value) in &raw.mops {
-                    if *kind != MicroKind::Read {
-                        out.failed_writes.insert((*key, Atom::of(value)));
+        for pair in history.pairs() {
+            let invoke = history.invocation(pair);
+            let Some(process) = invoke.process.client() else {
+                continue;
+            };
+            let event = event_of(history, pair);
+            let micro =
+                micro_ops(history, pair, history.value(pair), options).map_err(|message| {
+                    CheckError::BadOperation {
+                        index: event,
+                        message,
                     }
+                })?;
+            if pair.outcome == OpType::Fail {
+                for m in micro.iter().filter(|m| m.kind != MicroKind::Read) {
+                    let key = out.keys.intern(Atom::of(&m.key));
+                    out.failed_writes.insert((key, Atom::of(&m.value)));
                 }
                 continue;
             }
-            let ok = raw.outcome == OpType::Ok;
-            let mops = raw
-                .mops
-                .into_iter()
-                .filter(|(kind, _, _)| ok || *kind != MicroKind::Read)
-                .map(|(kind, key, value)| to_mop(kind, key, &value, &out.key_kinds, raw.event))
-                .collect::<Result<Vec<_>, _>>()?;
-            let session = match current.get(&raw.process) {
+            let ok = pair.outcome == OpType::Ok;
+            let mut mops = Vec::with_capacity(micro.len());
+            for m in micro.iter().filter(|m| ok || m.kind != MicroKind::Read) {
+                let key = out.keys.intern(Atom::of(&m.key));
+                mops.push(to_mop(m.kind, key, &m.value, &out.key_kinds, event)?);
+            }
+            let session = match current.get(&process) {
                 Some(&(s, false)) => s,
                 _ => {
                     out.sessions.push(Vec::new());
                     (out.sessions.len() - 1) as SessionId
                 }
             };
-            current.insert(raw.process, (session, !ok));
+            current.insert(process, (session, !ok));
             let id = out.txns.len() as TxnId;
             let list = &mut out.sessions[session as usize];
             list.push(id);
             out.txns.push(Txn {
                 session,
                 pos: list.len() as u32,
-                process: raw.process,
-                event: raw.event,
+                process,
+                event,
                 ok,
                 mops,
             });
@@ -194,11 +178,11 @@ impl SessionHistory {
 /// The micro-operations of one client operation, from its `f`, key and value.
 fn micro_ops(
     history: &History,
-    pair: &crate::history::OpPair,
+    pair: &OpPair,
+    value: &Value,
     options: &CheckOptions,
 ) -> Result<Vec<MicroOp>, String> {
     let invoke = history.invocation(pair);
-    let value = history.value(pair);
     let f = invoke.f.as_str();
     if f == "txn" {
         return parse_txn(value);
@@ -250,40 +234,64 @@ fn micro_ops(
     }
 }
 
-/// A key that is appended to is a list; one that is written is a register; one only read is a
-/// list if some read returned an array. Both appended and written is an error.
-fn decide_key_kinds(raws: &[RawTxn], keys: &Interner) -> Result<Vec<KeyKind>, CheckError> {
-    let mut appended: Vec<Option<u64>> = vec![None; keys.len()];
-    let mut written: Vec<Option<u64>> = vec![None; keys.len()];
-    let mut read_list = vec![false; keys.len()];
-    for raw in raws {
-        for (kind, key, value) in &raw.mops {
-            let k = *key as usize;
-            match kind {
-                MicroKind::Append => {
-                    appended[k].get_or_insert(raw.event);
-                }
-                MicroKind::Write => {
-                    written[k].get_or_insert(raw.event);
-                }
-                MicroKind::Read => read_list[k] |= value.is_array(),
+/// The event an operation is cited by: its completion when `ok`, else its invocation.
+fn event_of(history: &History, pair: &OpPair) -> u64 {
+    match (pair.outcome, history.completion(pair)) {
+        (OpType::Ok, Some(c)) => c.index,
+        _ => history.invocation(pair).index,
+    }
+}
+
+/// A key that is appended to is a list; one that is written is a register; both is an error.
+/// Decided from invocations, which carry every write. A key nobody writes is `Unwritten`.
+fn decide_key_kinds(
+    history: &History,
+    options: &CheckOptions,
+    keys: &mut Interner,
+) -> Result<Vec<KeyKind>, CheckError> {
+    let mut appended: Vec<Option<u64>> = Vec::new();
+    let mut written: Vec<Option<u64>> = Vec::new();
+    for pair in history.pairs() {
+        let invoke = history.invocation(pair);
+        if invoke.process.client().is_none() {
+            continue;
+        }
+        let micro = micro_ops(history, pair, &invoke.value, options).map_err(|message| {
+            CheckError::BadOperation {
+                index: invoke.index,
+                message,
             }
+        })?;
+        for m in micro {
+            let slot = match m.kind {
+                MicroKind::Append => &mut appended,
+                MicroKind::Write => &mut written,
+                MicroKind::Read => continue,
+            };
+            let k = keys.intern(Atom::of(&m.key)) as usize;
+            if slot.len() <= k {
+                slot.resize(k + 1, None);
+            }
+            slot[k].get_or_insert(invoke.index);
         }
     }
     (0..keys.len())
-        .map(|k| match (appended[k], written[k]) {
-            (Some(a), Some(w)) => Err(CheckError::BadOperation {
-                index: a.max(w),
-                message: format!(
-                    "key {} is appended to (event {a}) and also written (event {w}); the causal \
-                     checker needs each key to be a list or a register",
-                    keys.name(k as u32)
-                ),
-            }),
-            (Some(_), None) => Ok(KeyKind::List),
-            (None, Some(_)) => Ok(KeyKind::Register),
-            (None, None) if read_list[k] => Ok(KeyKind::List),
-            (None, None) => Ok(KeyKind::Register),
+        .map(|k| {
+            let a = appended.get(k).copied().flatten();
+            let w = written.get(k).copied().flatten();
+            match (a, w) {
+                (Some(a), Some(w)) => Err(CheckError::BadOperation {
+                    index: a.max(w),
+                    message: format!(
+                        "key {} is appended to (event {a}) and also written (event {w}); the \
+                         causal checker needs each key to be a list or a register",
+                        keys.name(k as u32)
+                    ),
+                }),
+                (Some(_), None) => Ok(KeyKind::List),
+                (None, Some(_)) => Ok(KeyKind::Register),
+                (None, None) => Ok(KeyKind::Unwritten),
+            }
         })
         .collect()
 }
@@ -295,6 +303,11 @@ fn to_mop(
     kinds: &[KeyKind],
     event: u64,
 ) -> Result<Mop, CheckError> {
+    let kind_of_key = match kinds.get(key as usize) {
+        Some(KeyKind::Unwritten) | None if value.is_array() => KeyKind::List,
+        Some(KeyKind::Unwritten) | None => KeyKind::Register,
+        Some(k) => *k,
+    };
     Ok(match kind {
         MicroKind::Write => Mop::Write {
             key,
@@ -305,7 +318,7 @@ fn to_mop(
             value: Atom::of(value),
         },
         MicroKind::Read => {
-            let value = match (kinds[key as usize], value) {
+            let value = match (kind_of_key, value) {
                 (KeyKind::List, Value::Null) => ReadValue::List(Vec::new()),
                 (KeyKind::List, Value::Array(items)) => {
                     ReadValue::List(items.iter().map(Atom::of).collect())
@@ -316,8 +329,8 @@ fn to_mop(
                         message: format!("a read of a list key returned {other}, not a list"),
                     })
                 }
-                (KeyKind::Register, Value::Null) => ReadValue::Register(None),
-                (KeyKind::Register, v) => ReadValue::Register(Some(Atom::of(v))),
+                (_, Value::Null) => ReadValue::Register(None),
+                (_, v) => ReadValue::Register(Some(Atom::of(v))),
             };
             Mop::Read { key, value }
         }

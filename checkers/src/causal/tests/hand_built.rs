@@ -283,7 +283,7 @@ fn unknown_model_and_bad_operations_are_errors_not_panics() {
 
     let bad = Builder::default().op(0, "cas", "x", json!(3)).history();
     let err = crate::causal::check(&bad, &Default::default()).unwrap_err();
-    assert!(err.to_string().starts_with("event 1: cas expects"), "{err}");
+    assert!(err.to_string().starts_with("event 0: cas expects"), "{err}");
 
     let mixed = Builder::default()
         .txn(0, json!([["append", "x", 1]]))
@@ -340,4 +340,22 @@ fn thin_air_read_says_nobody_wrote_it() {
         report.anomalies[0].explanation,
         "event 1 (process 0) read \"x\" = 3: 3 is a value no operation wrote to \"x\"."
     );
+}
+
+#[test]
+fn independent_tuples_are_keyed_operations() {
+    use crate::{History, Op};
+    let ops = vec![
+        Op::new(0, 0, OpType::Invoke, "write", json!(["x", 1])),
+        Op::new(1, 0, OpType::Ok, "write", json!(["x", 1])),
+        Op::new(2, 0, OpType::Invoke, "read", json!(["x", null])),
+        Op::new(3, 0, OpType::Ok, "read", json!(["x", null])),
+    ];
+    let options = crate::check::CheckOptions {
+        independent_tuples: true,
+        ..Default::default()
+    };
+    let report = crate::causal::check(&History::new(ops).unwrap(), &options).unwrap();
+    assert_eq!(report.anomaly_types(), vec!["read-your-writes"]);
+    assert_eq!(report.anomalies[0].detail["key"], json!("x"));
 }
