@@ -2,8 +2,9 @@
 
 use serde_json::Value;
 
+use super::atom::Atom;
 use super::reads_from::WriteRef;
-use super::sessions::{Mop, SessionHistory, TxnId};
+use super::sessions::{Mop, ReadValue, SessionHistory, TxnId};
 
 /// `event 12 (process 3)`, with `indeterminate` for an `info` operation.
 pub fn txn(h: &SessionHistory, t: TxnId) -> String {
@@ -56,18 +57,27 @@ pub fn read(h: &SessionHistory, t: TxnId, mop: u32) -> String {
     }
 }
 
-fn read_value(value: &super::sessions::ReadValue) -> String {
+/// Lists longer than this are shortened in explanations (the JSON detail keeps them whole).
+const LONG_LIST: usize = 20;
+
+fn read_value(value: &ReadValue) -> String {
+    let join = |items: &[Atom]| {
+        items
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match value {
-        super::sessions::ReadValue::List(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+        ReadValue::List(items) if items.len() > LONG_LIST => format!(
+            "[{}, ..., {}] ({} elements)",
+            join(&items[..LONG_LIST / 2]),
+            join(&items[items.len() - 2..]),
+            items.len()
         ),
-        super::sessions::ReadValue::Register(Some(v)) => v.to_string(),
-        super::sessions::ReadValue::Register(None) => "nil (never written)".to_string(),
+        ReadValue::List(items) => format!("[{}]", join(items)),
+        ReadValue::Register(Some(v)) => v.to_string(),
+        ReadValue::Register(None) => "nil (never written)".to_string(),
     }
 }
 
@@ -75,11 +85,11 @@ fn read_value(value: &super::sessions::ReadValue) -> String {
 pub fn read_json(h: &SessionHistory, t: TxnId, mop: u32) -> Value {
     match &h.txn(t).mops[mop as usize] {
         Mop::Read {
-            value: super::sessions::ReadValue::List(items),
+            value: ReadValue::List(items),
             ..
         } => Value::Array(items.iter().map(|a| a.to_value()).collect()),
         Mop::Read {
-            value: super::sessions::ReadValue::Register(v),
+            value: ReadValue::Register(v),
             ..
         } => v.as_ref().map(|a| a.to_value()).unwrap_or(Value::Null),
         _ => Value::Null,

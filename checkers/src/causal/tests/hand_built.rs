@@ -359,3 +359,23 @@ fn independent_tuples_are_keyed_operations() {
     assert_eq!(report.anomaly_types(), vec!["read-your-writes"]);
     assert_eq!(report.anomalies[0].detail["key"], json!("x"));
 }
+
+#[test]
+fn long_lists_are_shortened_in_explanations_but_whole_in_detail() {
+    let mut b = Builder::default();
+    for i in 0..30 {
+        b = b.txn(0, json!([["append", "x", i]]));
+    }
+    let all: Vec<i64> = (1..30).collect();
+    let report = b.txn(0, json!([["r", "x", all]])).check();
+    assert_eq!(report.anomaly_types(), vec!["read-your-writes"]);
+    let a = &report.anomalies[0];
+    assert!(
+        a.explanation
+            .contains("[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ..., 28, 29] (29 elements)"),
+        "{}",
+        a.explanation
+    );
+    assert_eq!(a.detail["read"].as_array().unwrap().len(), 29);
+    assert_eq!(a.detail["missed"][0]["value"], json!(0));
+}
