@@ -144,9 +144,6 @@ impl ReadsFrom {
                         });
                     }
                     ReadValue::Register(read) => {
-                        if wrote_before {
-                            continue;
-                        }
                         let source = match read {
                             None => None,
                             Some(v) => match resolve(v, &mut out) {
@@ -154,6 +151,13 @@ impl ReadsFrom {
                                 None => continue,
                             },
                         };
+                        // A read after the transaction's own write to the key is internal: what
+                        // it should return is the transaction's business (the transactional
+                        // checker's `internal`), but another transaction's value it did return
+                        // was visible, so the edge above stays.
+                        if wrote_before {
+                            continue;
+                        }
                         out.register_reads.push(RegisterRead {
                             txn: t,
                             mop: m,
