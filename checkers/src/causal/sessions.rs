@@ -184,7 +184,8 @@ fn micro_ops(
 ) -> Result<Vec<MicroOp>, String> {
     let invoke = history.invocation(pair);
     let f = invoke.f.as_str();
-    if f == "txn" {
+    // Some recorders leave `f` out of transactions (Elle's paper example does).
+    if f == "txn" || (f.is_empty() && value.is_array()) {
         return parse_txn(value);
     }
     let (key, value) = if options.independent_tuples {

@@ -379,3 +379,16 @@ fn long_lists_are_shortened_in_explanations_but_whole_in_detail() {
     assert_eq!(a.detail["read"].as_array().unwrap().len(), 29);
     assert_eq!(a.detail["missed"][0]["value"], json!(0));
 }
+
+#[test]
+fn transactions_without_f_are_read_as_txn() {
+    use crate::{History, Op};
+    let ops = vec![
+        Op::new(0, 0, OpType::Invoke, "", json!([["append", "x", 1]])),
+        Op::new(1, 0, OpType::Ok, "", json!([["append", "x", 1]])),
+        Op::new(2, 0, OpType::Invoke, "", json!([["r", "x", null]])),
+        Op::new(3, 0, OpType::Ok, "", json!([["r", "x", []]])),
+    ];
+    let report = crate::causal::check(&History::new(ops).unwrap(), &Default::default()).unwrap();
+    assert_eq!(report.anomaly_types(), vec!["read-your-writes"]);
+}
