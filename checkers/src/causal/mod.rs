@@ -8,14 +8,14 @@
 //! checker decides exactly that, lifted to transactions with atomic visibility (transactional
 //! causal consistency, Cerone, Bernardi and Gotsman, CONCUR 2015) and to lists:
 //!
-//! - `causal-cycle`: `co` has a cycle (CyclicCO) — [`cycle`];
+//! - `causal-cycle`: `co` has a cycle (CyclicCO) — `cycle`;
 //! - `thin-air-read` / `aborted-read`: a read of a value nobody (or only a failed op) wrote
-//!   (ThinAirRead) — [`reads_from`];
+//!   (ThinAirRead) — `reads_from`;
 //! - a read that misses a write in its causal past (WriteCOInitRead, WriteCORead), named after the
 //!   session guarantee it breaks (`read-your-writes`, `monotonic-reads`, `monotonic-writes`,
 //!   `writes-follow-reads`), else `fractured-read` (saw part of a transaction) or `missed-cause`
-//!   — [`missed_write`], [`classify`];
-//! - `causal-reorder`: a list shows causally related appends out of causal order — [`list_order`];
+//!   — `missed_write`, `classify`;
+//! - `causal-reorder`: a list shows causally related appends out of causal order — `list_order`;
 //! - `intermediate-read`: a read of a value its transaction overwrote before committing.
 //!
 //! CC is the weakest of Bouajjani's three variants: causal memory (CM) and causal convergence
@@ -23,7 +23,11 @@
 //! serializable or snapshot-isolated *with their session order* are never reported.
 //!
 //! **Cost.** O((transactions + reads-from edges) · log) plus, per read, O(sessions writing its key):
-//! vector clocks ([`clock`]) answer "is a before b" in constant time.
+//! vector clocks (`clock`) answer "is a before b" in constant time.
+//!
+//! **Use.** `faultline check --model causal` goes through [`check`]; other checkers (the
+//! transactional one's `--consistency-model causal|read-your-writes|...`) call
+//! [`check_guarantees`] with the [`Guarantee`]s that [`Guarantee::from_name`] recognises.
 
 mod analysis;
 mod atom;

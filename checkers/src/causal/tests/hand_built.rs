@@ -392,3 +392,33 @@ fn transactions_without_f_are_read_as_txn() {
     let report = crate::causal::check(&History::new(ops).unwrap(), &Default::default()).unwrap();
     assert_eq!(report.anomaly_types(), vec!["read-your-writes"]);
 }
+
+#[test]
+fn reordered_list_after_a_read_is_writes_follow_reads() {
+    let report = Builder::default()
+        .txn(0, json!([["append", "x", 1]]))
+        .txn(1, json!([["r", "x", [1]], ["append", "x", 2]]))
+        .txn(2, json!([["r", "x", [2, 1]]]))
+        .check_models(&["writes-follow-reads"]);
+    assert_eq!(report.anomaly_types(), vec!["writes-follow-reads"]);
+    assert_eq!(report.anomalies[0].detail["cause"], json!(1));
+}
+
+#[test]
+fn register_writes_follow_reads_and_monotonic_writes() {
+    let wfr = Builder::default()
+        .txn(0, json!([["w", "x", 1]]))
+        .txn(1, json!([["r", "x", 1], ["w", "y", 1]]))
+        .txn(2, json!([["r", "y", 1], ["r", "x", null]]))
+        .check();
+    assert_eq!(wfr.anomaly_types(), vec!["writes-follow-reads"]);
+    let mw = Builder::default()
+        .txn(0, json!([["w", "x", 1]]))
+        .txn(0, json!([["w", "x", 2]]))
+        .txn(0, json!([["w", "y", 3]]))
+        .txn(1, json!([["r", "y", 3], ["r", "x", 1]]))
+        .check_models(&["monotonic-writes"]);
+    assert_eq!(mw.anomaly_types(), vec!["monotonic-writes"]);
+    assert_eq!(mw.anomalies[0].detail["missed"][0]["value"], json!(2));
+    assert!(mw.anomalies[0].detail["overwrite_chain"].is_array());
+}
