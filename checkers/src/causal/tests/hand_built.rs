@@ -422,3 +422,24 @@ fn register_writes_follow_reads_and_monotonic_writes() {
     assert_eq!(mw.anomalies[0].detail["missed"][0]["value"], json!(2));
     assert!(mw.anomalies[0].detail["overwrite_chain"].is_array());
 }
+
+#[test]
+fn nemesis_events_and_unfinished_operations_are_handled() {
+    use crate::{History, Op, Process};
+    let mut nemesis = Op::new(2, 0, OpType::Info, "partition-start", json!({"grudge": {}}));
+    nemesis.process = Process::Nemesis;
+    let ops = vec![
+        Op::new(0, 0, OpType::Invoke, "txn", json!([["append", "x", 1]])),
+        Op::new(1, 0, OpType::Ok, "txn", json!([["append", "x", 1]])),
+        nemesis,
+        Op::new(3, 1, OpType::Invoke, "txn", json!([["append", "x", 2]])),
+        Op::new(4, 0, OpType::Invoke, "txn", json!([["r", "x", null]])),
+        Op::new(5, 0, OpType::Ok, "txn", json!([["r", "x", [2, 1]]])),
+    ];
+    // Process 1's append never completed, yet was observed: it counts, in the order seen.
+    let report = crate::causal::check(&History::new(ops).unwrap(), &Default::default()).unwrap();
+    assert_eq!(report.valid, Validity::Valid, "{:?}", report.anomalies);
+    assert_eq!(report.stats["transactions"], json!(3));
+    // The read saw both appends: its own session's and the unfinished one.
+    assert_eq!(report.stats["reads_from_edges"], json!(2));
+}
