@@ -56,7 +56,8 @@ pub const MODELS: &[ModelInfo] = &[ModelInfo {
     name: "causal",
     family: Family::Causal,
     about: "causal consistency and the session guarantees (--consistency-model causal, \
-            read-your-writes, monotonic-reads, monotonic-writes, writes-follow-reads) for \
+            read-your-writes, monotonic-reads, monotonic-writes, writes-follow-reads, \
+            causal-convergence) for \
             list-append, rw-register and keyed read/write histories with unique writes",
 }];
 

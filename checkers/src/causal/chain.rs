@@ -94,6 +94,11 @@ pub fn text(a: &Analysis, steps: &[Step]) -> String {
             (EdgeKind::ReadsFrom, Some(w)) => {
                 out.push_str(&format!(" -[read {}]-> ", describe::write_short(a.h, w)))
             }
+            (EdgeKind::Arbitration { reader, mop }, _) => out.push_str(&format!(
+                " -[ordered before it by {}'s read of {}]-> ",
+                describe::txn(a.h, reader),
+                describe::read(a.h, reader, mop)
+            )),
             _ => out.push_str(" -[same session, later]-> "),
         }
         out.push_str(&describe::txn(a.h, s.to));
@@ -109,8 +114,15 @@ pub fn json(a: &Analysis, steps: &[Step]) -> serde_json::Value {
             let mut edge = json!({
                 "from": a.h.txn(s.from).event,
                 "to": a.h.txn(s.to).event,
-                "edge": match s.kind { EdgeKind::Session => "session", EdgeKind::ReadsFrom => "wr" },
+                "edge": match s.kind {
+                    EdgeKind::Session => "session",
+                    EdgeKind::ReadsFrom => "wr",
+                    EdgeKind::Arbitration { .. } => "arbitration",
+                },
             });
+            if let EdgeKind::Arbitration { reader, .. } = s.kind {
+                edge["reader"] = a.h.txn(reader).event.into();
+            }
             if let Some(w) = s.write {
                 let (key, value) = describe::write_parts(a.h, w);
                 edge["key"] = key;

@@ -29,7 +29,7 @@ pub fn shortest(a: &Analysis, c: u32) -> Option<Vec<Step>> {
                 to: v,
                 kind,
                 write: match kind {
-                    EdgeKind::Session => None,
+                    EdgeKind::Session | EdgeKind::Arbitration { .. } => None,
                     EdgeKind::ReadsFrom => a.rf.sources[v as usize]
                         .iter()
                         .find(|e| e.write.txn == u)

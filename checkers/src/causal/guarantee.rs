@@ -20,16 +20,20 @@ pub enum Guarantee {
     MonotonicWrites,
     /// Whoever sees a write also sees every write its session had read before it, in order.
     WritesFollowReads,
+    /// Causal consistency plus one order of conflicting writes that every replica follows (CCv of
+    /// Bouajjani et al.; causal+ of COPS): implies `Causal`. Only checked when asked for.
+    Convergence,
 }
 
 impl Guarantee {
-    /// Every guarantee, `causal` first.
-    pub const ALL: [Guarantee; 5] = [
+    /// Every model, `causal` first.
+    pub const ALL: [Guarantee; 6] = [
         Guarantee::Causal,
         Guarantee::ReadYourWrites,
         Guarantee::MonotonicReads,
         Guarantee::MonotonicWrites,
         Guarantee::WritesFollowReads,
+        Guarantee::Convergence,
     ];
 
     /// The four session guarantees, in the order a violation is named after them.
@@ -47,16 +51,23 @@ impl Guarantee {
             Guarantee::MonotonicReads => "monotonic-reads",
             Guarantee::MonotonicWrites => "monotonic-writes",
             Guarantee::WritesFollowReads => "writes-follow-reads",
+            Guarantee::Convergence => "causal-convergence",
         }
     }
 
-    /// Reads a `--consistency-model` name. Accepts the names above, and `causal-consistency`.
+    /// Reads a `--consistency-model` name. Accepts the names above, `causal-consistency`, and
+    /// `causal+` for `causal-convergence`.
     pub fn from_name(name: &str) -> Option<Guarantee> {
         let name = name.trim().to_ascii_lowercase().replace('_', "-");
+        let alias = match name.as_str() {
+            "causal-consistency" => Some(Guarantee::Causal),
+            "causal+" | "causal-plus" => Some(Guarantee::Convergence),
+            _ => None,
+        };
         Guarantee::ALL
             .into_iter()
             .find(|g| g.name() == name)
-            .or_else(|| (name == "causal-consistency").then_some(Guarantee::Causal))
+            .or(alias)
     }
 
     fn bit(self) -> u8 {

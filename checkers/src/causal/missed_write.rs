@@ -30,10 +30,10 @@ use crate::Anomaly;
 
 /// The writes of one session to one key, in session order.
 #[derive(Debug)]
-struct SessionWrites {
-    session: SessionId,
+pub struct SessionWrites {
+    pub session: SessionId,
     /// `(position, write)`, ascending.
-    writes: Vec<(u32, WriteRef)>,
+    pub writes: Vec<(u32, WriteRef)>,
 }
 
 /// For each key, its writes grouped by session. For registers only each transaction's last write
@@ -90,7 +90,7 @@ impl KeyWrites {
         KeyWrites { per_key }
     }
 
-    fn sessions(&self, key: KeyId) -> &[SessionWrites] {
+    pub fn sessions(&self, key: KeyId) -> &[SessionWrites] {
         &self.per_key[key as usize]
     }
 }

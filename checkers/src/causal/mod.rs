@@ -16,7 +16,9 @@
 //!   `writes-follow-reads`), else `fractured-read` (saw part of a transaction) or `missed-cause`
 //!   — `missed_write`, `classify`;
 //! - `causal-reorder`: a list shows causally related appends out of causal order — `list_order`;
-//! - `intermediate-read`: a read of a value its transaction overwrote before committing.
+//! - `intermediate-read`: a read of a value its transaction overwrote before committing;
+//! - only with `causal-convergence`: `convergence-cycle`, conflicting writes that no single
+//!   order respecting causality explains (Bouajjani's CyclicCF) — `convergence`.
 //!
 //! CC is the weakest of Bouajjani's three variants: causal memory (CM) and causal convergence
 //! (CCv) forbid more, so anything reported here violates all three, and histories that are
@@ -34,6 +36,7 @@ mod atom;
 mod chain;
 mod classify;
 mod clock;
+mod convergence;
 mod cycle;
 mod describe;
 mod fx_hash;
@@ -94,8 +97,14 @@ pub fn check_guarantees(
     guarantees: &[Guarantee],
     options: &CheckOptions,
 ) -> Result<CheckReport, CheckError> {
-    let selected = GuaranteeSet::of(guarantees);
-    let names = selected.names();
+    let mut selected = GuaranteeSet::of(guarantees);
+    if selected.contains(Guarantee::Convergence) {
+        selected.insert(Guarantee::Causal);
+    }
+    let mut names = selected.names();
+    if selected.contains(Guarantee::Convergence) {
+        names.retain(|n| *n != "causal");
+    }
     let checker = if names == ["causal"] {
         "causal".to_string()
     } else {
@@ -147,6 +156,9 @@ fn run_rules(
         cycle::report(a, sink);
     }
     let kw = KeyWrites::build(a);
+    if selected.contains(Guarantee::Convergence) {
+        convergence::report(a, &kw, sink);
+    }
     for (i, read) in a.rf.list_reads.iter().enumerate() {
         if i % 4096 == 0 {
             if let Some(reason) = exhausted(a.clocks.bytes()) {

@@ -18,6 +18,10 @@ pub enum EdgeKind {
     Session,
     /// The later one read a value the earlier one wrote.
     ReadsFrom,
+    /// Not causal: under causal convergence the earlier one's write must be ordered before the
+    /// later one's, because the read `mop` of transaction `reader` showed them so (or showed the
+    /// later one although the earlier one was in its causal past).
+    Arbitration { reader: TxnId, mop: u32 },
 }
 
 /// The generating edges and the condensation's topological order.

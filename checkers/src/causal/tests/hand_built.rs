@@ -443,3 +443,68 @@ fn nemesis_events_and_unfinished_operations_are_handled() {
     // The read saw both appends: its own session's and the unfinished one.
     assert_eq!(report.stats["reads_from_edges"], json!(2));
 }
+
+#[test]
+fn diverging_orders_are_causal_but_not_convergent() {
+    let lists = || {
+        Builder::default()
+            .txn(0, json!([["append", "x", 1]]))
+            .txn(1, json!([["append", "x", 2]]))
+            .txn(2, json!([["r", "x", [1, 2]]]))
+            .txn(3, json!([["r", "x", [2, 1]]]))
+    };
+    assert_eq!(lists().check().valid, Validity::Valid);
+    let report = lists().check_models(&["causal-convergence"]);
+    assert_eq!(report.anomaly_types(), vec!["convergence-cycle"]);
+    assert_eq!(
+        report.anomalies[0].detail["chain"][0]["edge"],
+        json!("arbitration")
+    );
+
+    let registers = || {
+        Builder::default()
+            .txn(0, json!([["w", "x", 1]]))
+            .txn(1, json!([["w", "x", 2]]))
+            .txn(2, json!([["r", "x", 1]]))
+            .txn(2, json!([["r", "x", 2]]))
+            .txn(3, json!([["r", "x", 2]]))
+            .txn(3, json!([["r", "x", 1]]))
+    };
+    assert_eq!(registers().check().valid, Validity::Valid);
+    let report = registers().check_models(&["causal+"]);
+    assert_eq!(report.anomaly_types(), vec!["convergence-cycle"]);
+    assert!(
+        report.anomalies[0]
+            .explanation
+            .contains("ordered before it by"),
+        "{}",
+        report.anomalies[0].explanation
+    );
+}
+
+#[test]
+fn agreeing_orders_are_convergent() {
+    let report = Builder::default()
+        .txn(0, json!([["append", "x", 1]]))
+        .txn(1, json!([["append", "x", 2]]))
+        .txn(2, json!([["r", "x", [2, 1]]]))
+        .txn(3, json!([["r", "x", [2]]]))
+        .txn(3, json!([["r", "x", [2, 1]]]))
+        .check_models(&["causal-convergence"]);
+    assert_eq!(report.valid, Validity::Valid, "{:?}", report.anomalies);
+}
+
+#[test]
+fn checker_name_says_which_models() {
+    let b = || Builder::default().txn(0, json!([["append", "x", 1]]));
+    assert_eq!(b().check().checker, "causal");
+    assert_eq!(
+        b().check_models(&["causal-convergence"]).checker,
+        "causal(causal-convergence)"
+    );
+    assert_eq!(
+        b().check_models(&["monotonic-reads", "read-your-writes"])
+            .checker,
+        "causal(read-your-writes,monotonic-reads)"
+    );
+}

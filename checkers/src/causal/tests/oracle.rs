@@ -18,6 +18,8 @@ struct T {
 pub struct Verdict {
     pub valid: bool,
     pub faulty_readers: HashSet<u64>,
+    /// No cycle in the causal order together with the write order reads force (CCv).
+    pub convergent: bool,
 }
 
 pub fn decide(history: &History) -> Verdict {
@@ -112,6 +114,7 @@ pub fn decide(history: &History) -> Verdict {
     // strictly before, outside any cycle
     let before = |a: usize, b: usize| a != b && reach[a][b] && !reach[b][a];
     let mut faulty = HashSet::new();
+    let mut arbitration: Vec<(usize, usize)> = Vec::new();
     for (t, txn) in txns.iter().enumerate() {
         if !txn.ok {
             continue;
@@ -148,6 +151,9 @@ pub fn decide(history: &History) -> Verdict {
                         if before(writers[j], writers[i]) {
                             bad = true;
                         }
+                        if writers[i] != writers[j] {
+                            arbitration.push((writers[i], writers[j]));
+                        }
                     }
                 }
             } else if !own_write_before {
@@ -176,6 +182,9 @@ pub fn decide(history: &History) -> Verdict {
                             Some((w, _)) if w != w2 && reach[w][w2] => bad = true,
                             _ => {}
                         }
+                        if let Some((w, _)) = source.filter(|&(w, _)| w != w2) {
+                            arbitration.push((w2, w));
+                        }
                     }
                 }
             }
@@ -185,8 +194,26 @@ pub fn decide(history: &History) -> Verdict {
             }
         }
     }
+    for &(a, b) in &arbitration {
+        succ[a].push(b);
+    }
+    let convergent = (0..n).all(|start| {
+        let mut seen = vec![false; n];
+        let mut stack = succ[start].clone();
+        while let Some(x) = stack.pop() {
+            if x == start {
+                return false;
+            }
+            if !seen[x] {
+                seen[x] = true;
+                stack.extend(succ[x].iter().copied());
+            }
+        }
+        true
+    });
     Verdict {
         valid,
         faulty_readers: faulty,
+        convergent,
     }
 }
