@@ -1,7 +1,7 @@
 //! Benchmark of the causal checker on a generated causally consistent history.
 //!
 //! `cargo run --release -p faultline-checkers --example bench_causal -- [TXNS] [list|register]
-//! [INFO_PROBABILITY] [BUG_PROBABILITY] [KEY_ROTATION]`
+//! [INFO_PROBABILITY] [BUG_PROBABILITY] [KEY_ROTATION] [MODEL,MODEL...]`
 //!
 //! KEY_ROTATION (default 25): every that many transactions one of the 10 active keys is retired,
 //! so each list gets about 30 appends, as in Elle's list-append workload.
@@ -22,6 +22,10 @@ fn main() {
     let info = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(0.01);
     let bug = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(0.0);
     let rotation = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(25);
+    let models: Vec<String> = args
+        .get(5)
+        .map(|m| m.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
     let cfg = CausalStoreConfig {
         transactions,
         clients: 10,
@@ -60,7 +64,11 @@ fn main() {
 
     let t = Instant::now();
     let cpu = cpu_seconds();
-    let report = check("causal", &history, &CheckOptions::default()).expect("the model runs");
+    let options = CheckOptions {
+        consistency_models: models,
+        ..CheckOptions::default()
+    };
+    let report = check("causal", &history, &options).expect("the model runs");
     let checking = t.elapsed();
     let checking_cpu = cpu_seconds() - cpu;
 
