@@ -508,3 +508,10 @@ fn checker_name_says_which_models() {
         "causal(read-your-writes,monotonic-reads)"
     );
 }
+
+#[test]
+fn empty_history_is_valid() {
+    let report = Builder::default().check_models(&["causal-convergence"]);
+    assert_eq!(report.valid, Validity::Valid);
+    assert_eq!(report.stats["transactions"], json!(0));
+}
