@@ -194,14 +194,8 @@ mod tests {
         .unwrap();
         let p = h.pairs();
         assert_eq!(p.len(), 3);
-        assert_eq!(
-            (p[0].invoke, p[0].complete, p[0].outcome),
-            (0, Some(3), OpType::Info)
-        );
-        assert_eq!(
-            (p[1].invoke, p[1].complete, p[1].outcome),
-            (1, Some(2), OpType::Ok)
-        );
+        assert_eq!((p[0].invoke, p[0].complete, p[0].outcome), (0, Some(3), OpType::Info));
+        assert_eq!((p[1].invoke, p[1].complete, p[1].outcome), (1, Some(2), OpType::Ok));
         assert_eq!(h.value(&p[1]), &json!(0));
         assert_eq!((p[2].complete, p[2].outcome), (None, OpType::Info));
     }

@@ -37,9 +37,7 @@ pub struct MicroOp {
 /// wrong and what was expected.
 pub fn parse_txn(value: &Value) -> Result<Vec<MicroOp>, String> {
     let Value::Array(items) = value else {
-        return Err(format!(
-            "expected a transaction (an array of [f, key, value]), found {value}"
-        ));
+        return Err(format!("expected a transaction (an array of [f, key, value]), found {value}"));
     };
     items
         .iter()
