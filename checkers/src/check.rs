@@ -57,8 +57,8 @@ pub const MODELS: &[ModelInfo] = &[ModelInfo {
     family: Family::Causal,
     about: "causal consistency and the session guarantees (--consistency-model causal, \
             read-your-writes, monotonic-reads, monotonic-writes, writes-follow-reads, \
-            causal-convergence) for \
-            list-append, rw-register and keyed read/write histories with unique writes",
+            causal-convergence) for list-append, rw-register and keyed read/write histories \
+            with unique writes",
 }];
 
 /// Runs the checker for `model` on `history`.
@@ -76,6 +76,10 @@ pub fn check(
 fn unknown_model(name: &str) -> CheckError {
     CheckError::UnknownModel {
         name: name.to_string(),
-        known: MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "),
+        known: MODELS
+            .iter()
+            .map(|m| m.name)
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
