@@ -138,6 +138,14 @@ pub const MODELS: &[ModelInfo] = &[
         family: Family::Transactional,
         about: "transactions writing unique values to registers and reading them (Elle)",
     },
+    ModelInfo {
+        name: "causal",
+        family: Family::Causal,
+        about: "causal consistency and the session guarantees (--consistency-model causal, \
+                read-your-writes, monotonic-reads, monotonic-writes, writes-follow-reads, \
+                causal-convergence) for list-append, rw-register and keyed read/write histories \
+                with unique writes",
+    },
 ];
 
 /// Runs the checker for `model` on `history`.
@@ -156,6 +164,7 @@ pub fn check(
         "convergence" => safety::convergence::check(history, options),
         "staleness" => safety::staleness::check(history, options),
         "long-fork" => safety::long_fork::check(history, options),
+        "causal" => crate::causal::check(history, options),
         "list-append" => check_elle(history, crate::elle::Workload::ListAppend, options),
         "rw-register" => check_elle(history, crate::elle::Workload::RwRegister, options),
         _ => match MODELS.iter().find(|m| m.name == model).map(|m| m.family) {

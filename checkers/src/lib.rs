@@ -5,6 +5,7 @@
 //! `faultline check` and the library work on any machine.
 
 pub mod budget;
+pub mod causal;
 pub mod check;
 pub mod elle;
 pub mod history;

@@ -11,3 +11,4 @@ pub use register::{RegisterWorkload, Values};
 pub use rng::SplitMix;
 
 pub mod elle;
+pub mod causal;
