@@ -5,6 +5,7 @@ mod brute;
 mod examples;
 mod properties;
 mod sim;
+mod synthetic;
 
 use crate::{History, Op, OpType, Value};
 
