@@ -196,6 +196,35 @@ struct Search<'a, M: Model> {
     peak_bytes: usize,
 }
 
+/// Which refinements (module documentation) the search uses. All are on outside tests; tests turn
+/// them off to compare against the plain Wing–Gong–Lowe search.
+#[derive(Clone, Copy, Debug)]
+pub struct Refinements {
+    /// Refinement 3: identical `info` operations are twins.
+    pub twins: bool,
+    /// Refinement 3: blind `info` operations are deferred.
+    pub defer_blind: bool,
+    /// Refinement 4.
+    pub goal_directed: bool,
+    /// Refinement 5.
+    pub dominance: bool,
+}
+
+impl Refinements {
+    pub const ALL: Refinements = Refinements {
+        twins: true,
+        defer_blind: true,
+        goal_directed: true,
+        dominance: true,
+    };
+    pub const NONE: Refinements = Refinements {
+        twins: false,
+        defer_blind: false,
+        goal_directed: false,
+        dominance: false,
+    };
+}
+
 /// Searches for a linearization of `calls` (sorted by invocation) from `initial`.
 pub fn search<M: Model>(
     model: &M,
@@ -203,7 +232,18 @@ pub fn search<M: Model>(
     initial: M::State,
     budget: &Budget,
 ) -> SearchOutcome<M::State> {
-    let mut s = Search::new(model, calls, initial);
+    search_with(model, calls, initial, budget, Refinements::ALL)
+}
+
+/// [`search`] with a choice of refinements.
+pub fn search_with<M: Model>(
+    model: &M,
+    calls: &[Call<M::Op>],
+    initial: M::State,
+    budget: &Budget,
+    refinements: Refinements,
+) -> SearchOutcome<M::State> {
+    let mut s = Search::new(model, calls, initial, refinements);
     let verdict = s.run(budget);
     SearchOutcome {
         verdict,
@@ -213,7 +253,12 @@ pub fn search<M: Model>(
 }
 
 impl<'a, M: Model> Search<'a, M> {
-    fn new(model: &'a M, calls: &'a [Call<M::Op>], initial: M::State) -> Self {
+    fn new(
+        model: &'a M,
+        calls: &'a [Call<M::Op>],
+        initial: M::State,
+        refinements: Refinements,
+    ) -> Self {
         let n = calls.len();
         let mut states = StateTable::new();
         let state = states.intern(initial);
@@ -222,13 +267,17 @@ impl<'a, M: Model> Search<'a, M> {
         let mut deferred: Vec<Twins> = Vec::new();
         let mut by_state: FxHashMap<M::State, u32> = FxHashMap::default();
         let mut kinds: Vec<Twins> = Vec::new();
-        let mut by_op: FxHashMap<&M::Op, u32> = FxHashMap::default();
+        // Without twins, every operation is its own kind (keyed by its position).
+        let mut by_op: FxHashMap<(Option<&M::Op>, usize), u32> = FxHashMap::default();
         let mut kind_of = vec![NONE; n];
         for (i, c) in calls.iter().enumerate() {
             if !c.info {
                 continue;
             }
-            let (table, key) = if let Some(result) = model.blind_result(&c.op) {
+            let blind = model
+                .blind_result(&c.op)
+                .filter(|_| refinements.defer_blind);
+            let (table, key) = if let Some(result) = blind {
                 let id = states.intern(result.clone());
                 let slot = *by_state.entry(result).or_insert_with(|| {
                     deferred.push(Twins {
@@ -240,7 +289,12 @@ impl<'a, M: Model> Search<'a, M> {
                 });
                 (&mut deferred, slot)
             } else {
-                let kind = *by_op.entry(&c.op).or_insert_with(|| {
+                let twin_key = if refinements.twins {
+                    (Some(&c.op), 0)
+                } else {
+                    (None, i)
+                };
+                let kind = *by_op.entry(twin_key).or_insert_with(|| {
                     kinds.push(Twins {
                         state: NONE,
                         calls: Vec::new(),
@@ -253,7 +307,7 @@ impl<'a, M: Model> Search<'a, M> {
             };
             table[key as usize].calls.push(i as u32);
         }
-        let mut goal_directed = true;
+        let mut goal_directed = refinements.goal_directed;
         let mut required = vec![NONE; n];
         let mut leaves = vec![NONE; n];
         for (i, c) in calls.iter().enumerate() {
@@ -334,7 +388,7 @@ impl<'a, M: Model> Search<'a, M> {
             wanted: None,
             states,
             memo: Memo::with_capacity(n),
-            dominance: false,
+            dominance: refinements.dominance,
             placed_ok: 0,
             dominators: FxHashMap::default(),
             vectors: Vec::new(),
@@ -369,7 +423,7 @@ impl<'a, M: Model> Search<'a, M> {
 
     fn run(&mut self, budget: &Budget) -> Verdict<M::State> {
         self.width = self.kinds.len() + self.deferred.len();
-        self.dominance = self.width > 0 && self.width <= DOMINANCE_KINDS;
+        self.dominance &= self.width > 0 && self.width <= DOMINANCE_KINDS;
         self.enter(call_none(), self.state, [NONE, NONE]);
         let mut cursor = self.first();
         let mut steps: u64 = 0;

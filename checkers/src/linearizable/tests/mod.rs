@@ -2,6 +2,7 @@
 //! and property tests against a brute-force checker on small random histories.
 
 mod brute;
+mod differential;
 mod examples;
 mod properties;
 mod sim;
