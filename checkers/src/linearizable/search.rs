@@ -24,6 +24,13 @@
 //!    lost) or by one that needs exactly the state it leaves. So at a dead end, an `info`
 //!    operation is tried only if the state it leaves is needed by a candidate `ok` operation, or
 //!    by another `info` operation that may in turn lead to one (a backward closure).
+//! 5. **Dominance.** When there are few kinds of `info` operations (at most
+//!    [`DOMINANCE_KINDS`], counting deferred lists), a configuration is stored as (the set of
+//!    `ok` operations placed, the state) with the vector of how many twins of each kind are used.
+//!    A configuration with the same set and state and at least as many twins used of every kind
+//!    as one already entered can do nothing the earlier one could not (it has fewer, and later
+//!    invoked, `info` operations left), so it is not entered. This is the subsumption check of
+//!    antichain-based model checking.
 //! 3. **Deferred blind `info` operations.** An `info` operation whose outcome does not depend on
 //!    the state (a blind write) never has to be placed on its own: in any linearization, the
 //!    operation that follows it either also ignores the state (then the write's effect is lost and
@@ -36,12 +43,14 @@
 //!    "just-in-time linearization" idea applied to indeterminate writes.
 
 use super::fxhash::FxHashMap;
-use super::memo::{op_key, Memo, StateTable};
+use super::memo::{op_key, state_key, Memo, StateTable};
 use super::model::Model;
 use super::prepare::Call;
 use crate::Budget;
 
 const NONE: u32 = u32::MAX;
+/// Dominance (refinement 5) is used when the `info` kinds and deferred lists are at most this many.
+pub const DOMINANCE_KINDS: usize = 64;
 /// How many search steps between two polls of the budget.
 const POLL_EVERY: u64 = 4096;
 
@@ -164,6 +173,15 @@ struct Search<'a, M: Model> {
     wanted: Option<Vec<u32>>,
     states: StateTable<M::State>,
     memo: Memo,
+    /// Refinement 5 is on.
+    dominance: bool,
+    /// Fingerprint of the `ok` operations placed.
+    placed_ok: u128,
+    /// (placed `ok` fingerprint, state) -> offsets into `vectors` of the count vectors entered.
+    dominators: FxHashMap<u128, Vec<u32>>,
+    /// Count vectors, `width` entries each.
+    vectors: Vec<u16>,
+    width: usize,
     stack: Vec<Frame>,
     state: u32,
     linearized: u128,
@@ -178,6 +196,35 @@ struct Search<'a, M: Model> {
     peak_bytes: usize,
 }
 
+/// Which refinements (module documentation) the search uses. All are on outside tests; tests turn
+/// them off to compare against the plain Wing–Gong–Lowe search.
+#[derive(Clone, Copy, Debug)]
+pub struct Refinements {
+    /// Refinement 3: identical `info` operations are twins.
+    pub twins: bool,
+    /// Refinement 3: blind `info` operations are deferred.
+    pub defer_blind: bool,
+    /// Refinement 4.
+    pub goal_directed: bool,
+    /// Refinement 5.
+    pub dominance: bool,
+}
+
+impl Refinements {
+    pub const ALL: Refinements = Refinements {
+        twins: true,
+        defer_blind: true,
+        goal_directed: true,
+        dominance: true,
+    };
+    pub const NONE: Refinements = Refinements {
+        twins: false,
+        defer_blind: false,
+        goal_directed: false,
+        dominance: false,
+    };
+}
+
 /// Searches for a linearization of `calls` (sorted by invocation) from `initial`.
 pub fn search<M: Model>(
     model: &M,
@@ -185,7 +232,18 @@ pub fn search<M: Model>(
     initial: M::State,
     budget: &Budget,
 ) -> SearchOutcome<M::State> {
-    let mut s = Search::new(model, calls, initial);
+    search_with(model, calls, initial, budget, Refinements::ALL)
+}
+
+/// [`search`] with a choice of refinements.
+pub fn search_with<M: Model>(
+    model: &M,
+    calls: &[Call<M::Op>],
+    initial: M::State,
+    budget: &Budget,
+    refinements: Refinements,
+) -> SearchOutcome<M::State> {
+    let mut s = Search::new(model, calls, initial, refinements);
     let verdict = s.run(budget);
     SearchOutcome {
         verdict,
@@ -195,7 +253,12 @@ pub fn search<M: Model>(
 }
 
 impl<'a, M: Model> Search<'a, M> {
-    fn new(model: &'a M, calls: &'a [Call<M::Op>], initial: M::State) -> Self {
+    fn new(
+        model: &'a M,
+        calls: &'a [Call<M::Op>],
+        initial: M::State,
+        refinements: Refinements,
+    ) -> Self {
         let n = calls.len();
         let mut states = StateTable::new();
         let state = states.intern(initial);
@@ -204,13 +267,17 @@ impl<'a, M: Model> Search<'a, M> {
         let mut deferred: Vec<Twins> = Vec::new();
         let mut by_state: FxHashMap<M::State, u32> = FxHashMap::default();
         let mut kinds: Vec<Twins> = Vec::new();
-        let mut by_op: FxHashMap<&M::Op, u32> = FxHashMap::default();
+        // Without twins, every operation is its own kind (keyed by its position).
+        let mut by_op: FxHashMap<(Option<&M::Op>, usize), u32> = FxHashMap::default();
         let mut kind_of = vec![NONE; n];
         for (i, c) in calls.iter().enumerate() {
             if !c.info {
                 continue;
             }
-            let (table, key) = if let Some(result) = model.blind_result(&c.op) {
+            let blind = model
+                .blind_result(&c.op)
+                .filter(|_| refinements.defer_blind);
+            let (table, key) = if let Some(result) = blind {
                 let id = states.intern(result.clone());
                 let slot = *by_state.entry(result).or_insert_with(|| {
                     deferred.push(Twins {
@@ -222,7 +289,12 @@ impl<'a, M: Model> Search<'a, M> {
                 });
                 (&mut deferred, slot)
             } else {
-                let kind = *by_op.entry(&c.op).or_insert_with(|| {
+                let twin_key = if refinements.twins {
+                    (Some(&c.op), 0)
+                } else {
+                    (None, i)
+                };
+                let kind = *by_op.entry(twin_key).or_insert_with(|| {
                     kinds.push(Twins {
                         state: NONE,
                         calls: Vec::new(),
@@ -235,7 +307,7 @@ impl<'a, M: Model> Search<'a, M> {
             };
             table[key as usize].calls.push(i as u32);
         }
-        let mut goal_directed = true;
+        let mut goal_directed = refinements.goal_directed;
         let mut required = vec![NONE; n];
         let mut leaves = vec![NONE; n];
         for (i, c) in calls.iter().enumerate() {
@@ -316,6 +388,11 @@ impl<'a, M: Model> Search<'a, M> {
             wanted: None,
             states,
             memo: Memo::with_capacity(n),
+            dominance: refinements.dominance,
+            placed_ok: 0,
+            dominators: FxHashMap::default(),
+            vectors: Vec::new(),
+            width: 0,
             stack: Vec::new(),
             state,
             linearized: 0,
@@ -331,7 +408,9 @@ impl<'a, M: Model> Search<'a, M> {
     }
 
     fn bytes(&self) -> usize {
-        self.memo.estimated_bytes()
+        self.vectors.capacity() * 2
+            + self.dominators.capacity() * 48
+            + self.memo.estimated_bytes()
             + self.states.estimated_bytes()
             + self.stack.capacity() * std::mem::size_of::<Frame>()
             + self.best_path.capacity() * 4
@@ -343,7 +422,9 @@ impl<'a, M: Model> Search<'a, M> {
     }
 
     fn run(&mut self, budget: &Budget) -> Verdict<M::State> {
-        self.memo.insert(0, self.state);
+        self.width = self.kinds.len() + self.deferred.len();
+        self.dominance &= self.width > 0 && self.width <= DOMINANCE_KINDS;
+        self.enter(call_none(), self.state, [NONE, NONE]);
         let mut cursor = self.first();
         let mut steps: u64 = 0;
         loop {
@@ -490,7 +571,6 @@ impl<'a, M: Model> Search<'a, M> {
         let op = &calls[call as usize].op;
         let here = self.states.get(self.state);
         let plain = self.model.choices(here, op) as u32;
-        let after = self.linearized ^ op_key(call);
         for alt in from..plain {
             let Some(next) = self
                 .model
@@ -499,7 +579,7 @@ impl<'a, M: Model> Search<'a, M> {
                 continue;
             };
             let id = self.states.intern(next);
-            if self.memo.insert(after, id) {
+            if self.enter(call, id, [self.kind_of[call as usize], NONE]) {
                 self.push(call, alt, id, Before::Nothing);
                 return true;
             }
@@ -515,14 +595,15 @@ impl<'a, M: Model> Search<'a, M> {
                 if self.calls[w as usize].invoke < self.frontier().0 {
                     let produced = self.states.get(source);
                     let compound = self.model.choices(produced, op) as u32;
-                    let after = after ^ op_key(w);
+                    let after = self.linearized ^ op_key(call) ^ op_key(w);
                     for alt in from.max(base) - base..compound {
                         let Some(next) = self.model.step(self.states.get(source), op, alt as usize)
                         else {
                             continue;
                         };
                         let id = self.states.intern(next);
-                        if self.memo.insert(after, id) {
+                        let bumps = [self.kind_of[call as usize], self.kinds.len() as u32 + slot];
+                        if self.enter_with(after, call, id, bumps) {
                             self.push(call, base + alt, id, Before::Deferred { call: w, slot });
                             return true;
                         }
@@ -531,6 +612,53 @@ impl<'a, M: Model> Search<'a, M> {
             }
         }
         false
+    }
+
+    /// Whether the configuration after placing `call` (and the `info` twins counted by `bumps`:
+    /// kind indices, then deferred lists after the kinds; `NONE` for none) leading to `state` is
+    /// new, recording it if so.
+    fn enter(&mut self, call: u32, state: u32, bumps: [u32; 2]) -> bool {
+        let after = if call == NONE {
+            self.linearized
+        } else {
+            self.linearized ^ op_key(call)
+        };
+        self.enter_with(after, call, state, bumps)
+    }
+
+    fn enter_with(&mut self, after: u128, call: u32, state: u32, bumps: [u32; 2]) -> bool {
+        if !self.dominance {
+            return self.memo.insert(after, state);
+        }
+        let mut placed = self.placed_ok;
+        if call != NONE && !self.calls[call as usize].info {
+            placed ^= op_key(call);
+        }
+        let key = placed ^ state_key(state);
+        let start = self.vectors.len();
+        for kind in &self.kinds {
+            self.vectors.push(kind.used as u16);
+        }
+        for list in &self.deferred {
+            self.vectors.push(list.used as u16);
+        }
+        for b in bumps.into_iter().filter(|&b| b != NONE) {
+            self.vectors[start + b as usize] += 1;
+        }
+        let width = self.width;
+        let (head, candidate) = self.vectors.split_at(start);
+        let bucket = self.dominators.entry(key).or_default();
+        let dominated = bucket.iter().any(|&offset| {
+            let seen = &head[offset as usize..offset as usize + width];
+            seen.iter().zip(candidate).all(|(a, b)| a <= b)
+        });
+        if dominated {
+            self.vectors.truncate(start);
+            return false;
+        }
+        bucket.push(start as u32);
+        self.memo.insert(after, state);
+        true
     }
 
     fn push(&mut self, call: u32, alt: u32, state: u32, before: Before) {
@@ -543,6 +671,9 @@ impl<'a, M: Model> Search<'a, M> {
         });
         self.state = state;
         self.linearized ^= op_key(call);
+        if !self.calls[call as usize].info {
+            self.placed_ok ^= op_key(call);
+        }
         match before {
             Before::Nothing => {}
             Before::Deferred { call: w, slot } => {
@@ -565,6 +696,9 @@ impl<'a, M: Model> Search<'a, M> {
         self.wanted = None;
         self.state = frame.prev_state;
         self.linearized ^= op_key(frame.call);
+        if !self.calls[frame.call as usize].info {
+            self.placed_ok ^= op_key(frame.call);
+        }
         match frame.before {
             Before::Nothing => {}
             Before::Deferred { call: w, slot } => {
@@ -630,4 +764,9 @@ impl<'a, M: Model> Search<'a, M> {
             blocked: self.best_blocked,
         }
     }
+}
+
+/// The "no operation" marker, for entering the root configuration.
+const fn call_none() -> u32 {
+    NONE
 }

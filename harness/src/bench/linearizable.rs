@@ -74,6 +74,17 @@ fn cases(quick: bool) -> Vec<Case> {
             }),
         },
         Case {
+            name: format!("hot key, 10 clients, {hot} ops, 15% info"),
+            target: "100k ops on one hot key < 10 s and 2 GB",
+            limit: Some(Duration::from_secs(10)),
+            expected: Validity::Valid,
+            setup: Box::new(move || {
+                let mut w = RegisterWorkload::hot_key(5, hot, 10);
+                w.info_rate = 0.15;
+                check_all(vec![w.generate()])
+            }),
+        },
+        Case {
             name: format!("{many} ops over 100 keys"),
             target: "1M ops over 100 keys < 1 s",
             limit: Some(Duration::from_secs(1)),

@@ -2,9 +2,11 @@
 //! and property tests against a brute-force checker on small random histories.
 
 mod brute;
+mod differential;
 mod examples;
 mod properties;
 mod sim;
+mod synthetic;
 
 use crate::{History, Op, OpType, Value};
 
