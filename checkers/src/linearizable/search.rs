@@ -203,7 +203,7 @@ struct Search<'a, M: Model> {
 /// them off to compare against the plain Wing–Gong–Lowe search.
 #[derive(Clone, Copy, Debug)]
 pub struct Refinements {
-    /// Refinement 3: identical `info` operations are twins.
+    /// Refinement 2: identical `info` operations are twins.
     pub twins: bool,
     /// Refinement 3: blind `info` operations are deferred.
     pub defer_blind: bool,
