@@ -114,6 +114,36 @@ pub fn explain<M: Model>(f: &FailedKey<M>) -> Anomaly {
         text.push_str(&lines.join("\n"));
         text.push('\n');
     }
+    if failure.unreachable {
+        let needed = model.required_state(&blocked.op).map_or_else(
+            || "the state it needs".to_string(),
+            |r| model.state_json(&r, f.values).to_string(),
+        );
+        let text = format!(
+            "{key_words} {} operations are not linearizable: {} cannot be placed: it needs the \
+             {} to hold {needed}, but it did not start that way ({}) and no operation invoked \
+             before it completed could have left it so.",
+            model.name(),
+            describe(f, failure.blocked),
+            model.name(),
+            model.state_json(f.initial, f.values),
+        );
+        let blocked_event = invoke_index(f, failure.blocked);
+        return Anomaly {
+            kind: "nonlinearizable".into(),
+            ops: vec![blocked_event],
+            explanation: text,
+            detail: json!({
+                "model": model.name(),
+                "key": f.key,
+                "prefix": [],
+                "op": blocked_event,
+                "concurrent": [],
+                "state": model.state_json(f.initial, f.values),
+                "unreachable": true,
+            }),
+        };
+    }
     let can_step = (0..model.choices(&failure.state, &blocked.op))
         .any(|k| model.step(&failure.state, &blocked.op, k).is_some());
     text.push_str(&format!(

@@ -71,6 +71,9 @@ pub struct Failure<S> {
     pub state: S,
     /// The operation whose completion no linearization got past.
     pub blocked: u32,
+    /// Found before any search: no operation invoked before `blocked` completed can leave the
+    /// state it needs, and the object did not start in it.
+    pub unreachable: bool,
 }
 
 /// The verdict and what the search cost.
@@ -200,7 +203,7 @@ struct Search<'a, M: Model> {
 /// them off to compare against the plain Wing–Gong–Lowe search.
 #[derive(Clone, Copy, Debug)]
 pub struct Refinements {
-    /// Refinement 3: identical `info` operations are twins.
+    /// Refinement 2: identical `info` operations are twins.
     pub twins: bool,
     /// Refinement 3: blind `info` operations are deferred.
     pub defer_blind: bool,
@@ -424,6 +427,14 @@ impl<'a, M: Model> Search<'a, M> {
     fn run(&mut self, budget: &Budget) -> Verdict<M::State> {
         self.width = self.kinds.len() + self.deferred.len();
         self.dominance &= self.width > 0 && self.width <= DOMINANCE_KINDS;
+        if let Some(blocked) = self.unreachable_requirement() {
+            return Verdict::NotLinearizable(Failure {
+                prefix: Vec::new(),
+                state: self.states.get(self.state).clone(),
+                blocked,
+                unreachable: true,
+            });
+        }
         self.enter(call_none(), self.state, [NONE, NONE]);
         let mut cursor = self.first();
         let mut steps: u64 = 0;
@@ -762,7 +773,50 @@ impl<'a, M: Model> Search<'a, M> {
                 .collect(),
             state: self.states.get(self.best_state).clone(),
             blocked: self.best_blocked,
+            unreachable: false,
         }
+    }
+
+    /// The `ok` operation that completes first among those needing a state that nothing invoked
+    /// before their completion can leave (and that is not the initial state). Such an operation
+    /// can never be linearized, so the history is invalid without any search. Only when every
+    /// operation is blind or needs one state (refinement 4's condition), where the states an
+    /// operation can leave are known up front.
+    fn unreachable_requirement(&mut self) -> Option<u32> {
+        if !self.goal_directed {
+            return None;
+        }
+        let calls = self.calls;
+        // State -> earliest invocation of an operation that can leave it.
+        let mut earliest: FxHashMap<u32, usize> = FxHashMap::default();
+        earliest.insert(self.state, 0);
+        for (i, c) in calls.iter().enumerate() {
+            let left = match self.model.blind_result(&c.op) {
+                Some(state) => Some(state),
+                None if self.required[i] != NONE => {
+                    self.model.step(self.states.get(self.required[i]), &c.op, 0)
+                }
+                None => None,
+            };
+            if let Some(state) = left {
+                let id = self.states.intern(state);
+                if id == self.required[i] {
+                    // A read leaves what it found: it produces nothing new.
+                    continue;
+                }
+                let at = earliest.entry(id).or_insert(c.invoke);
+                *at = (*at).min(c.invoke);
+            }
+        }
+        (0..calls.len())
+            .filter(|&i| !calls[i].info && self.required[i] != NONE)
+            .filter(|&i| {
+                earliest
+                    .get(&self.required[i])
+                    .is_none_or(|&at| at > calls[i].ret)
+            })
+            .min_by_key(|&i| calls[i].ret)
+            .map(|i| i as u32)
     }
 }
 
