@@ -10,5 +10,5 @@ mod rng;
 pub use register::{RegisterWorkload, Values};
 pub use rng::SplitMix;
 
-pub mod elle;
 pub mod causal;
+pub mod elle;
