@@ -119,6 +119,21 @@ impl CheckReport {
         kinds
     }
 
+    /// Folds another checker's report on the same history into this one: its anomalies are added,
+    /// the verdict is the worse of the two, and its stats are kept under its checker's name.
+    pub fn merge(&mut self, other: CheckReport) {
+        self.valid = self.valid.worst(other.valid);
+        if self.unknown_reason.is_none() {
+            self.unknown_reason = other.unknown_reason;
+        }
+        self.anomalies.extend(other.anomalies);
+        self.stats.insert(
+            other.checker.clone(),
+            serde_json::Value::Object(other.stats),
+        );
+        self.checker = format!("{}+{}", self.checker, other.checker);
+    }
+
     pub fn stat(&mut self, name: &str, value: impl Into<serde_json::Value>) {
         self.stats.insert(name.to_string(), value.into());
     }
