@@ -149,3 +149,60 @@ fn forced_format_mismatch_is_bad_input() {
     assert_eq!(code(&o), 64);
     assert!(stderr(&o).contains("cas.edn:"), "{}", stderr(&o));
 }
+
+fn anomaly_types(o: &Output) -> Vec<String> {
+    let line: serde_json::Value = serde_json::from_str(stdout(o).lines().next().unwrap_or("{}"))
+        .unwrap_or_else(|e| panic!("--json line: {e}: {}", stdout(o)));
+    serde_json::from_value(line["anomaly_types"].clone()).expect("anomaly_types is a list")
+}
+
+/// JSONL list-append files take the streaming reader; EDN goes through the general reader. Both
+/// must reach the same verdict and anomalies.
+#[test]
+fn list_append_verdicts_agree_between_streaming_and_general_readers() {
+    let jsonl = faultline(&[
+        "check",
+        &fixture("missed-cause.jsonl"),
+        "--model",
+        "list-append",
+        "--json",
+    ]);
+    let edn = faultline(&[
+        "check",
+        &fixture("missed-cause.edn"),
+        "--model",
+        "list-append",
+        "--json",
+    ]);
+    assert_eq!(code(&jsonl), 1, "{}", stderr(&jsonl));
+    assert_eq!(code(&edn), 1, "{}", stderr(&edn));
+    assert_eq!(anomaly_types(&jsonl), vec!["G-single".to_string()]);
+    assert_eq!(anomaly_types(&jsonl), anomaly_types(&edn));
+}
+
+/// Elle's `causal` alone would accept this history; the causal checker beside it does not, and
+/// under read-committed (which allows G-single) the missed cause is no concern: exit 0.
+#[test]
+fn consistency_model_decides_the_exit_code() {
+    let f = fixture("missed-cause.jsonl");
+    let causal = faultline(&[
+        "check",
+        &f,
+        "--model",
+        "list-append",
+        "--consistency-model",
+        "causal",
+        "--json",
+    ]);
+    assert_eq!(code(&causal), 1, "{}", stderr(&causal));
+    assert!(anomaly_types(&causal).contains(&"writes-follow-reads".to_string()));
+    let rc = faultline(&[
+        "check",
+        &f,
+        "--model",
+        "list-append",
+        "--consistency-model",
+        "read-committed",
+    ]);
+    assert_eq!(code(&rc), 0, "{}{}", stdout(&rc), stderr(&rc));
+}

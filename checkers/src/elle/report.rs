@@ -151,6 +151,7 @@ pub fn analyse(
     if !undecided.is_empty() {
         report.stat("undecided", json!(undecided));
     }
+    report.stat("events", event_count);
     report.stat("txns", txns.len());
     report.stat("keys", txns.keys.len());
     report.stat("edges", graph.csr.edge_count());

@@ -2,8 +2,10 @@
 //! generated in memory. A suite is a file in this folder that lists its cases; add a suite by
 //! adding a file and a line to [`SUITES`].
 
+mod history_file;
 pub mod linearizable;
 mod memory;
+pub mod transactional;
 
 use std::time::{Duration, Instant};
 
@@ -47,7 +49,7 @@ pub struct Suite {
 }
 
 /// Every suite, in the order `--suite all` runs them.
-pub const SUITES: &[Suite] = &[linearizable::SUITE];
+pub const SUITES: &[Suite] = &[linearizable::SUITE, transactional::SUITE];
 
 /// One measured case.
 #[derive(Clone, Debug, Serialize)]
