@@ -8,6 +8,7 @@ pub mod budget;
 pub mod causal;
 pub mod check;
 pub mod elle;
+pub(crate) mod fxhash;
 pub mod history;
 pub mod linearizable;
 pub mod safety;

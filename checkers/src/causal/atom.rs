@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use super::fx_hash::FxBuild;
+use crate::fxhash::FxBuild;
 use crate::Value;
 
 /// A JSON value reduced to its identity.

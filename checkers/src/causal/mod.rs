@@ -39,7 +39,6 @@ mod clock;
 mod convergence;
 mod cycle;
 mod describe;
-mod fx_hash;
 mod guarantee;
 mod list_order;
 mod missed_write;

@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 
 use super::atom::Atom;
-use super::fx_hash::FxBuild;
 use super::sessions::{KeyId, Mop, ReadValue, SessionHistory, TxnId};
+use crate::fxhash::FxBuild;
 
 /// One write or append: a transaction and the index of the micro-op in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

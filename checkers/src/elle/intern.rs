@@ -2,51 +2,10 @@
 //! every later table is indexed or hashed by small integers.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::Value;
 
-/// A multiply-rotate hasher (the Firefox / rustc "Fx" scheme) for integer keys we made ourselves:
-/// no attacker chooses them, so SipHash's flooding resistance buys nothing and costs 3–5x.
-#[derive(Default, Clone, Copy)]
-pub struct FastHasher(u64);
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl Hasher for FastHasher {
-    fn finish(&self) -> u64 {
-        // The product's high bits depend on every input bit, its low bits only on the low input
-        // bits; hash tables index by the low bits, so bring the high ones down (as rustc-hash 2
-        // does). Without this, (key, element) pairs with equal elements all collide.
-        self.0.rotate_left(26)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(SEED);
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-
-    fn write_i64(&mut self, n: i64) {
-        self.write_u64(n as u64);
-    }
-}
-
-pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+pub type FastMap<K, V> = HashMap<K, V, crate::fxhash::FxBuild>;
 
 pub fn fast_map<K, V>() -> FastMap<K, V> {
     FastMap::default()

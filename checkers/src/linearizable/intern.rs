@@ -1,7 +1,7 @@
 //! Interning of JSON values into small integers, done once before a search so that the search
 //! compares and hashes `u32`s and never touches `serde_json::Value`.
 
-use super::fxhash::FxHashMap;
+use crate::fxhash::FxHashMap;
 use crate::Value;
 
 /// A value's interned id. Ids are dense, starting at 0, in first-seen order.

@@ -11,7 +11,7 @@
 
 use std::hash::Hash;
 
-use super::fxhash::{splitmix64, FxHashMap, FxHashSet};
+use crate::fxhash::{splitmix64, FxHashMap, FxHashSet};
 
 /// A 128-bit Zobrist key.
 #[inline]

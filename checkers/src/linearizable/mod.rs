@@ -9,7 +9,6 @@
 //! - [`counterexample`]: the explanation of a failure.
 
 pub mod counterexample;
-pub mod fxhash;
 pub mod intern;
 pub mod memo;
 pub mod model;

@@ -42,10 +42,10 @@
 //!    in when they become available, and once available they stay so. This is Lowe's
 //!    "just-in-time linearization" idea applied to indeterminate writes.
 
-use super::fxhash::FxHashMap;
 use super::memo::{op_key, state_key, Memo, StateTable};
 use super::model::Model;
 use super::prepare::Call;
+use crate::fxhash::FxHashMap;
 use crate::Budget;
 
 const NONE: u32 = u32::MAX;

@@ -3,7 +3,6 @@
 //! as Jepsen's independent checker treats `[key value]` tuples).
 
 use std::collections::BTreeMap;
-use std::hash::BuildHasherDefault;
 
 use crate::check::{CheckError, CheckOptions};
 use crate::{History, OpType, Value};
@@ -121,49 +120,11 @@ impl ValueKey {
     }
 }
 
-/// A multiply-rotate hasher (the FxHash scheme of rustc) for [`ValueKey`] maps: set elements
-/// are looked up once per element per read, so SipHash's collision resistance, not needed for
-/// the checker's own keys, would be most of the set checkers' cost.
-#[derive(Default, Clone, Copy)]
-pub struct FastHasher(u64);
+/// A hash map keyed by values, with the crate's Fx hasher.
+pub type ValueMap<V> = std::collections::HashMap<ValueKey, V, crate::fxhash::FxBuild>;
 
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl std::hash::Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(SEED);
-    }
-
-    fn write_i64(&mut self, n: i64) {
-        self.write_u64(n as u64);
-    }
-
-    fn write_isize(&mut self, n: isize) {
-        self.write_u64(n as u64);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A hash map keyed by values, with [`FastHasher`].
-pub type ValueMap<V> = std::collections::HashMap<ValueKey, V, BuildHasherDefault<FastHasher>>;
-
-/// A hash set of values, with [`FastHasher`].
-pub type ValueSet = std::collections::HashSet<ValueKey, BuildHasherDefault<FastHasher>>;
+/// A hash set of values, with the crate's Fx hasher.
+pub type ValueSet = std::collections::HashSet<ValueKey, crate::fxhash::FxBuild>;
 
 /// Flattens the client operations whose `f` is in `fs`, split per key: the op's `key` field, or
 /// with `options.independent_tuples` the first element of a `[key value]` value. Keys come out in

@@ -1,6 +1,6 @@
 //! A tiny seeded random number generator for the generators, so the library needs no `rand`.
 
-use crate::linearizable::fxhash::splitmix64;
+use crate::fxhash::splitmix64;
 
 /// SplitMix64 as a stream (Steele, Lea & Flood 2014): fast, and plenty random for workloads.
 #[derive(Clone, Debug)]
