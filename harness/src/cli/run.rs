@@ -47,6 +47,11 @@ pub struct RunArgs {
     /// Concurrent client processes.
     #[arg(long, default_value_t = 10)]
     pub concurrency: u32,
+    /// A workload control as NAME=VALUE, repeatable: key-count, key-distribution
+    /// (uniform|zipfian[:EXP]|hot[:FRACTION]), read-fraction, conflict-rate, max-txn-length,
+    /// jitter, ... (the README's "Generator controls" lists them all).
+    #[arg(long = "workload-option", value_name = "NAME=VALUE")]
+    pub workload_options: Vec<String>,
     /// Operations per second over all clients (default: as fast as the store answers).
     #[arg(long)]
     pub rate: Option<f64>,
@@ -107,6 +112,7 @@ impl RunArgs {
             mode: Some(self.mode),
             bug: self.bug,
             workload: self.workload,
+            workload_settings: self.workload_options,
             nemesis,
             nodes: self.nodes,
             time_limit_secs: self.time_limit,

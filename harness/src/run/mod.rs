@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub mode: Option<String>,
     pub bug: Option<String>,
     pub workload: String,
+    /// `NAME=VALUE` workload controls (`--workload-option`), applied in order.
+    pub workload_settings: Vec<String>,
     pub nemesis: Vec<String>,
     pub nodes: usize,
     pub time_limit_secs: f64,
@@ -92,10 +94,14 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
             opts.loss_probability
         )));
     }
-    let workload: Arc<dyn Workload> =
-        workloads::lookup(&opts.workload, opts.concurrency, opts.rate)
-            .map_err(bad)?
-            .into();
+    let workload: Arc<dyn Workload> = workloads::lookup(
+        &opts.workload,
+        opts.concurrency,
+        opts.rate,
+        &opts.workload_settings,
+    )
+    .map_err(bad)?
+    .into();
     let target: Arc<dyn Target> = faultline_targets::by_name(&opts.target)
         .map_err(|e| bad(e.to_string()))?
         .into();
