@@ -8,16 +8,15 @@ pub mod causal;
 pub mod counter;
 pub mod keys;
 pub mod kv;
-pub mod list_append;
 pub mod long_fork;
 pub mod options;
 pub mod register;
 pub mod registers;
 pub mod registry;
 pub mod rng;
-pub mod rw_register;
 pub mod schedule;
 pub mod set;
+pub mod transactional;
 pub mod txn;
 pub mod workload;
 
