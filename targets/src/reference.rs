@@ -153,6 +153,9 @@ impl Target for Reference {
             peers,
             "--data-dir".into(),
             "/data".into(),
+            // The data directory lives in the service container, so a restart (docker start of
+            // the same container) finds the state and ignores the flag.
+            "--bootstrap".into(),
         ];
         if let Some(bug) = &cluster.bug {
             cmd.extend(["--bug".to_string(), bug.clone()]);

@@ -56,10 +56,16 @@ pub struct Args {
     /// Plant a bug: stale-read, early-ack, non-atomic-txn, lost-sibling. Repeatable.
     #[arg(long = "bug", value_parser = parse_bug)]
     pub bugs: Vec<Bug>,
-    /// Refuse to start with an empty data directory (use on restarts: a node that lost its disk
-    /// must not rejoin a Raft cluster as if nothing happened).
+    /// Start a new cluster: an empty --data-dir becomes this node's state. Ignored when the
+    /// directory already holds the node's state (a restart recovers it).
+    #[arg(long, conflicts_with = "join")]
+    pub bootstrap: bool,
+    /// Join a running cluster as a new node with an empty --data-dir, catching up from the others
+    /// (not in raft mode: without membership changes a node that lost its state could vote twice in
+    /// one term). Without --bootstrap or --join an empty directory is refused, so a node that lost
+    /// its disk never rejoins as if nothing happened.
     #[arg(long)]
-    pub require_state: bool,
+    pub join: bool,
 
     /// raft: election timeout lower bound (ms); the upper bound is twice it.
     #[arg(long, default_value_t = 150)]
@@ -178,13 +184,38 @@ pub struct Identity {
 
 const IDENTITY_FILE: &str = "identity.json";
 
+/// How a node may treat an empty data directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fresh {
+    /// Refuse it: this node had state and lost it (the default, and what a restart needs).
+    Refuse,
+    /// `--bootstrap`: a new cluster starts here.
+    Bootstrap,
+    /// `--join`: a new node joins a running cluster.
+    Join,
+}
+
+impl Args {
+    /// What the flags allow for an empty data directory; `--join` is refused in raft mode.
+    pub fn fresh(&self) -> Result<Fresh, ConfigError> {
+        match (self.bootstrap, self.join) {
+            (_, true) if self.mode == ModeName::Raft => Err(ConfigError::DataDir {
+                dir: self.data_dir.display().to_string(),
+                message: "--join is not supported in raft mode: the reference Raft has no \
+                          membership changes, and a node that lost its vote could vote twice in \
+                          one term; start a new cluster with --bootstrap instead"
+                    .into(),
+            }),
+            (_, true) => Ok(Fresh::Join),
+            (true, _) => Ok(Fresh::Bootstrap),
+            _ => Ok(Fresh::Refuse),
+        }
+    }
+}
+
 /// Checks (or, for a new directory, records) that `dir` holds this node's state: a directory of
-/// another node or mode is refused, and with `require_state` so is an empty one.
-pub fn claim_data_dir(
-    dir: &Path,
-    identity: &Identity,
-    require_state: bool,
-) -> Result<(), ConfigError> {
+/// another node or mode is refused, and so is an empty one unless `fresh` allows it.
+pub fn claim_data_dir(dir: &Path, identity: &Identity, fresh: Fresh) -> Result<(), ConfigError> {
     let err = |message: String| ConfigError::DataDir {
         dir: dir.display().to_string(),
         message,
@@ -204,9 +235,11 @@ pub fn claim_data_dir(
             Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if require_state {
+            if fresh == Fresh::Refuse {
                 return Err(err(
-                    "it is empty and --require-state was given (this node lost its state)".into(),
+                    "it holds no state; pass --bootstrap to start a new cluster or --join to join \
+                     a running one (a restart after losing the disk must not pass either)"
+                        .into(),
                 ));
             }
             let bytes = serde_json::to_vec(identity).expect("identity serialises");
@@ -238,17 +271,22 @@ mod tests {
             id: "n1".into(),
             mode: ModeName::Raft,
         };
+        let err = claim_data_dir(&dir, &me, Fresh::Refuse)
+            .unwrap_err()
+            .to_string();
         assert!(
-            claim_data_dir(&dir, &me, true).is_err(),
-            "empty dir with --require-state"
+            err.contains("--bootstrap"),
+            "empty dir without a flag: {err}"
         );
-        claim_data_dir(&dir, &me, false).unwrap();
-        claim_data_dir(&dir, &me, true).unwrap();
+        claim_data_dir(&dir, &me, Fresh::Bootstrap).unwrap();
+        claim_data_dir(&dir, &me, Fresh::Refuse).unwrap();
         let other = Identity {
             id: "n2".into(),
             mode: ModeName::Raft,
         };
-        let err = claim_data_dir(&dir, &other, false).unwrap_err().to_string();
+        let err = claim_data_dir(&dir, &other, Fresh::Bootstrap)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("n1") && err.contains("n2"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }

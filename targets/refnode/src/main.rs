@@ -59,7 +59,8 @@ fn run(args: Args) -> Result<(), Failure> {
         id: args.id.clone(),
         mode: args.mode,
     };
-    claim_data_dir(&args.data_dir, &identity, args.require_state).map_err(usage)?;
+    let fresh = args.fresh().map_err(usage)?;
+    claim_data_dir(&args.data_dir, &identity, fresh).map_err(usage)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,5 +1,5 @@
 //! The real binary, as the harness runs it: three `faultline-refnode --mode raft` processes on
-//! loopback; one is SIGKILLed and restarted with `--require-state`, and no acknowledged write is
+//! loopback; one is SIGKILLed and restarted without `--bootstrap`, and no acknowledged write is
 //! lost. Also: bad command lines exit 64 with a message that says what is wrong.
 
 use std::net::TcpListener;
@@ -73,7 +73,10 @@ async fn sigkilled_node_restarts_from_its_journal_and_nothing_acknowledged_is_lo
         .map(|n| format!("{}=127.0.0.1:{}", n.id, n.peer))
         .collect::<Vec<_>>()
         .join(",");
-    let mut children: Vec<Child> = nodes.iter().map(|n| spawn(n, &peers, &dir, &[])).collect();
+    let mut children: Vec<Child> = nodes
+        .iter()
+        .map(|n| spawn(n, &peers, &dir, &["--bootstrap"]))
+        .collect();
     let l = leader(&nodes).await.expect("a leader within 5 s");
     let addr = |i: usize| format!("127.0.0.1:{}", nodes[i].client).parse().unwrap();
     let client = Client::connect(addr(l)).await.unwrap();
@@ -88,10 +91,7 @@ async fn sigkilled_node_restarts_from_its_journal_and_nothing_acknowledged_is_lo
         c.kill().unwrap();
         c.wait().unwrap();
     }
-    let mut children: Vec<Child> = nodes
-        .iter()
-        .map(|n| spawn(n, &peers, &dir, &["--require-state"]))
-        .collect();
+    let mut children: Vec<Child> = nodes.iter().map(|n| spawn(n, &peers, &dir, &[])).collect();
     let l = leader(&nodes).await.expect("a leader after the restart");
     let client = Client::connect(addr(l)).await.unwrap();
     let read = client
@@ -112,6 +112,44 @@ async fn sigkilled_node_restarts_from_its_journal_and_nothing_acknowledged_is_lo
         .unwrap();
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("belongs to node \"n1\""));
+    // A node whose data directory is empty (its disk was lost) is refused unless asked to start
+    // fresh, and raft refuses --join (no membership changes: it could vote twice in one term).
+    let wiped = dir.join("wiped");
+    let start = |extra: &[&str]| {
+        Command::new(BIN)
+            .args(["--mode", "raft", "--id", "n1", "--peers", &peers])
+            .arg("--data-dir")
+            .arg(&wiped)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = start(&[]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no state; pass --bootstrap"));
+    let out = start(&["--join"]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not supported in raft mode"));
+    // In a mode that catches up by replication, --join starts a new node on the empty directory.
+    let mut joined = Command::new(BIN)
+        .args(["--mode", "lww", "--id", "n1", "--peers", &peers, "--join"])
+        .arg("--data-dir")
+        .arg(&wiped)
+        .args(["--listen", "127.0.0.1:0", "--peer-listen", "127.0.0.1:0"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        joined.try_wait().unwrap().is_none(),
+        "lww --join keeps running"
+    );
+    assert!(
+        wiped.join("identity.json").exists(),
+        "the new node claimed the directory"
+    );
+    joined.kill().unwrap();
+    joined.wait().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
 
