@@ -8,7 +8,7 @@ use bollard::query_parameters::{
     RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
 };
 
-use super::client::{DockerClient, DockerError, PID_LABEL, ROLE_LABEL, RUN_LABEL};
+use super::client::{not_found, DockerClient, DockerError, PID_LABEL, ROLE_LABEL, RUN_LABEL};
 
 /// The Docker objects of one run.
 #[derive(Clone, Debug, Default)]
@@ -146,13 +146,7 @@ impl DockerClient {
                 .v(true)
                 .build();
             if let Err(e) = self.docker.remove_container(name, Some(opts)).await {
-                if !matches!(
-                    e,
-                    bollard::errors::Error::DockerResponseServerError {
-                        status_code: 404,
-                        ..
-                    }
-                ) {
+                if !not_found(&e) {
                     errors.push(format!("container {name}: {e}"));
                 }
             }
@@ -160,26 +154,14 @@ impl DockerClient {
         for name in &objects.volumes {
             let opts = RemoveVolumeOptionsBuilder::new().force(true).build();
             if let Err(e) = self.docker.remove_volume(name, Some(opts)).await {
-                if !matches!(
-                    e,
-                    bollard::errors::Error::DockerResponseServerError {
-                        status_code: 404,
-                        ..
-                    }
-                ) {
+                if !not_found(&e) {
                     errors.push(format!("volume {name}: {e}"));
                 }
             }
         }
         for name in &objects.networks {
             if let Err(e) = self.docker.remove_network(name).await {
-                if !matches!(
-                    e,
-                    bollard::errors::Error::DockerResponseServerError {
-                        status_code: 404,
-                        ..
-                    }
-                ) {
+                if !not_found(&e) {
                     errors.push(format!("network {name}: {e}"));
                 }
             }

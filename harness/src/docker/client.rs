@@ -45,17 +45,20 @@ impl DockerError {
 
     /// True when the engine said the object does not exist (HTTP 404).
     pub fn is_not_found(&self) -> bool {
-        matches!(
-            self,
-            DockerError::Api {
-                source: bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404,
-                    ..
-                },
-                ..
-            }
-        )
+        matches!(self, DockerError::Api { source, .. } if not_found(source))
     }
+}
+
+/// True when the engine answered 404: the object does not exist (or is already gone, which is
+/// what removal wants).
+pub fn not_found(e: &bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
 }
 
 /// A handle on the engine. Cheap to clone (bollard shares the connection pool).

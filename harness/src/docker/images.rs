@@ -16,7 +16,7 @@ use faultline_targets::{ImageParent, ImageRecipe};
 use futures_util::StreamExt;
 use tokio::io::AsyncReadExt;
 
-use super::client::{DockerClient, DockerError};
+use super::client::{not_found, DockerClient, DockerError};
 
 /// The packages the nemesis needs inside every node: iptables (partitions, loss), iproute2
 /// (inspection), libfaketime (clock faults), procps (`pkill`, `ps` for diagnosis).
@@ -96,9 +96,7 @@ impl DockerClient {
     pub async fn image_exists(&self, tag: &str) -> Result<bool, DockerError> {
         match self.docker.inspect_image(tag).await {
             Ok(_) => Ok(true),
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(false),
+            Err(e) if not_found(&e) => Ok(false),
             Err(e) => Err(DockerError::api(format!("inspecting image {tag}"))(e)),
         }
     }
