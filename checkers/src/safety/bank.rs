@@ -170,11 +170,7 @@ mod tests {
     use crate::Validity;
 
     fn run(b: &Builder, initial: Option<Value>) -> CheckReport {
-        let opts = CheckOptions {
-            initial,
-            ..Default::default()
-        };
-        check(&b.build(), &opts).unwrap()
+        b.check_with(check, initial)
     }
 
     fn transfer(b: &mut Builder, p: u64, from: u64, to: u64, amount: u64) {

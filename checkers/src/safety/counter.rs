@@ -141,11 +141,7 @@ mod tests {
     use crate::Validity;
 
     fn run(b: &Builder, initial: Option<Value>) -> CheckReport {
-        let opts = CheckOptions {
-            initial,
-            ..Default::default()
-        };
-        check(&b.build(), &opts).unwrap()
+        b.check_with(check, initial)
     }
 
     #[test]

@@ -393,11 +393,7 @@ mod tests {
     use crate::{OpType, Validity};
 
     fn run(b: &Builder, initial: Option<Value>) -> CheckReport {
-        let opts = CheckOptions {
-            initial,
-            ..Default::default()
-        };
-        check(&b.build(), &opts).unwrap()
+        b.check_with(check, initial)
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Hand-built histories for the data-safety checkers' tests: events get consecutive indices and a
 //! time of one millisecond per event.
 
-use crate::{History, Op, OpType, Value};
+use crate::check::{CheckError, CheckOptions};
+use crate::{CheckReport, History, Op, OpType, Value};
 
 #[derive(Default)]
 pub struct Builder {
@@ -9,6 +10,19 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// Builds the history and runs `check` on it with `initial` as `--initial`.
+    pub fn check_with(
+        &self,
+        check: fn(&History, &CheckOptions) -> Result<CheckReport, CheckError>,
+        initial: Option<Value>,
+    ) -> CheckReport {
+        let opts = CheckOptions {
+            initial,
+            ..Default::default()
+        };
+        check(&self.build(), &opts).expect("hand-built histories are well-formed")
+    }
+
     pub fn new() -> Self {
         Builder::default()
     }
