@@ -206,3 +206,28 @@ fn consistency_model_decides_the_exit_code() {
     ]);
     assert_eq!(code(&rc), 0, "{}{}", stdout(&rc), stderr(&rc));
 }
+
+/// Target settings are checked before Docker is touched: a typo is bad input naming the setting.
+#[test]
+fn bad_target_settings_exit_64_before_any_container() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--mode", "paxos"], "no mode \"paxos\""),
+        (&["--target-option", "r"], "not NAME=VALUE"),
+        (
+            &["--mode", "quorum", "--target-option", "q=1"],
+            "no option \"q\"",
+        ),
+        (
+            &["--mode", "quorum", "--target-option", "w=zero"],
+            "w=zero: expected a whole number",
+        ),
+        (&["--target", "nosuch"], "unknown target"),
+    ];
+    for (extra, message) in cases {
+        let mut args = vec!["run", "--results-dir", "/nonexistent/faultline-test"];
+        args.extend_from_slice(extra);
+        let o = faultline(&args);
+        assert_eq!(code(&o), 64, "{extra:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(message), "{extra:?}: {}", stderr(&o));
+    }
+}

@@ -4,8 +4,8 @@
 pub mod target;
 
 pub use target::{
-    BoxFuture, Client, ClusterSpec, Completion, ContextFile, ImageParent, ImageRecipe, NodeSpec,
-    Target, TargetError,
+    validate_cluster, BoxFuture, Client, ClusterSpec, Completion, ContextFile, ImageParent,
+    ImageRecipe, NodeSpec, OptionKind, Target, TargetError, TargetOption,
 };
 
 pub mod reference;

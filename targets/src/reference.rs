@@ -18,8 +18,8 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
 use crate::target::{
-    BoxFuture, Client, ClusterSpec, Completion, ContextFile, ImageParent, ImageRecipe, Target,
-    TargetError,
+    BoxFuture, Client, ClusterSpec, Completion, ContextFile, ImageParent, ImageRecipe, OptionKind,
+    Target, TargetError, TargetOption,
 };
 
 /// Client port of a reference node (PROTOCOL.md).
@@ -29,6 +29,64 @@ pub const PEER_PORT: u16 = 7001;
 /// Newest glibc symbol version a bookworm base provides.
 const BOOKWORM_GLIBC_MINOR: u32 = 36;
 const BINARY: &str = "faultline-refnode";
+
+/// The refnode's replication patterns (DESIGN.md section 6); raft is the default.
+const MODES: &[&str] = &["raft", "primary-backup", "lww", "quorum", "crdt"];
+
+/// The refnode flags a run may set; each becomes `--NAME VALUE` on every node (`read-repair=false`
+/// becomes `--no-read-repair`).
+const OPTIONS: &[TargetOption] = &[
+    TargetOption {
+        name: "replication",
+        kind: OptionKind::OneOf(&["sync", "async"]),
+        help: "primary-backup: acknowledge after every backup (sync) or the primary alone (async, default)",
+    },
+    TargetOption {
+        name: "failover-ms",
+        kind: OptionKind::Count,
+        help: "primary-backup: silence before a backup promotes itself (default 1000)",
+    },
+    TargetOption {
+        name: "n",
+        kind: OptionKind::Count,
+        help: "quorum: replicas per key (default: every node)",
+    },
+    TargetOption {
+        name: "r",
+        kind: OptionKind::Count,
+        help: "quorum: replies a read waits for (default 2)",
+    },
+    TargetOption {
+        name: "w",
+        kind: OptionKind::Count,
+        help: "quorum: acknowledgements a write waits for (default 2)",
+    },
+    TargetOption {
+        name: "resolve",
+        kind: OptionKind::OneOf(&["vclock", "lww"]),
+        help: "quorum: keep concurrent versions as siblings (vclock, default) or the newest stamp (lww)",
+    },
+    TargetOption {
+        name: "read-repair",
+        kind: OptionKind::Flag,
+        help: "quorum: repair stale replicas on read (default true)",
+    },
+    TargetOption {
+        name: "gossip-ms",
+        kind: OptionKind::Count,
+        help: "lww / crdt: anti-entropy interval",
+    },
+    TargetOption {
+        name: "election-ms",
+        kind: OptionKind::Count,
+        help: "raft: election timeout lower bound (default 150)",
+    },
+    TargetOption {
+        name: "heartbeat-ms",
+        kind: OptionKind::Count,
+        help: "raft: heartbeat interval (default 50)",
+    },
+];
 
 /// The reference-node target.
 #[derive(Clone, Debug, Default)]
@@ -106,6 +164,14 @@ impl Target for Reference {
         "reference"
     }
 
+    fn modes(&self) -> &'static [&'static str] {
+        MODES
+    }
+
+    fn options(&self) -> &'static [TargetOption] {
+        OPTIONS
+    }
+
     fn image(&self) -> Result<ImageRecipe, TargetError> {
         let path = find_binary(self.binary.as_deref())?;
         let contents = std::fs::read(&path)
@@ -159,6 +225,13 @@ impl Target for Reference {
         ];
         if let Some(bug) = &cluster.bug {
             cmd.extend(["--bug".to_string(), bug.clone()]);
+        }
+        for (name, value) in &cluster.options {
+            match (name.as_str(), value.as_str()) {
+                ("read-repair", "true") => {}
+                ("read-repair", _) => cmd.push("--no-read-repair".into()),
+                _ => cmd.extend([format!("--{name}"), value.clone()]),
+            }
         }
         cmd
     }
@@ -480,12 +553,50 @@ mod tests {
                 .collect(),
             mode: None,
             bug: Some("stale-read".into()),
+            options: Default::default(),
         };
         let cmd = Reference::default().command(&cluster, 1);
         assert_eq!(cmd[2], "n2");
         assert_eq!(cmd[4], "raft");
         assert!(cmd.contains(&"n1=10.0.0.2:7001,n2=10.0.0.3:7001,n3=10.0.0.4:7001".to_string()));
         assert_eq!(cmd[cmd.len() - 2..], ["--bug", "stale-read"]);
+    }
+
+    fn quorum(options: &[(&str, &str)]) -> ClusterSpec {
+        ClusterSpec {
+            nodes: vec![NodeSpec {
+                name: "n1".into(),
+                ip: Ipv4Addr::new(10, 0, 0, 2),
+            }],
+            mode: Some("quorum".into()),
+            bug: None,
+            options: options
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn target_options_become_refnode_flags() {
+        let cluster = quorum(&[("r", "1"), ("w", "3"), ("read-repair", "false")]);
+        crate::validate_cluster(&Reference::default(), &cluster).unwrap();
+        let cmd = Reference::default().command(&cluster, 0).join(" ");
+        assert!(cmd.contains("--r 1"), "{cmd}");
+        assert!(cmd.contains("--w 3"), "{cmd}");
+        assert!(cmd.contains("--no-read-repair"), "{cmd}");
+    }
+
+    #[test]
+    fn bad_modes_and_options_are_refused_by_name() {
+        let target = Reference::default();
+        let err = |c: &ClusterSpec| crate::validate_cluster(&target, c).unwrap_err().to_string();
+        let mut typo = quorum(&[]);
+        typo.mode = Some("paxos".into());
+        assert!(err(&typo).contains("no mode \"paxos\""), "{}", err(&typo));
+        assert!(err(&quorum(&[("rr", "1")])).contains("no option \"rr\""));
+        assert!(err(&quorum(&[("r", "0")])).contains("r=0: expected a whole number"));
+        assert!(err(&quorum(&[("resolve", "x")])).contains("one of vclock, lww"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! The harness owns Docker; a target only describes. That keeps targets free of Docker types and
 //! lets the harness add faults (partitions, kills, clock skew) the same way for every system.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
@@ -70,12 +71,88 @@ pub struct ClusterSpec {
     pub mode: Option<String>,
     /// A planted bug to enable (`--bug`), for targets that have them.
     pub bug: Option<String>,
+    /// Target settings (`--target-option NAME=VALUE`), checked by [`validate_cluster`].
+    pub options: BTreeMap<String, String>,
 }
 
 impl ClusterSpec {
     pub fn addr(&self, node: usize, port: u16) -> SocketAddr {
         SocketAddr::from((self.nodes[node].ip, port))
     }
+}
+
+/// What values a [`TargetOption`] takes.
+#[derive(Clone, Copy, Debug)]
+pub enum OptionKind {
+    /// One of the listed words.
+    OneOf(&'static [&'static str]),
+    /// A whole number, at least 1.
+    Count,
+    /// `true` or `false`.
+    Flag,
+}
+
+/// A setting a target accepts as `--target-option NAME=VALUE` (e.g. quorum `r=1`, PostgreSQL
+/// `isolation=serializable`).
+#[derive(Clone, Copy, Debug)]
+pub struct TargetOption {
+    pub name: &'static str,
+    pub kind: OptionKind,
+    pub help: &'static str,
+}
+
+/// Checks `cluster.mode` and `cluster.options` against what `target` declares, before any
+/// container starts, so a typo is a clear bad-input error instead of a node that will not start.
+pub fn validate_cluster(target: &dyn Target, cluster: &ClusterSpec) -> Result<(), TargetError> {
+    let bad = |m: String| Err(TargetError::Unsupported(m));
+    let modes = target.modes();
+    if let Some(mode) = &cluster.mode {
+        if modes.is_empty() {
+            return bad(format!(
+                "target {} has no modes (got --mode {mode})",
+                target.name()
+            ));
+        }
+        if !modes.contains(&mode.as_str()) {
+            return bad(format!(
+                "target {} has no mode {mode:?}; its modes: {}",
+                target.name(),
+                modes.join(", ")
+            ));
+        }
+    }
+    let known = target.options();
+    for (name, value) in &cluster.options {
+        let Some(option) = known.iter().find(|o| o.name == name) else {
+            let names: Vec<&str> = known.iter().map(|o| o.name).collect();
+            return bad(format!(
+                "target {} has no option {name:?}; {}",
+                target.name(),
+                if names.is_empty() {
+                    "it takes none".to_string()
+                } else {
+                    format!("its options: {}", names.join(", "))
+                }
+            ));
+        };
+        let ok = match option.kind {
+            OptionKind::OneOf(words) => words.contains(&value.as_str()),
+            OptionKind::Count => value.parse::<u64>().is_ok_and(|n| n >= 1),
+            OptionKind::Flag => matches!(value.as_str(), "true" | "false"),
+        };
+        if !ok {
+            let expected = match option.kind {
+                OptionKind::OneOf(words) => format!("one of {}", words.join(", ")),
+                OptionKind::Count => "a whole number of at least 1".to_string(),
+                OptionKind::Flag => "true or false".to_string(),
+            };
+            return bad(format!(
+                "target option {name}={value}: expected {expected} ({})",
+                option.help
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// How one operation ended, before the harness stamps time, process and index on it.
@@ -99,6 +176,16 @@ pub trait Client: Send {
 /// A system under test.
 pub trait Target: Send + Sync {
     fn name(&self) -> &'static str;
+
+    /// The modes `--mode` accepts (the first is the default); empty for a target without modes.
+    fn modes(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The settings `--target-option` accepts.
+    fn options(&self) -> &'static [TargetOption] {
+        &[]
+    }
 
     /// The image every node runs.
     fn image(&self) -> Result<ImageRecipe, TargetError>;

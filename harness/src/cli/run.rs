@@ -1,5 +1,6 @@
 //! `faultline run`: start a cluster, drive clients under faults, check the history.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -15,9 +16,17 @@ pub struct RunArgs {
     /// The system under test.
     #[arg(long, default_value = "reference")]
     pub target: String,
-    /// Target mode (reference nodes: raft, primary-backup, lww, quorum, crdt).
-    #[arg(long, default_value = "raft")]
-    pub mode: String,
+    /// Target mode (reference nodes: raft (default), primary-backup, lww, quorum, crdt).
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// A target setting as NAME=VALUE, repeatable (reference nodes: r, w, n, resolve,
+    /// read-repair, replication, ...; the README's target sections list them).
+    #[arg(long = "target-option", value_name = "NAME=VALUE")]
+    pub target_options: Vec<String>,
+    /// Transaction isolation level, for targets that have one (PostgreSQL): serializable,
+    /// repeatable-read or read-committed. Short for --target-option isolation=LEVEL.
+    #[arg(long)]
+    pub isolation: Option<String>,
     /// A planted bug to enable in the target (reference nodes: e.g. stale-read).
     #[arg(long)]
     pub bug: Option<String>,
@@ -98,9 +107,27 @@ impl RunArgs {
                 .unwrap_or(0)
                 % 1_000_000
         });
-        let test_name = self
-            .test_name
-            .unwrap_or_else(|| format!("{}-{}-{}", self.target, self.mode, self.workload));
+        let mut target_options = BTreeMap::new();
+        for setting in &self.target_options {
+            let (name, value) = setting.split_once('=').ok_or_else(|| {
+                FaultlineError::BadInput(format!("--target-option {setting:?} is not NAME=VALUE"))
+            })?;
+            target_options.insert(name.trim().to_string(), value.trim().to_string());
+        }
+        if let Some(level) = self.isolation {
+            target_options.insert("isolation".to_string(), level);
+        }
+        // Without --mode, the target's first mode (raft for the reference nodes), so the test
+        // name and test.json say which mode ran.
+        let mode = self.mode.or_else(|| {
+            faultline_targets::by_name(&self.target)
+                .ok()
+                .and_then(|t| t.modes().first().map(|m| m.to_string()))
+        });
+        let test_name = self.test_name.unwrap_or_else(|| match &mode {
+            Some(mode) => format!("{}-{mode}-{}", self.target, self.workload),
+            None => format!("{}-{}", self.target, self.workload),
+        });
         if test_name.is_empty() || test_name.contains('/') || test_name.starts_with('.') {
             return Err(FaultlineError::BadInput(format!(
                 "--test-name {test_name:?} must be a plain folder name"
@@ -109,7 +136,8 @@ impl RunArgs {
         Ok(RunOptions {
             test_name,
             target: self.target,
-            mode: Some(self.mode),
+            mode,
+            target_options,
             bug: self.bug,
             workload: self.workload,
             workload_settings: self.workload_options,

@@ -27,6 +27,7 @@ pub struct ClusterPlan<'a> {
     pub target_image: &'a str,
     pub mode: Option<String>,
     pub bug: Option<String>,
+    pub options: std::collections::BTreeMap<String, String>,
     /// Preload libfaketime (clock faults requested).
     pub faketime: bool,
 }
@@ -47,6 +48,7 @@ pub async fn start(
             .collect(),
         mode: plan.mode.clone(),
         bug: plan.bug.clone(),
+        options: plan.options.clone(),
     });
     let starts = (0..plan.node_count).map(|i| {
         let network = &network;

@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub target: String,
     pub mode: Option<String>,
     pub bug: Option<String>,
+    /// `--target-option` settings (and `--isolation`), validated by the target.
+    pub target_options: std::collections::BTreeMap<String, String>,
     pub workload: String,
     /// `NAME=VALUE` workload controls (`--workload-option`), applied in order.
     pub workload_settings: Vec<String>,
@@ -105,6 +107,8 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
     let target: Arc<dyn Target> = faultline_targets::by_name(&opts.target)
         .map_err(|e| bad(e.to_string()))?
         .into();
+    faultline_targets::validate_cluster(target.as_ref(), &cluster_spec(opts))
+        .map_err(|e| bad(e.to_string()))?;
     let nodes: Vec<String> = (1..=opts.nodes).map(|i| format!("n{i}")).collect();
     let steps = match &opts.schedule_file {
         Some(path) => {
@@ -142,6 +146,16 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
         })?;
     }
     Ok((workload, target, steps))
+}
+
+/// The cluster as far as it is known before containers exist (no node addresses yet).
+fn cluster_spec(opts: &RunOptions) -> faultline_targets::ClusterSpec {
+    faultline_targets::ClusterSpec {
+        nodes: Vec::new(),
+        mode: opts.mode.clone(),
+        bug: opts.bug.clone(),
+        options: opts.target_options.clone(),
+    }
 }
 
 fn uses_clock(steps: &[Step]) -> bool {
@@ -235,12 +249,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
             dir.file("history.jsonl").display()
         )));
     }
-    let spec = faultline_targets::ClusterSpec {
-        nodes: Vec::new(),
-        mode: opts.mode.clone(),
-        bug: opts.bug.clone(),
-    };
-    let skipped = target.inapplicable_checkers(&spec);
+    let skipped = target.inapplicable_checkers(&cluster_spec(&opts));
     let models: Vec<&str> = workload
         .checkers()
         .into_iter()
@@ -325,6 +334,7 @@ impl Phases<'_> {
             target_image: &self.images.target,
             mode: opts.mode.clone(),
             bug: opts.bug.clone(),
+            options: opts.target_options.clone(),
             faketime: uses_clock(self.steps),
         };
         let started = Instant::now();
