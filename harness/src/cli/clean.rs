@@ -13,6 +13,10 @@ pub struct CleanArgs {
     /// Only this run id.
     #[arg(long)]
     pub run: Option<String>,
+    /// Also remove superseded faultline-* images: each rebuilt reference node or changed recipe
+    /// leaves its previous image; the newest of each repository is kept.
+    #[arg(long)]
+    pub images: bool,
 }
 
 /// Runs `faultline clean`.
@@ -42,6 +46,16 @@ pub fn execute(args: CleanArgs) -> Result<Exit, FaultlineError> {
                     eprintln!("faultline: {e}");
                 }
             }
+        }
+        if args.images {
+            let (gone, kept) = docker.prune_superseded_images().await.map_err(harness)?;
+            for tag in &gone {
+                println!("removed image {tag}");
+            }
+            for (tag, why) in &kept {
+                println!("kept image {tag}: {why}");
+            }
+            removed += gone.len();
         }
         if removed == 0 && !failed {
             println!("nothing to clean");

@@ -6,6 +6,7 @@ pub mod client;
 pub mod containers;
 pub mod images;
 pub mod network;
+pub mod prune;
 pub mod shell;
 
 pub use cleanup::{CleanupGuard, RunObjects};
