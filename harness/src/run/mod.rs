@@ -109,6 +109,9 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
         .into();
     faultline_targets::validate_cluster(target.as_ref(), &cluster_spec(opts))
         .map_err(|e| bad(e.to_string()))?;
+    target
+        .check_workload(&opts.workload)
+        .map_err(|e| bad(e.to_string()))?;
     let nodes: Vec<String> = (1..=opts.nodes).map(|i| format!("n{i}")).collect();
     let steps = match &opts.schedule_file {
         Some(path) => {
