@@ -346,7 +346,13 @@ pub struct EtcdClient {
     pub nodes: Vec<(String, SocketAddr)>,
     pub current: usize,
     pub conn: Option<HttpConnection>,
+    /// Connection attempts refused in a row; a whole round of them means every node is down.
+    pub refused: usize,
 }
+
+/// The pause after every node refused a connection, so a client does not spin through thousands
+/// of instant failures while the cluster is down.
+const ALL_DOWN_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 impl EtcdClient {
     /// One gateway call on the current node, connecting first if needed. After an error the
@@ -355,9 +361,16 @@ impl EtcdClient {
     async fn call(&mut self, path: &str, body: &Value) -> Result<Value, CallError> {
         if self.conn.is_none() {
             match HttpConnection::open(self.nodes[self.current].1).await {
-                Ok(c) => self.conn = Some(c),
+                Ok(c) => {
+                    self.conn = Some(c);
+                    self.refused = 0;
+                }
                 Err(e) => {
                     self.rotate();
+                    self.refused += 1;
+                    if self.refused % self.nodes.len().max(1) == 0 {
+                        tokio::time::sleep(ALL_DOWN_PAUSE).await;
+                    }
                     return Err(CallError::Http(e));
                 }
             }

@@ -110,7 +110,7 @@ impl Target for Etcd {
     fn clock_skew_support(&self) -> Result<(), TargetError> {
         Err(TargetError::Unsupported(
             "etcd is a Go program: it reads the clock through the kernel's vDSO, not libc, so \
-             libfaketime (LD_PRELOAD) cannot skew it; use the partition, kill, pause or packet \
+             libfaketime (LD_PRELOAD) cannot skew it; use the partition, kill, pause, loss or delay \
              nemeses instead"
                 .into(),
         ))
@@ -166,6 +166,7 @@ impl Target for Etcd {
                 nodes,
                 current: index % cluster.nodes.len().max(1),
                 conn: None,
+                refused: 0,
             }) as Box<dyn Client>)
         })
     }
