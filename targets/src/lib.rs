@@ -8,15 +8,17 @@ pub use target::{
     ImageRecipe, NodeSpec, OptionKind, Target, TargetError, TargetOption,
 };
 
+pub mod etcd;
 pub mod reference;
 
 /// The targets `--target` accepts.
-pub const TARGETS: &[&str] = &["reference"];
+pub const TARGETS: &[&str] = &["reference", "etcd"];
 
 /// The target named `name`.
 pub fn by_name(name: &str) -> Result<Box<dyn Target>, TargetError> {
     match name {
         "reference" | "refnode" => Ok(Box::new(reference::Reference::default())),
+        "etcd" => Ok(Box::new(etcd::Etcd)),
         other => Err(TargetError::Unsupported(format!(
             "unknown target {other:?}; known targets: {}",
             TARGETS.join(", ")

@@ -207,6 +207,13 @@ pub trait Target: Send + Sync {
         Vec::new()
     }
 
+    /// `Ok` when [`Target::client`] has a client for `workload`; otherwise which workloads it
+    /// does have, so a run is refused before any container starts. Default: every workload.
+    fn check_workload(&self, workload: &str) -> Result<(), TargetError> {
+        let _ = workload;
+        Ok(())
+    }
+
     /// The port clients connect to.
     fn client_port(&self) -> u16;
 

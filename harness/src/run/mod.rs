@@ -109,6 +109,9 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
         .into();
     faultline_targets::validate_cluster(target.as_ref(), &cluster_spec(opts))
         .map_err(|e| bad(e.to_string()))?;
+    target
+        .check_workload(&opts.workload)
+        .map_err(|e| bad(e.to_string()))?;
     let nodes: Vec<String> = (1..=opts.nodes).map(|i| format!("n{i}")).collect();
     let steps = match &opts.schedule_file {
         Some(path) => {
@@ -137,7 +140,11 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
             opts.seed,
         ),
     };
-    if uses_clock(&steps) {
+    // Refuse on what was asked, not only on what the schedule drew: a short run may draw no
+    // clock step at all, and a user asking for clock faults on a target that cannot have them
+    // should hear so every time.
+    let clock_asked = opts.nemesis.iter().any(|k| k.starts_with("clock"));
+    if clock_asked || uses_clock(&steps) {
         target.clock_skew_support().map_err(|e| {
             bad(format!(
                 "cannot skew the clock of target {}: {e}",
