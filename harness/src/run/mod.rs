@@ -109,6 +109,8 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
         .into();
     faultline_targets::validate_cluster(target.as_ref(), &cluster_spec(opts))
         .map_err(|e| bad(e.to_string()))?;
+    faultline_targets::validate_run(target.as_ref(), opts.nodes, workload.name())
+        .map_err(|e| bad(e.to_string()))?;
     let nodes: Vec<String> = (1..=opts.nodes).map(|i| format!("n{i}")).collect();
     let steps = match &opts.schedule_file {
         Some(path) => {
@@ -137,6 +139,14 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
             opts.seed,
         ),
     };
+    if opts.nodes == 1 {
+        if let Some(step) = steps.iter().find(|s| between_nodes(s)) {
+            return Err(bad(format!(
+                "the {} nemesis acts only on traffic between nodes, and a single node has no peers, so the run would have no faults (clients are never cut off); use kill, pause or clock",
+                step.action.name()
+            )));
+        }
+    }
     if uses_clock(&steps) {
         target.clock_skew_support().map_err(|e| {
             bad(format!(
@@ -160,6 +170,13 @@ fn cluster_spec(opts: &RunOptions) -> faultline_targets::ClusterSpec {
 
 fn uses_clock(steps: &[Step]) -> bool {
     steps.iter().any(|s| s.action.name().starts_with("clock"))
+}
+
+/// Partitions and packet loss drop traffic between nodes only (see `nemesis::partition` and
+/// `nemesis::packet`); delay slows every packet a node sends, clients' answers included.
+fn between_nodes(step: &Step) -> bool {
+    let name = step.action.name();
+    name.starts_with("partition") || name.starts_with("loss")
 }
 
 fn uses_delay(steps: &[Step]) -> bool {
