@@ -91,6 +91,13 @@ impl Target for Postgres {
         image::command()
     }
 
+    fn inapplicable_checkers(&self, _cluster: &ClusterSpec) -> Vec<(&'static str, String)> {
+        vec![(
+            "convergence",
+            "a single PostgreSQL primary has no replicas whose final reads could disagree".into(),
+        )]
+    }
+
     fn client_port(&self) -> u16 {
         PORT
     }
@@ -157,5 +164,80 @@ impl Target for Postgres {
                 session: None,
             }) as Box<dyn Client>)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::{validate_cluster, validate_run, NodeSpec};
+    use std::net::Ipv4Addr;
+
+    fn cluster(options: &[(&str, &str)]) -> ClusterSpec {
+        ClusterSpec {
+            nodes: vec![NodeSpec {
+                name: "n1".into(),
+                ip: Ipv4Addr::new(10, 213, 7, 2),
+            }],
+            mode: None,
+            bug: None,
+            options: options
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn isolation_is_an_option_defaulting_to_serializable() {
+        let target = Postgres;
+        assert_eq!(Postgres::isolation(&cluster(&[])), Isolation::Serializable);
+        let rc = cluster(&[("isolation", "read-committed")]);
+        validate_cluster(&target, &rc).unwrap();
+        assert_eq!(Postgres::isolation(&rc), Isolation::ReadCommitted);
+        let err = validate_cluster(&target, &cluster(&[("isolation", "snapshot")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("one of serializable, repeatable-read, read-committed"),
+            "{err}"
+        );
+        let err = validate_cluster(&target, &cluster(&[("fsync", "off")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no option \"fsync\""), "{err}");
+    }
+
+    #[test]
+    fn one_node_by_default_and_more_are_refused_with_the_reason() {
+        let target = Postgres;
+        assert_eq!(target.default_nodes(), 1);
+        validate_run(&target, 1, "list-append").unwrap();
+        let err = validate_run(&target, 3, "list-append").unwrap_err().to_string();
+        assert!(err.contains("at most 1 node (got --nodes 3)"), "{err}");
+        assert!(err.contains("streaming replicas"), "{err}");
+        let err = validate_run(&target, 1, "register").unwrap_err().to_string();
+        assert!(
+            err.contains("no client for workload register; its workloads: list-append, rw-register, bank, counter"),
+            "{err}"
+        );
+        // The reference nodes keep their defaults.
+        let reference = crate::reference::Reference::default();
+        assert_eq!(reference.default_nodes(), 3);
+        validate_run(&reference, 7, "register").unwrap();
+    }
+
+    #[test]
+    fn clients_connect_to_the_node_as_the_trusted_user() {
+        let config = Postgres::config(&cluster(&[]), 0);
+        assert_eq!(config.get_ports(), [PORT]);
+        assert_eq!(config.get_dbname(), Some(image::DATABASE));
+        assert_eq!(config.get_user(), Some(image::USER));
+        assert_eq!(
+            config.get_hosts(),
+            [tokio_postgres::config::Host::Tcp("10.213.7.2".into())]
+        );
+        let skipped = Postgres.inapplicable_checkers(&cluster(&[]));
+        assert_eq!(skipped[0].0, "convergence");
     }
 }
