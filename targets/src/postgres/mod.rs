@@ -213,10 +213,14 @@ mod tests {
         let target = Postgres;
         assert_eq!(target.default_nodes(), 1);
         validate_run(&target, 1, "list-append").unwrap();
-        let err = validate_run(&target, 3, "list-append").unwrap_err().to_string();
+        let err = validate_run(&target, 3, "list-append")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("at most 1 node (got --nodes 3)"), "{err}");
         assert!(err.contains("streaming replicas"), "{err}");
-        let err = validate_run(&target, 1, "register").unwrap_err().to_string();
+        let err = validate_run(&target, 1, "register")
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("no client for workload register; its workloads: list-append, rw-register, bank, counter"),
             "{err}"
