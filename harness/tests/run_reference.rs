@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use faultline::docker::DockerClient;
 use faultline_checkers::history::formats::{read_path, Format};
-use serde_json::Value;
+
+mod common;
+use common::{checker, faultline_command, json, leftovers, output, results_dir};
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -27,53 +28,14 @@ fn refnode_binary() -> PathBuf {
     bin
 }
 
-fn results_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("faultline-it-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 fn faultline(args: &[&str], results: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_faultline"));
-    cmd.args(args)
-        .arg("--results-dir")
-        .arg(results)
-        .env("FAULTLINE_REFNODE_BIN", refnode_binary());
+    let mut cmd = faultline_command(args, results);
+    cmd.env("FAULTLINE_REFNODE_BIN", refnode_binary());
     cmd
 }
 
 fn run(args: &[&str], results: &Path) -> Output {
-    let out = faultline(args, results).output().expect("faultline run");
-    eprintln!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    out
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn checker<'a>(results: &'a Value, name: &str) -> &'a Value {
-    results["checkers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["checker"].as_str().unwrap().contains(name))
-        .unwrap_or_else(|| panic!("no {name} checker in {results}"))
-}
-
-async fn leftovers(run_id: &str) -> usize {
-    let docker = DockerClient::connect().await.expect("Docker engine");
-    docker
-        .run_objects(Some(run_id))
-        .await
-        .unwrap()
-        .values()
-        .map(|o| o.containers.len() + o.networks.len() + o.volumes.len())
-        .sum()
+    output(faultline(args, results))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

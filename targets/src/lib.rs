@@ -4,21 +4,23 @@
 pub mod target;
 
 pub use target::{
-    validate_cluster, BoxFuture, Client, ClusterSpec, Completion, ContextFile, ImageParent,
-    ImageRecipe, NodeSpec, OptionKind, Target, TargetError, TargetOption,
+    validate_cluster, validate_run, BoxFuture, Client, ClusterSpec, Completion, ContextFile,
+    ImageParent, ImageRecipe, NodeSpec, OptionKind, Target, TargetError, TargetOption,
 };
 
 pub mod etcd;
+pub mod postgres;
 pub mod reference;
 
 /// The targets `--target` accepts.
-pub const TARGETS: &[&str] = &["reference", "etcd"];
+pub const TARGETS: &[&str] = &["reference", "etcd", "postgres"];
 
 /// The target named `name`.
 pub fn by_name(name: &str) -> Result<Box<dyn Target>, TargetError> {
     match name {
         "reference" | "refnode" => Ok(Box::new(reference::Reference::default())),
         "etcd" => Ok(Box::new(etcd::Etcd)),
+        "postgres" | "postgresql" => Ok(Box::new(postgres::Postgres)),
         other => Err(TargetError::Unsupported(format!(
             "unknown target {other:?}; known targets: {}",
             TARGETS.join(", ")

@@ -155,6 +155,30 @@ pub fn validate_cluster(target: &dyn Target, cluster: &ClusterSpec) -> Result<()
     Ok(())
 }
 
+/// Checks a run's node count and workload against what `target` supports, before any container
+/// starts.
+pub fn validate_run(target: &dyn Target, nodes: usize, workload: &str) -> Result<(), TargetError> {
+    if let Some((max, why)) = target.max_nodes() {
+        if nodes > max {
+            return Err(TargetError::Unsupported(format!(
+                "target {} runs at most {max} node{} (got --nodes {nodes}): {why}",
+                target.name(),
+                if max == 1 { "" } else { "s" }
+            )));
+        }
+    }
+    if let Some(known) = target.workloads() {
+        if !known.contains(&workload) {
+            return Err(TargetError::Unsupported(format!(
+                "target {} has no client for workload {workload}; its workloads: {}",
+                target.name(),
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// How one operation ended, before the harness stamps time, process and index on it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Completion {
@@ -187,6 +211,21 @@ pub trait Target: Send + Sync {
         &[]
     }
 
+    /// The node count a run uses without `--nodes`.
+    fn default_nodes(&self) -> usize {
+        3
+    }
+
+    /// The most nodes the target can run, and why no more; `None` for no limit of its own.
+    fn max_nodes(&self) -> Option<(usize, &'static str)> {
+        None
+    }
+
+    /// The workloads the target has clients for; `None` for every workload.
+    fn workloads(&self) -> Option<&'static [&'static str]> {
+        None
+    }
+
     /// The image every node runs.
     fn image(&self) -> Result<ImageRecipe, TargetError>;
 
@@ -205,13 +244,6 @@ pub trait Target: Send + Sync {
     fn inapplicable_checkers(&self, cluster: &ClusterSpec) -> Vec<(&'static str, String)> {
         let _ = cluster;
         Vec::new()
-    }
-
-    /// `Ok` when [`Target::client`] has a client for `workload`; otherwise which workloads it
-    /// does have, so a run is refused before any container starts. Default: every workload.
-    fn check_workload(&self, workload: &str) -> Result<(), TargetError> {
-        let _ = workload;
-        Ok(())
     }
 
     /// The port clients connect to.

@@ -47,9 +47,10 @@ pub struct RunArgs {
     /// of a generated schedule.
     #[arg(long)]
     pub schedule: Option<PathBuf>,
-    /// Number of nodes.
-    #[arg(long, default_value_t = 3)]
-    pub nodes: usize,
+    /// Number of nodes (default: the target's own — 3 for the reference nodes, 1 for postgres,
+    /// which runs a single primary).
+    #[arg(long)]
+    pub nodes: Option<usize>,
     /// Seconds of client operations under faults.
     #[arg(long, default_value_t = 30.0)]
     pub time_limit: f64,
@@ -117,13 +118,18 @@ impl RunArgs {
         if let Some(level) = self.isolation {
             target_options.insert("isolation".to_string(), level);
         }
+        let target = faultline_targets::by_name(&self.target).ok();
         // Without --mode, the target's first mode (raft for the reference nodes), so the test
         // name and test.json say which mode ran.
         let mode = self.mode.or_else(|| {
-            faultline_targets::by_name(&self.target)
-                .ok()
+            target
+                .as_ref()
                 .and_then(|t| t.modes().first().map(|m| m.to_string()))
         });
+        // An unknown target is reported by `prepare`; 3 is only a placeholder for it.
+        let nodes = self
+            .nodes
+            .unwrap_or_else(|| target.as_ref().map_or(3, |t| t.default_nodes()));
         let test_name = self.test_name.unwrap_or_else(|| match &mode {
             Some(mode) => format!("{}-{mode}-{}", self.target, self.workload),
             None => format!("{}-{}", self.target, self.workload),
@@ -142,7 +148,7 @@ impl RunArgs {
             workload: self.workload,
             workload_settings: self.workload_options,
             nemesis,
-            nodes: self.nodes,
+            nodes,
             time_limit_secs: self.time_limit,
             concurrency: self.concurrency,
             rate: self.rate,

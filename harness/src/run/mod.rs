@@ -109,8 +109,7 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
         .into();
     faultline_targets::validate_cluster(target.as_ref(), &cluster_spec(opts))
         .map_err(|e| bad(e.to_string()))?;
-    target
-        .check_workload(&opts.workload)
+    faultline_targets::validate_run(target.as_ref(), opts.nodes, workload.name())
         .map_err(|e| bad(e.to_string()))?;
     let nodes: Vec<String> = (1..=opts.nodes).map(|i| format!("n{i}")).collect();
     let steps = match &opts.schedule_file {
@@ -140,6 +139,14 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
             opts.seed,
         ),
     };
+    if opts.nodes == 1 {
+        if let Some(step) = steps.iter().find(|s| between_nodes(s)) {
+            return Err(bad(format!(
+                "the {} nemesis acts only on traffic between nodes, and a single node has no peers, so the run would have no faults (clients are never cut off); use kill, pause or clock",
+                step.action.name()
+            )));
+        }
+    }
     // Refuse on what was asked, not only on what the schedule drew: a short run may draw no
     // clock step at all, and a user asking for clock faults on a target that cannot have them
     // should hear so every time.
@@ -167,6 +174,13 @@ fn cluster_spec(opts: &RunOptions) -> faultline_targets::ClusterSpec {
 
 fn uses_clock(steps: &[Step]) -> bool {
     steps.iter().any(|s| s.action.name().starts_with("clock"))
+}
+
+/// Partitions and packet loss drop traffic between nodes only (see `nemesis::partition` and
+/// `nemesis::packet`); delay slows every packet a node sends, clients' answers included.
+fn between_nodes(step: &Step) -> bool {
+    let name = step.action.name();
+    name.starts_with("partition") || name.starts_with("loss")
 }
 
 fn uses_delay(steps: &[Step]) -> bool {

@@ -97,10 +97,8 @@ impl Target for Etcd {
         )]
     }
 
-    fn check_workload(&self, workload: &str) -> Result<(), TargetError> {
-        Family::of(workload)
-            .map(|_| ())
-            .map_err(TargetError::Unsupported)
+    fn workloads(&self) -> Option<&'static [&'static str]> {
+        Some(WORKLOADS)
     }
 
     fn client_port(&self) -> u16 {
@@ -234,9 +232,9 @@ mod tests {
         c.mode = Some("raft".into());
         assert!(crate::validate_cluster(&Etcd, &c).is_err());
         for w in WORKLOADS {
-            Etcd.check_workload(w).unwrap();
+            crate::validate_run(&Etcd, 3, w).unwrap();
         }
-        let err = Etcd.check_workload("bank").unwrap_err().to_string();
+        let err = crate::validate_run(&Etcd, 3, "bank").unwrap_err().to_string();
         assert!(err.contains("bank"), "{err}");
         let skipped = Etcd.inapplicable_checkers(&cluster(3));
         assert_eq!(skipped[0].0, "convergence");
