@@ -138,7 +138,7 @@ pub fn synthetic_events(ops: usize, mut sink: impl FnMut(SynthEvent)) {
 /// counterexample with a 10k-operation prefix, 2000 lost writes, an unknown and a skipped checker.
 pub fn synthetic_results(ops: usize) -> Value {
     let last = (ops as u64 * 2).saturating_sub(2);
-    let at = |k: u64| (k * 7_919) % last.max(1) & !1;
+    let at = |k: u64| ((k * 7_919) % last.max(1)) & !1;
     let cycles: Vec<Value> = (0..2000u64)
         .map(|k| {
             let (a, b) = (at(k), at(k + 1));

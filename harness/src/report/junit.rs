@@ -96,9 +96,9 @@ pub fn render(folder: &RunFolder) -> String {
                     );
                 }
                 if anomalies.len() > SHOWN_PER_CHECKER {
-                    let _ = write!(
+                    let _ = writeln!(
                         body,
-                        "... and {} more anomalies in results.json\n",
+                        "... and {} more anomalies in results.json",
                         anomalies.len() - SHOWN_PER_CHECKER
                     );
                 }

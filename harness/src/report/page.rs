@@ -152,9 +152,9 @@ pub fn render(folder: &RunFolder, digest: &Digest) -> String {
             escape(&truncate(&text, 50_000))
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<footer class=\"note\"><p>faultline {} · results.json, junit.xml and history.jsonl are next to this page.{}</p></footer><script>{JS}</script></body></html>\n",
+        "<footer class=\"note\"><p>faultline {} · results.json, junit.xml and history.jsonl are next to this page.{}</p></footer><script>{JS}</script></body></html>",
         env!("CARGO_PKG_VERSION"),
         if digest.skipped_lines > 0 {
             format!(

@@ -125,21 +125,35 @@ pub fn n(v: f64) -> String {
 
 /// Round tick values (1, 2 or 5 × 10^k apart) covering `[lo, hi]`, about `count` of them.
 pub fn ticks(lo: f64, hi: f64, count: usize) -> Vec<f64> {
-    if !(hi > lo) || !lo.is_finite() || !hi.is_finite() {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater)
+        || !lo.is_finite()
+        || !hi.is_finite()
+    {
         return vec![lo];
     }
     let raw = (hi - lo) / count.max(1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
+    // Tolerate rounding in `raw` (0.6 / 3 is not quite 0.2).
     let step = [1.0, 2.0, 5.0, 10.0]
         .into_iter()
         .map(|m| m * mag)
-        .find(|s| *s >= raw)
+        .find(|s| *s >= raw * (1.0 - 1e-9))
         .unwrap_or(10.0 * mag);
-    let mut t = (lo / step).ceil() * step;
+    // Multiples of the step, rounded so labels do not show float noise.
+    let first = (lo / step - 1e-9).ceil() as i64;
     let mut out = Vec::new();
-    while t <= hi + step * 1e-9 && out.len() < 50 {
-        out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
-        t += step;
+    for k in first.. {
+        // k × step counted in units of `mag`, scaled by an exact power of ten.
+        let units = (k * (step / mag).round() as i64) as f64;
+        let t = if mag < 1.0 {
+            units / (1.0 / mag).round()
+        } else {
+            units * mag
+        };
+        if t > hi + step * 1e-9 || out.len() >= 50 {
+            break;
+        }
+        out.push(t);
     }
     out
 }
@@ -245,8 +259,9 @@ mod tests {
     #[test]
     fn ticks_are_round_and_cover_the_range() {
         assert_eq!(ticks(0.0, 10.0, 5), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
-        assert_eq!(ticks(0.3, 0.9, 3), vec![0.4, 0.6000000000000001, 0.8]);
-        assert_eq!(tick_label(0.6000000000000001), "0.6");
+        assert_eq!(ticks(0.3, 0.9, 3), vec![0.4, 0.6, 0.8]);
+        assert_eq!(ticks(1.2, 11.45, 10), vec![2.0, 4.0, 6.0, 8.0, 10.0]);
+        assert_eq!(tick_label(0.6), "0.6");
         assert_eq!(n(12.04), "12");
         assert_eq!(n(12.06), "12.1");
     }
