@@ -13,9 +13,9 @@ pub const COLUMNS: usize = 500;
 /// Points kept per column and outcome for `ok` operations.
 pub const OK_PER_COLUMN: usize = 16;
 /// `fail`/`info` points kept in total before they are stratified too.
-pub const RARE_BUDGET: usize = 20_000;
+pub const RARE_BUDGET: usize = 5_000;
 /// Points kept per column and outcome for `fail`/`info` when over budget.
-pub const RARE_PER_COLUMN: usize = 32;
+pub const RARE_PER_COLUMN: usize = 10;
 
 /// One point of the latency plot.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -112,8 +112,9 @@ pub fn render(
     }
     out.push_str("<g class=\"axis\">");
     for (l, ps) in names.iter().enumerate() {
-        let text: Vec<String> = ps.iter().take(3).map(|p| p.to_string()).collect();
-        let more = if ps.len() > 3 { ",…" } else { "" };
+        // Two ids fit the margin; the hover text of each bar names its process.
+        let text: Vec<String> = ps.iter().take(2).map(|p| p.to_string()).collect();
+        let more = if ps.len() > 2 { ",…" } else { "" };
         let _ = write!(
             out,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">p{}{more}</text>",
