@@ -6,6 +6,7 @@ pub mod cli;
 pub mod docker;
 pub mod exit;
 pub mod nemesis;
+pub mod report;
 pub mod results;
 pub mod run;
 

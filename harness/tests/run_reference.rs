@@ -154,6 +154,17 @@ async fn stale_read_bug_under_partitions_is_invalid() {
     let lin = checker(&res, "cas-register");
     assert_eq!(lin["valid"], false);
     assert!(!lin["anomalies"].as_array().unwrap().is_empty());
+    assert_eq!(res["schema"], 1);
+    // The run ends with its report, its JUnit file and the index of the results folder.
+    let run_dir = std::fs::canonicalize(results.join("latest")).unwrap();
+    let page = std::fs::read_to_string(run_dir.join("report.html")).unwrap();
+    assert!(page.contains("class=\"counterexample\""));
+    assert!(page.contains("class=\"fault fault-partition\""));
+    let junit = std::fs::read_to_string(run_dir.join("junit.xml")).unwrap();
+    assert!(junit.contains("<failure type=\"invalid\" message=\"1 anomaly: nonlinearizable"));
+    let index = std::fs::read_to_string(results.join("index.html")).unwrap();
+    let stamp = run_dir.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(index.contains(&format!("{stamp}/report.html")), "{index}");
     std::fs::remove_dir_all(&results).unwrap();
 }
 

@@ -24,6 +24,7 @@ fn check_all(histories: Vec<History>) -> Timed {
             ops: 0,
             verdict: Validity::Valid,
             search_bytes: 0,
+            note: None,
         };
         for h in &histories {
             let report = check("cas-register", h, &options).expect("generated histories parse");

@@ -5,6 +5,7 @@
 mod history_file;
 pub mod linearizable;
 mod memory;
+pub mod report;
 pub mod transactional;
 
 use std::time::{Duration, Instant};
@@ -22,6 +23,8 @@ pub struct Outcome {
     pub verdict: Validity,
     /// The checker's own estimate of its peak search memory (memo tables), in bytes.
     pub search_bytes: usize,
+    /// Anything else worth printing with the row (e.g. the size of a written page).
+    pub note: Option<String>,
 }
 
 /// The timed work of a case, built by its (untimed) setup.
@@ -49,7 +52,7 @@ pub struct Suite {
 }
 
 /// Every suite, in the order `--suite all` runs them.
-pub const SUITES: &[Suite] = &[linearizable::SUITE, transactional::SUITE];
+pub const SUITES: &[Suite] = &[linearizable::SUITE, transactional::SUITE, report::SUITE];
 
 /// One measured case.
 #[derive(Clone, Debug, Serialize)]
@@ -62,6 +65,8 @@ pub struct Measurement {
     /// Peak resident memory of the process during the case (VmHWM), if readable.
     pub peak_rss_bytes: Option<u64>,
     pub search_bytes: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub verdict: Validity,
     pub expected: Validity,
     pub target: &'static str,
@@ -86,6 +91,7 @@ pub fn measure(suite: &'static str, case: Case) -> Measurement {
         ops_per_second: outcome.ops as f64 / seconds.max(1e-9),
         peak_rss_bytes: peak_rss_bytes(),
         search_bytes: outcome.search_bytes,
+        note: outcome.note,
         verdict: outcome.verdict,
         expected: case.expected,
         target: case.target,
@@ -109,6 +115,7 @@ mod tests {
                     ops: 10,
                     verdict: Validity::Valid,
                     search_bytes: 64,
+                    note: None,
                 })
             }),
         }

@@ -47,6 +47,7 @@ fn list_append(txns: usize) -> Timed {
             ops: events,
             verdict: report.valid,
             search_bytes: 0,
+            note: None,
         }
     })
 }
@@ -74,6 +75,7 @@ fn causal(transactions: usize, key_rotation: usize) -> Timed {
             ops: history.len(),
             verdict: report.valid,
             search_bytes: 0,
+            note: None,
         }
     })
 }

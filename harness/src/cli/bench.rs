@@ -75,7 +75,7 @@ fn print_row(m: &Measurement) {
         format!("{}!={}", m.verdict, m.expected)
     };
     println!(
-        "  {:<52} {:>9} {:>10.4} {:>12.0} {:>10} {:>10}  {:<8} {} [{}]",
+        "  {:<52} {:>9} {:>10.4} {:>12.0} {:>10} {:>10}  {:<8} {} [{}]{}",
         m.case,
         m.ops,
         m.seconds,
@@ -84,6 +84,7 @@ fn print_row(m: &Measurement) {
         mib(m.search_bytes as u64),
         verdict,
         m.target,
-        if m.met { "met" } else { "MISSED" }
+        if m.met { "met" } else { "MISSED" },
+        m.note.as_ref().map_or(String::new(), |n| format!(" {n}"))
     );
 }

@@ -19,6 +19,7 @@ use faultline_checkers::{Budget, CheckReport, Validity, Value};
 use serde_json::json;
 
 use crate::exit::Exit;
+use crate::report::imported::{self, Checked, HistorySource};
 
 /// Options of `faultline check`.
 #[derive(Debug, Args)]
@@ -60,6 +61,12 @@ pub struct CheckArgs {
     /// Read Jepsen's independent `[key value]` tuples in `:value` as keyed operations.
     #[arg(long)]
     pub independent: bool,
+
+    /// Also write a report folder for the history into DIR: report.html, junit.xml,
+    /// results.json, test.json and the history as history.jsonl (with several files, one
+    /// sub-folder per file, named after it).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
 }
 
 pub(crate) fn parse_format(s: &str) -> Result<Format, String> {
@@ -240,7 +247,75 @@ fn check_file(
         elapsed_ms,
         out,
     );
+    let source = HistorySource::Ops(history.ops());
+    write_report(
+        args,
+        file,
+        &name,
+        &report,
+        history.warnings(),
+        history.len(),
+        elapsed_ms,
+        source,
+        err,
+    )?;
     Ok(FileOutcome::Checked(report.valid))
+}
+
+/// `--report DIR`: the report folder of one file (DIR itself, or DIR/<stem> with several files).
+/// A folder that cannot be written stops the command with 64: the path is the user's.
+#[allow(clippy::too_many_arguments)]
+fn write_report(
+    args: &CheckArgs,
+    file: &std::path::Path,
+    name: &str,
+    report: &CheckReport,
+    warnings: &[String],
+    events: usize,
+    elapsed_ms: f64,
+    history: HistorySource,
+    err: &mut dyn Write,
+) -> Result<(), Exit> {
+    let Some(root) = &args.report else {
+        return Ok(());
+    };
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| s != "-")
+        .unwrap_or_else(|| "stdin".into());
+    let dir = if args.files.len() > 1 {
+        let position = args.files.iter().position(|f| f == file).unwrap_or(0);
+        root.join(format!("{}-{stem}", position + 1))
+    } else {
+        root.clone()
+    };
+    let checked = Checked {
+        file: name,
+        name: stem,
+        model: &args.model,
+        options: json!({
+            "initial": args.initial,
+            "consistency_models": args.consistency_models,
+            "time_limit_secs": args.time_limit,
+            "format": args.format.name(),
+            "independent": args.independent,
+        }),
+        report,
+        events,
+        warnings,
+        seconds: elapsed_ms / 1e3,
+    };
+    match imported::write(&dir, &checked, history) {
+        Ok(w) => {
+            let _ = writeln!(err, "faultline check: report {}", w.report.display());
+            Ok(())
+        }
+        Err(e) => {
+            let _ = writeln!(err, "faultline check: --report: {e}");
+            Err(Exit::BadInput)
+        }
+    }
 }
 
 /// What a checker error means for this file: a bad model or option stops the command (64); an
@@ -355,16 +430,14 @@ fn check_streaming(
         .get("events")
         .and_then(|e| e.as_u64())
         .unwrap_or(0) as usize;
+    let elapsed_ms = ms(started.elapsed());
     emit(
-        args,
-        name,
-        &report,
-        &warnings,
-        events,
-        None,
-        ms(started.elapsed()),
-        out,
+        args, name, &report, &warnings, events, None, elapsed_ms, out,
     );
+    let source = HistorySource::Copy(file);
+    write_report(
+        args, file, name, &report, &warnings, events, elapsed_ms, source, err,
+    )?;
     Ok(FileOutcome::Checked(report.valid))
 }
 

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod check;
 pub mod clean;
 pub mod convert;
+pub mod report;
 pub mod run;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +31,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Convert a history between formats (import Jepsen histories, export EDN).
     Convert(convert::ConvertArgs),
+    /// Regenerate report.html and junit.xml of stored run folders, and the results index.
+    Report(report::ReportArgs),
 }
 
 /// Runs a parsed command line and returns the exit code to use. Errors are printed here, once.
@@ -39,6 +42,7 @@ pub fn run(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Run(args) => run::execute(*args),
         Command::Clean(args) => clean::execute(args),
+        Command::Report(args) => report::execute(args),
         Command::Bench(args) => return bench::run(args),
         Command::Check(args) => {
             let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());

@@ -7,3 +7,7 @@ pub mod store;
 
 pub use history::{Event, Recorder};
 pub use store::RunDir;
+
+/// The version of `results.json`'s layout (its `schema` field). Raised only when a field changes
+/// meaning or disappears; new fields do not raise it.
+pub const SCHEMA_VERSION: u32 = 1;

@@ -296,9 +296,15 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
         .map(|(c, why)| json!({"checker": c, "reason": why}))
         .collect::<Vec<_>>());
     results["stats"] = figures.clone();
+    results["schema"] = json!(crate::results::SCHEMA_VERSION);
     dir.write_json("results.json", &results).map_err(harness)?;
     test["finished"] = json!(true);
     dir.write_json("test.json", &test).map_err(harness)?;
+    // The verdict stands even if the page cannot be written.
+    match crate::report::write_run_reports(&dir.path) {
+        Ok(w) => eprintln!("faultline: report {}", w.report.display()),
+        Err(e) => eprintln!("faultline: warning: no report: {e}"),
+    }
 
     let summary = format!(
         "{}: {} — {} {} on {} nodes, nemesis {}, {} ops ({:.0}/s), healthy in {:.2} s, faults in force {:.0} ms (median) after scheduled; {}",
