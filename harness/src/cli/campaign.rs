@@ -1,5 +1,6 @@
 //! `faultline campaign FILE.toml`: run a matrix of tests and summarise them.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -31,15 +32,19 @@ pub fn execute(args: CampaignArgs) -> Result<Exit, FaultlineError> {
     let campaign = spec::load(&args.file)?;
     let runs = matrix::expand(&campaign);
     let checked = runner::preflight(&campaign, runs, &args.results_dir)?;
+    // Written with `let _ =`: a closed stdout (`| head`) must not turn into a panic.
     if args.dry_run {
-        println!(
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
             "campaign {}: {} runs ({})",
             campaign.name,
             checked.len(),
             args.file.display()
         );
         for c in &checked {
-            println!(
+            let _ = writeln!(
+                out,
                 "{:>3}  {}\n     {}",
                 c.run.index,
                 c.run.describe(),
@@ -64,7 +69,11 @@ pub fn execute(args: CampaignArgs) -> Result<Exit, FaultlineError> {
         &args.results_dir,
         args.fail_fast,
     ))?;
-    print!("{}", crate::campaign::summary::text_table(&result.records));
+    let _ = write!(
+        std::io::stdout().lock(),
+        "{}",
+        crate::campaign::summary::text_table(&result.records)
+    );
     eprintln!(
         "faultline: campaign {}{}: exit {}; summary in {}",
         campaign.name,
