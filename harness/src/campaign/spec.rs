@@ -93,6 +93,9 @@ pub struct Block {
     pub settings: Vec<(&'static str, String)>,
 }
 
+/// Reads one of the seconds-valued settings of a block.
+type SecondsField = fn(&Settings) -> &Option<f64>;
+
 /// A bad-input error that names the file and the field.
 fn bad(file: &Path, field: &str, message: impl std::fmt::Display) -> FaultlineError {
     FaultlineError::BadInput(format!("{}: {field}: {message}", file.display()))
@@ -368,7 +371,7 @@ fn resolve(
     count("concurrency", |s| &s.concurrency)?;
     count("op-timeout-ms", |s| &s.op_timeout_ms)?;
     // Seconds: `positive` ones must be above zero, the others may be zero.
-    let seconds: [(&'static str, fn(&Settings) -> &Option<f64>, bool); 9] = [
+    let seconds: [(&'static str, SecondsField, bool); 9] = [
         ("time-limit", |s| &s.time_limit, true),
         ("rate", |s| &s.rate, true),
         ("nemesis-interval", |s| &s.nemesis_interval, true),
