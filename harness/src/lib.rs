@@ -2,6 +2,7 @@
 //! The binary in `main.rs` only parses arguments and maps the outcome to an exit code.
 
 pub mod bench;
+pub mod campaign;
 pub mod cli;
 pub mod docker;
 pub mod exit;

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand.
 
 pub mod bench;
+pub mod campaign;
 pub mod check;
 pub mod clean;
 pub mod convert;
@@ -23,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Start a cluster, drive clients under faults, and check the history.
     Run(Box<run::RunArgs>),
+    /// Run a matrix of tests from a TOML file and summarise them; exits with the worst verdict.
+    Campaign(campaign::CampaignArgs),
     /// Remove Docker containers, networks and volumes left by dead runs.
     Clean(clean::CleanArgs),
     /// Measure the checkers against the performance targets on generated histories.
@@ -41,6 +44,7 @@ pub fn run(cli: Cli) -> Exit {
     // from runtime worker threads, which a lock held here would block.
     let result = match cli.command {
         Command::Run(args) => run::execute(*args),
+        Command::Campaign(args) => campaign::execute(args),
         Command::Clean(args) => clean::execute(args),
         Command::Report(args) => report::execute(args),
         Command::Bench(args) => return bench::run(args),

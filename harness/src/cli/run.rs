@@ -164,6 +164,7 @@ impl RunArgs {
             loss_probability: self.loss_probability,
             check_budget_secs: self.check_budget,
             results_dir: self.results_dir,
+            progress_label: None,
         })
     }
 }

@@ -27,11 +27,48 @@ use crate::results::history::Recorder;
 #[derive(Debug, Default)]
 struct Active {
     partition: bool,
+    /// The shape of the partition in force (`halves`, `one`...), for [`Active::describe`].
+    partition_kind: String,
     loss: bool,
     delay: bool,
     clock: bool,
     killed: BTreeSet<String>,
     paused: BTreeSet<String>,
+}
+
+impl Active {
+    /// The faults in force in a few words (`partition halves, killed n1`), or `none`.
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.partition {
+            parts.push(
+                format!("partition {}", self.partition_kind)
+                    .trim_end()
+                    .to_string(),
+            );
+        }
+        if self.loss {
+            parts.push("packet loss".into());
+        }
+        if self.delay {
+            parts.push("delay".into());
+        }
+        if self.clock {
+            parts.push("clock skew".into());
+        }
+        let names = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(",");
+        if !self.killed.is_empty() {
+            parts.push(format!("killed {}", names(&self.killed)));
+        }
+        if !self.paused.is_empty() {
+            parts.push(format!("paused {}", names(&self.paused)));
+        }
+        if parts.is_empty() {
+            "none".into()
+        } else {
+            parts.join(", ")
+        }
+    }
 }
 
 /// The nemesis of one run.
@@ -47,6 +84,8 @@ pub struct Nemesis {
     active: Active,
     /// Milliseconds from each step's scheduled time to its fault being in force.
     pub lateness_ms: Vec<(String, f64)>,
+    /// [`Active::describe`] after every action, for whoever watches (the progress line).
+    in_force: watch::Sender<String>,
 }
 
 impl Nemesis {
@@ -60,7 +99,13 @@ impl Nemesis {
             strobe: None,
             active: Active::default(),
             lateness_ms: Vec::new(),
+            in_force: watch::Sender::new("none".to_string()),
         }
+    }
+
+    /// The faults in force, updated after every action (`none`, `partition halves, killed n2`).
+    pub fn faults_in_force(&self) -> watch::Receiver<String> {
+        self.in_force.subscribe()
     }
 
     /// Prepares one node before its service starts: the harness's iptables chains and a zero clock
@@ -178,13 +223,15 @@ impl Nemesis {
         }
         self.recorder
             .nemesis(action.name(), action.value(), result.err());
+        self.in_force.send_replace(self.active.describe());
     }
 
     async fn apply(&mut self, action: &Action) -> Result<(), String> {
         let docker = self.docker.clone();
         let err = |e: DockerError| e.to_string();
         match action {
-            Action::PartitionStart { grudge, .. } => {
+            Action::PartitionStart { grudge, kind } => {
+                self.active.partition_kind = kind.clone();
                 let mut scripts = Vec::new();
                 for (i, node) in self.nodes.iter().enumerate() {
                     let sources = grudge
@@ -393,5 +440,22 @@ impl Nemesis {
             .iter()
             .map(|(f, ms)| serde_json::json!({"f": f, "late_ms": (ms * 10.0).round() / 10.0}))
             .collect::<Vec<_>>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_faults_in_force_are_described_in_a_few_words() {
+        let mut a = Active::default();
+        assert_eq!(a.describe(), "none");
+        a.partition = true;
+        a.partition_kind = "halves".into();
+        a.killed.insert("n2".into());
+        a.killed.insert("n1".into());
+        a.clock = true;
+        assert_eq!(a.describe(), "partition halves, clock skew, killed n1,n2");
     }
 }

@@ -14,6 +14,8 @@ struct Inner {
     out: Option<JsonlWriter<File>>,
     ops: Vec<Op>,
     write_error: Option<String>,
+    /// Client operations completed so far (ok, fail or info), for the progress line.
+    completed: u64,
 }
 
 /// Shared by every client task and the nemesis. Indices are assigned under the lock, so the file
@@ -45,6 +47,7 @@ impl Recorder {
                 out: Some(JsonlWriter::create(path)?),
                 ops: Vec::new(),
                 write_error: None,
+                completed: 0,
             })),
         })
     }
@@ -57,6 +60,7 @@ impl Recorder {
                 out: None,
                 ops: Vec::new(),
                 write_error: None,
+                completed: 0,
             })),
         }
     }
@@ -84,8 +88,19 @@ impl Recorder {
                 inner.write_error.get_or_insert(e.to_string());
             }
         }
+        if op.kind != OpType::Invoke && op.process != Process::Nemesis {
+            inner.completed += 1;
+        }
         inner.ops.push(op.clone());
         op
+    }
+
+    /// How many client operations have completed (ok, fail or info) so far.
+    pub fn completed(&self) -> u64 {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .completed
     }
 
     /// A nemesis event (`info`, process `nemesis`).
@@ -140,13 +155,28 @@ mod tests {
             error: None,
         });
         rec.nemesis("partition-stop", Value::Null, None);
+        assert_eq!(
+            rec.completed(),
+            0,
+            "an invoke and a nemesis event complete nothing"
+        );
+        rec.record(Event {
+            process: Process::Client(3),
+            kind: OpType::Ok,
+            f: "write".into(),
+            key: Some("k".into()),
+            value: 4.into(),
+            node: Some("n2".into()),
+            error: None,
+        });
+        assert_eq!(rec.completed(), 1);
         // Read while the recorder is still alive: nothing is held back in a buffer.
         let text = std::fs::read_to_string(&path).unwrap();
         let ops: Vec<Op> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        assert_eq!(ops.len(), 2);
+        assert_eq!(ops.len(), 3);
         assert_eq!(ops[0].index, 0);
         assert_eq!(ops[1].process, Process::Nemesis);
         assert!(ops[1].time >= ops[0].time);

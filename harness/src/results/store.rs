@@ -36,27 +36,35 @@ pub fn utc_stamp(t: SystemTime) -> String {
     )
 }
 
+/// Creates `root/<name>/<timestamp>/` (adding `-2`, `-3`... if one was made the same second) and
+/// points `root/latest` at it. Run folders and campaign folders both come from here.
+pub fn create_stamped(root: &Path, name: &str) -> std::io::Result<RunDir> {
+    let base = utc_stamp(SystemTime::now());
+    let mut stamp = base.clone();
+    let mut n = 1;
+    let path = loop {
+        let candidate = root.join(name).join(&stamp);
+        if !candidate.exists() {
+            break candidate;
+        }
+        n += 1;
+        stamp = format!("{base}-{n}");
+    };
+    std::fs::create_dir_all(&path)?;
+    let latest = root.join("latest");
+    let _ = std::fs::remove_file(&latest);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(Path::new(name).join(&stamp), &latest)?;
+    Ok(RunDir { path, stamp })
+}
+
 impl RunDir {
     /// Creates `root/<test>/<timestamp>/nodes/` (adding `-2`, `-3`... if a run started the same
     /// second) and points `root/latest` at it.
     pub fn create(root: &Path, test: &str) -> std::io::Result<RunDir> {
-        let base = utc_stamp(SystemTime::now());
-        let mut stamp = base.clone();
-        let mut n = 1;
-        let path = loop {
-            let candidate = root.join(test).join(&stamp);
-            if !candidate.exists() {
-                break candidate;
-            }
-            n += 1;
-            stamp = format!("{base}-{n}");
-        };
-        std::fs::create_dir_all(path.join("nodes"))?;
-        let latest = root.join("latest");
-        let _ = std::fs::remove_file(&latest);
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(Path::new(test).join(&stamp), &latest)?;
-        Ok(RunDir { path, stamp })
+        let dir = create_stamped(root, test)?;
+        std::fs::create_dir_all(dir.path.join("nodes"))?;
+        Ok(dir)
     }
 
     pub fn file(&self, name: &str) -> PathBuf {

@@ -6,6 +6,7 @@
 
 pub mod clients;
 pub mod cluster;
+pub mod progress;
 pub mod verdict;
 pub mod workloads;
 
@@ -58,6 +59,9 @@ pub struct RunOptions {
     pub loss_probability: f64,
     pub check_budget_secs: f64,
     pub results_dir: PathBuf,
+    /// Shown before the progress line (`[3/24]` in a campaign); not part of the test's options.
+    #[serde(skip)]
+    pub progress_label: Option<String>,
 }
 
 /// How a run ended with a verdict.
@@ -396,6 +400,7 @@ impl Phases<'_> {
         if !self.steps.is_empty() {
             nemesis.open_shells().await;
         }
+        let faults_in_force = nemesis.faults_in_force();
         *self.nemesis.lock().await = Some(nemesis);
 
         // Clients and nemesis for the time limit.
@@ -431,6 +436,16 @@ impl Phases<'_> {
             }
         }
         let (stop_tx, stop_rx) = watch::channel(false);
+        let progress = progress::Progress::start(
+            progress::should_show(
+                std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                std::env::var("TERM").ok().as_deref(),
+            ),
+            opts.progress_label.clone(),
+            Duration::from_secs_f64(opts.time_limit_secs),
+            self.recorder.clone(),
+            faults_in_force,
+        );
         let t0 = Instant::now();
         let ops_before = self.recorder.len();
         let slots: Vec<_> = (0..opts.concurrency)
@@ -457,6 +472,7 @@ impl Phases<'_> {
         };
         tokio::time::sleep(Duration::from_secs_f64(opts.time_limit_secs)).await;
         let _ = stop_tx.send(true);
+        drop(progress);
         let mut stats = Vec::new();
         for s in slots {
             stats.push(s.await.unwrap_or_default());
@@ -545,7 +561,7 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 /// Resolves on Ctrl-C or SIGTERM with the signal's name.
-async fn interrupted() -> &'static str {
+pub(crate) async fn interrupted() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
