@@ -234,7 +234,9 @@ mod tests {
         for w in WORKLOADS {
             crate::validate_run(&Etcd, 3, w).unwrap();
         }
-        let err = crate::validate_run(&Etcd, 3, "bank").unwrap_err().to_string();
+        let err = crate::validate_run(&Etcd, 3, "bank")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("bank"), "{err}");
         let skipped = Etcd.inapplicable_checkers(&cluster(3));
         assert_eq!(skipped[0].0, "convergence");
