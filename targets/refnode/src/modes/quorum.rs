@@ -4,8 +4,13 @@
 //! answers from the first `R` replies, then repairs replicas that answered with older versions
 //! (read repair).
 //!
-//! Versions carry a vector clock (Lamport 1978; Fidge/Mattern 1988). With `--resolve vclock` a
-//! replica keeps every version no other version dominates — concurrent writes become *siblings* —
+//! Versions carry a dotted version vector (Preguiça et al., "Dotted Version Vectors", 2010): the
+//! causal context the writer had read, plus the write's own *dot* (coordinator, counter). A version
+//! is obsolete only when another version's context contains its dot. A plain vector clock (context
+//! with the coordinator's entry bumped) is not enough: two adds coordinated by the same node from
+//! the same read get clocks {n1:6} and {n1:7}, and the second would wrongly dominate the first it
+//! never saw — half the adds of 10 concurrent clients were lost that way. With `--resolve vclock` a
+//! replica keeps every version no other version has seen — concurrent writes become *siblings* —
 //! and a set read returns the union of its siblings, so no add is lost. With `--resolve lww` a
 //! replica keeps only the version with the highest wall-clock stamp.
 //!
@@ -64,24 +69,29 @@ pub type VectorClock = BTreeMap<NodeId, u64>;
 /// One version of a key's value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Version {
+    /// The causal context: every dot the writer had read (not this version's own dot).
     pub clock: VectorClock,
+    /// This write: (coordinator, its counter).
+    pub dot: (NodeId, u64),
     pub value: Value,
     /// Wall-clock nanoseconds at the coordinator, for LWW resolution and register reads.
     pub nanos: u64,
     pub node: NodeId,
 }
 
-/// `a ≤ b` in the vector-clock order.
-fn descends(b: &VectorClock, a: &VectorClock) -> bool {
-    a.iter().all(|(n, c)| b.get(n).copied().unwrap_or(0) >= *c)
+/// Whether `newer` was written having read `older` (its context holds `older`'s dot).
+fn has_seen(newer: &Version, older: &Version) -> bool {
+    let (node, counter) = &older.dot;
+    newer.dot != older.dot && newer.clock.get(node).copied().unwrap_or(0) >= *counter
 }
 
-fn merge_clocks<'a>(clocks: impl Iterator<Item = &'a VectorClock>) -> VectorClock {
+/// The context of a write that read `versions`: every dot they carry or had seen.
+fn context_of<'a>(versions: impl Iterator<Item = &'a Version>) -> VectorClock {
     let mut out = VectorClock::new();
-    for c in clocks {
-        for (n, v) in c {
+    for v in versions {
+        for (n, c) in v.clock.iter().chain(std::iter::once((&v.dot.0, &v.dot.1))) {
             let e = out.entry(n.clone()).or_default();
-            *e = (*e).max(*v);
+            *e = (*e).max(*c);
         }
     }
     out
@@ -109,10 +119,8 @@ fn reconcile(
     }
     let mut kept: Vec<Version> = Vec::new();
     for v in &all {
-        let dominated = all
-            .iter()
-            .any(|o| o.clock != v.clock && descends(&o.clock, &v.clock));
-        if !dominated && !kept.iter().any(|k| k.clock == v.clock) {
+        let dominated = all.iter().any(|o| has_seen(o, v));
+        if !dominated && !kept.iter().any(|k| k.dot == v.dot) {
             kept.push((*v).clone());
         }
     }
@@ -120,7 +128,7 @@ fn reconcile(
         // BUG: concurrent versions are not kept side by side; the incoming one simply wins.
         let incoming_kept: Vec<Version> = kept
             .iter()
-            .filter(|k| incoming.iter().any(|i| i.clock == k.clock))
+            .filter(|k| incoming.iter().any(|i| i.dot == k.dot))
             .cloned()
             .collect();
         if !incoming_kept.is_empty() {
@@ -199,6 +207,9 @@ impl QuorumMode {
         for (key, versions) in journal.replay()? {
             for v in &versions {
                 counter = counter.max(v.clock.get(&ctx.id).copied().unwrap_or(0));
+                if v.dot.0 == ctx.id {
+                    counter = counter.max(v.dot.1);
+                }
             }
             data.insert(key, versions);
         }
@@ -249,10 +260,9 @@ impl QuorumMode {
 
     fn new_version(&mut self, based_on: &[Version], value: Value) -> Version {
         self.counter += 1;
-        let mut clock = merge_clocks(based_on.iter().map(|v| &v.clock));
-        clock.insert(self.id.clone(), self.counter);
         Version {
-            clock,
+            clock: context_of(based_on.iter()),
+            dot: (self.id.clone(), self.counter),
             value,
             nanos: self.clock.now_nanos(),
             node: self.id.clone(),
@@ -515,9 +525,11 @@ impl Mode for QuorumMode {
 mod tests {
     use super::*;
 
-    fn v(clock: &[(&str, u64)], value: i64) -> Version {
+    /// A version with dot `dot` written having read `context`.
+    fn v(context: &[(&str, u64)], dot: (&str, u64), value: i64) -> Version {
         Version {
-            clock: clock.iter().map(|(n, c)| (n.to_string(), *c)).collect(),
+            clock: context.iter().map(|(n, c)| (n.to_string(), *c)).collect(),
+            dot: (dot.0.to_string(), dot.1),
             value: json!(value),
             nanos: value as u64,
             node: "n".into(),
@@ -526,9 +538,9 @@ mod tests {
 
     #[test]
     fn concurrent_versions_become_siblings_and_dominated_ones_go() {
-        let a = v(&[("n1", 1)], 1);
-        let b = v(&[("n2", 1)], 2);
-        let c = v(&[("n1", 1), ("n2", 1), ("n3", 1)], 3);
+        let a = v(&[], ("n1", 1), 1);
+        let b = v(&[], ("n2", 1), 2);
+        let c = v(&[("n1", 1), ("n2", 1)], ("n3", 1), 3);
         let one = std::slice::from_ref;
         let siblings = reconcile(one(&a), one(&b), Resolve::VectorClock, false);
         assert_eq!(siblings, vec![a.clone(), b.clone()]);
@@ -542,5 +554,23 @@ mod tests {
             "the lost-sibling bug keeps only the incoming version"
         );
         assert_eq!(reconcile(one(&a), one(&b), Resolve::Lww, false), vec![b]);
+    }
+
+    /// Two writes coordinated by one node from the same read: the later counter must not hide
+    /// the earlier write it never saw (the lost-add bug plain vector clocks have).
+    #[test]
+    fn same_coordinator_concurrent_writes_stay_siblings() {
+        let base = v(&[], ("n2", 3), 0);
+        let first = v(&[("n2", 3)], ("n1", 6), 1);
+        let second = v(&[("n2", 3)], ("n1", 7), 2);
+        let stored = reconcile(&[base], std::slice::from_ref(&first), Resolve::VectorClock, false);
+        assert_eq!(stored, vec![first.clone()]);
+        let both = reconcile(&stored, std::slice::from_ref(&second), Resolve::VectorClock, false);
+        assert_eq!(both, vec![first.clone(), second.clone()]);
+        let merged = v(&[("n1", 7), ("n2", 3)], ("n3", 1), 3);
+        assert_eq!(
+            reconcile(&both, std::slice::from_ref(&merged), Resolve::VectorClock, false),
+            vec![merged]
+        );
     }
 }
