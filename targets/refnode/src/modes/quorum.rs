@@ -563,13 +563,28 @@ mod tests {
         let base = v(&[], ("n2", 3), 0);
         let first = v(&[("n2", 3)], ("n1", 6), 1);
         let second = v(&[("n2", 3)], ("n1", 7), 2);
-        let stored = reconcile(&[base], std::slice::from_ref(&first), Resolve::VectorClock, false);
+        let stored = reconcile(
+            &[base],
+            std::slice::from_ref(&first),
+            Resolve::VectorClock,
+            false,
+        );
         assert_eq!(stored, vec![first.clone()]);
-        let both = reconcile(&stored, std::slice::from_ref(&second), Resolve::VectorClock, false);
+        let both = reconcile(
+            &stored,
+            std::slice::from_ref(&second),
+            Resolve::VectorClock,
+            false,
+        );
         assert_eq!(both, vec![first.clone(), second.clone()]);
         let merged = v(&[("n1", 7), ("n2", 3)], ("n3", 1), 3);
         assert_eq!(
-            reconcile(&both, std::slice::from_ref(&merged), Resolve::VectorClock, false),
+            reconcile(
+                &both,
+                std::slice::from_ref(&merged),
+                Resolve::VectorClock,
+                false
+            ),
             vec![merged]
         );
     }
