@@ -8,20 +8,8 @@ use std::process::{Command, Output};
 use faultline::docker::DockerClient;
 use serde_json::Value;
 
-/// Builds the reference node (debug, quick when up to date) and returns its path.
-fn refnode_binary() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-q", "-p", "faultline-refnode"])
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "building faultline-refnode failed");
-    let bin = Path::new(env!("CARGO_BIN_EXE_faultline"))
-        .parent()
-        .unwrap()
-        .join("faultline-refnode");
-    assert!(bin.is_file(), "{} missing", bin.display());
-    bin
-}
+mod common;
+use common::{output, refnode_binary};
 
 /// A fresh folder for one test's campaign file and results.
 fn scratch(name: &str) -> PathBuf {
@@ -39,16 +27,6 @@ fn campaign(file: &Path, results: &Path) -> Output {
         .arg("--results-dir")
         .arg(results);
     output(cmd)
-}
-
-fn output(mut cmd: Command) -> Output {
-    let out = cmd.output().expect("faultline campaign");
-    eprintln!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    out
 }
 
 #[test]

@@ -7,10 +7,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use faultline::docker::DockerClient;
 use faultline_checkers::history::formats::{read_path, Format};
 use faultline_checkers::{OpType, Process};
 use serde_json::Value;
+
+mod common;
+use common::{checker, json, leftovers};
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -33,30 +35,6 @@ fn run(args: &[&str], results: &Path) -> Output {
         String::from_utf8_lossy(&out.stdout)
     );
     out
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn checker<'a>(results: &'a Value, name: &str) -> &'a Value {
-    results["checkers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["checker"].as_str().unwrap().contains(name))
-        .unwrap_or_else(|| panic!("no {name} checker in {results}"))
-}
-
-async fn leftovers(run_id: &str) -> usize {
-    let docker = DockerClient::connect().await.expect("Docker engine");
-    docker
-        .run_objects(Some(run_id))
-        .await
-        .unwrap()
-        .values()
-        .map(|o| o.containers.len() + o.networks.len() + o.volumes.len())
-        .sum()
 }
 
 /// Client completions of the run in `dir` by kind, and the nemesis events' names.

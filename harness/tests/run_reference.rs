@@ -2,31 +2,16 @@
 //! Docker is a failure, not a skip. The tests share the machine's two cores, so they run one at a
 //! time.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use faultline_checkers::history::formats::{read_path, Format};
 
 mod common;
-use common::{checker, faultline_command, json, leftovers, output, results_dir};
+use common::{checker, faultline_command, json, leftovers, output, refnode_binary, results_dir};
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Builds the reference node (debug, quick when up to date) and returns its path.
-fn refnode_binary() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-q", "-p", "faultline-refnode"])
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "building faultline-refnode failed");
-    let bin = Path::new(env!("CARGO_BIN_EXE_faultline"))
-        .parent()
-        .unwrap()
-        .join("faultline-refnode");
-    assert!(bin.is_file(), "{} missing", bin.display());
-    bin
-}
 
 fn faultline(args: &[&str], results: &Path) -> Command {
     let mut cmd = faultline_command(args, results);

@@ -9,6 +9,21 @@ use std::process::{Command, Output};
 use faultline::docker::DockerClient;
 use serde_json::Value;
 
+/// Builds the reference node (debug, quick when up to date) and returns its path.
+pub fn refnode_binary() -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-q", "-p", "faultline-refnode"])
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "building faultline-refnode failed");
+    let bin = Path::new(env!("CARGO_BIN_EXE_faultline"))
+        .parent()
+        .unwrap()
+        .join("faultline-refnode");
+    assert!(bin.is_file(), "{} missing", bin.display());
+    bin
+}
+
 /// A fresh results folder for test `name` under the temp directory.
 pub fn results_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("faultline-it-{name}-{}", std::process::id()));
