@@ -4,7 +4,7 @@
 
 use super::intern::Interner;
 use super::model::{Model, Outcome, Parsed};
-use super::split::{key_of, member_value, KeyIndex, Member};
+use super::split::{member_value, walk_by_key, Member};
 use crate::check::CheckError;
 use crate::{History, OpType, Value};
 
@@ -55,16 +55,8 @@ pub fn prepare_all<M: Model>(
     values: &mut Interner,
 ) -> Result<AllKeys<M::Op>, CheckError> {
     let mut keys: Vec<KeyCalls<M::Op>> = Vec::new();
-    let mut index = KeyIndex::default();
-    let mut failed = 0;
-    for (pos, pair) in history.pairs().iter().enumerate() {
-        if pair.outcome == OpType::Fail {
-            failed += 1;
-            continue;
-        }
-        let key = key_of(history, pair, independent_tuples)?;
-        let (group, new) = index.group(key);
-        if new {
+    let failed = walk_by_key(history, independent_tuples, |group, new_key, member| {
+        if let Some(key) = new_key {
             keys.push(KeyCalls {
                 key: key.cloned(),
                 prepared: Prepared {
@@ -74,17 +66,13 @@ pub fn prepare_all<M: Model>(
                 },
             });
         }
-        let member = Member {
-            pair: pos,
-            unwrap_tuple: independent_tuples,
-        };
         let prepared = &mut keys[group].prepared;
-        if let Some(call) = parse_call(model, history, member, values)? {
-            prepared.calls.push(call);
-        } else {
-            prepared.ignored += 1;
+        match parse_call(model, history, member, values)? {
+            Some(call) => prepared.calls.push(call),
+            None => prepared.ignored += 1,
         }
-    }
+        Ok(())
+    })?;
     for key in &mut keys {
         finish(model, &mut key.prepared);
     }

@@ -76,14 +76,16 @@ pub fn key_of<'h>(
     }
 }
 
-/// Splits the history's client operations by key, keys in order of first appearance. `fail`
-/// operations are left out here already: they did not happen. Returns the groups and the number
-/// of `fail` operations left out.
-pub fn split_by_key(
-    history: &History,
+/// Walks the history's client operations that happened, grouped by key: `visit(group, new_key,
+/// member)` gets each operation's group number (keys numbered in order of first appearance) and,
+/// on a group's first operation, `Some(key)`. `fail` operations are left out here already: they
+/// did not happen. Returns how many were left out. One walk for [`split_by_key`] and for
+/// `prepare_all`, which prepares while it splits.
+pub fn walk_by_key<'h>(
+    history: &'h History,
     independent_tuples: bool,
-) -> Result<(Vec<KeyGroup>, usize), CheckError> {
-    let mut groups: Vec<KeyGroup> = Vec::new();
+    mut visit: impl FnMut(usize, Option<Option<&'h Value>>, Member) -> Result<(), CheckError>,
+) -> Result<usize, CheckError> {
     let mut index = KeyIndex::default();
     let mut failed = 0;
     for (pos, pair) in history.pairs().iter().enumerate() {
@@ -93,17 +95,32 @@ pub fn split_by_key(
         }
         let key = key_of(history, pair, independent_tuples)?;
         let (group, new) = index.group(key);
-        if new {
+        let member = Member {
+            pair: pos,
+            unwrap_tuple: independent_tuples,
+        };
+        visit(group, new.then_some(key), member)?;
+    }
+    Ok(failed)
+}
+
+/// Splits the history's client operations by key, keys in order of first appearance (see
+/// [`walk_by_key`]). Returns the groups and the number of `fail` operations left out.
+pub fn split_by_key(
+    history: &History,
+    independent_tuples: bool,
+) -> Result<(Vec<KeyGroup>, usize), CheckError> {
+    let mut groups: Vec<KeyGroup> = Vec::new();
+    let failed = walk_by_key(history, independent_tuples, |group, new_key, member| {
+        if let Some(key) = new_key {
             groups.push(KeyGroup {
                 key: key.cloned(),
                 members: Vec::new(),
             });
         }
-        groups[group].members.push(Member {
-            pair: pos,
-            unwrap_tuple: independent_tuples,
-        });
-    }
+        groups[group].members.push(member);
+        Ok(())
+    })?;
     Ok((groups, failed))
 }
 
