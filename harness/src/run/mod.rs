@@ -144,18 +144,13 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
         ),
     };
     if opts.nodes == 1 {
-        if let Some(step) = steps.iter().find(|s| between_nodes(s)) {
+        if let Some(fault) = fault_wanted(opts, &steps, &["partition", "loss"]) {
             return Err(bad(format!(
-                "the {} nemesis acts only on traffic between nodes, and a single node has no peers, so the run would have no faults (clients are never cut off); use kill, pause or clock",
-                step.action.name()
+                "the {fault} nemesis acts only on traffic between nodes, and a single node has no peers, so the run would have no faults (clients are never cut off); use kill, pause or clock"
             )));
         }
     }
-    // Refuse on what was asked, not only on what the schedule drew: a short run may draw no
-    // clock step at all, and a user asking for clock faults on a target that cannot have them
-    // should hear so every time.
-    let clock_asked = opts.nemesis.iter().any(|k| k.starts_with("clock"));
-    if clock_asked || uses_clock(&steps) {
+    if fault_wanted(opts, &steps, &["clock"]).is_some() {
         target.clock_skew_support().map_err(|e| {
             bad(format!(
                 "cannot skew the clock of target {}: {e}",
@@ -182,9 +177,22 @@ fn uses_clock(steps: &[Step]) -> bool {
 
 /// Partitions and packet loss drop traffic between nodes only (see `nemesis::partition` and
 /// `nemesis::packet`); delay slows every packet a node sends, clients' answers included.
-fn between_nodes(step: &Step) -> bool {
-    let name = step.action.name();
-    name.starts_with("partition") || name.starts_with("loss")
+/// The first fault named with one of `prefixes` that the run asked for (`--nemesis`) or its
+/// schedule holds. Refusals go by what was asked too: a short run may draw no such step, and a
+/// user asking for a fault the run cannot have should hear so every time.
+fn fault_wanted(opts: &RunOptions, steps: &[Step], prefixes: &[&str]) -> Option<String> {
+    let matches = |name: &str| prefixes.iter().any(|p| name.starts_with(p));
+    opts.nemesis
+        .iter()
+        .find(|k| matches(k))
+        .cloned()
+        .or_else(|| {
+            steps
+                .iter()
+                .map(|s| s.action.name())
+                .find(|n| matches(n))
+                .map(str::to_string)
+        })
 }
 
 fn uses_delay(steps: &[Step]) -> bool {
