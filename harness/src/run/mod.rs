@@ -179,20 +179,22 @@ fn uses_clock(steps: &[Step]) -> bool {
 /// `nemesis::packet`); delay slows every packet a node sends, clients' answers included.
 /// The first fault named with one of `prefixes` that the run asked for (`--nemesis`) or its
 /// schedule holds. Refusals go by what was asked too: a short run may draw no such step, and a
-/// user asking for a fault the run cannot have should hear so every time.
+/// user asking for a fault the run cannot have should hear so every time. With `--schedule`, the
+/// file is what runs and `--nemesis` (perhaps its default) is not used.
 fn fault_wanted(opts: &RunOptions, steps: &[Step], prefixes: &[&str]) -> Option<String> {
     let matches = |name: &str| prefixes.iter().any(|p| name.starts_with(p));
-    opts.nemesis
-        .iter()
-        .find(|k| matches(k))
-        .cloned()
-        .or_else(|| {
-            steps
-                .iter()
-                .map(|s| s.action.name())
-                .find(|n| matches(n))
-                .map(str::to_string)
-        })
+    let asked: &[String] = if opts.schedule_file.is_some() {
+        &[]
+    } else {
+        &opts.nemesis
+    };
+    asked.iter().find(|k| matches(k)).cloned().or_else(|| {
+        steps
+            .iter()
+            .map(|s| s.action.name())
+            .find(|n| matches(n))
+            .map(str::to_string)
+    })
 }
 
 fn uses_delay(steps: &[Step]) -> bool {
