@@ -6,9 +6,12 @@
 //! - [`split`]: P-compositionality, one sub-history per key.
 //! - [`prepare`]: parsing each operation once, `info` operations open to the end, pruning.
 //! - [`search`]: the Wing–Gong–Lowe search with memoisation.
+//! - [`distinct`]: the exact polynomial procedure for registers whose written values are
+//!   distinct, used instead of the search when a key qualifies.
 //! - [`counterexample`]: the explanation of a failure.
 
 pub mod counterexample;
+pub mod distinct;
 pub mod intern;
 pub mod memo;
 pub mod model;
@@ -83,7 +86,7 @@ pub fn check<M: Model>(
         prepare::prepare_all(model, history, options.independent_tuples, &mut values)?;
     let (mut configurations, mut peak_bytes, mut ops, mut ignored, mut unobserved) =
         (0, 0, 0, 0, 0);
-    let mut unknown_keys = 0;
+    let (mut unknown_keys, mut decided_keys) = (0, 0);
     for KeyCalls {
         key,
         prepared: calls,
@@ -92,7 +95,13 @@ pub fn check<M: Model>(
         ops += calls.calls.len();
         ignored += calls.ignored;
         unobserved += calls.unobserved;
-        let outcome = search::search(model, &calls.calls, initial.clone(), &options.budget);
+        let outcome = match model.decide(&calls.calls, &initial) {
+            Some(decided) => {
+                decided_keys += 1;
+                decided
+            }
+            None => search::search(model, &calls.calls, initial.clone(), &options.budget),
+        };
         configurations += outcome.configurations;
         peak_bytes = peak_bytes.max(outcome.memo_bytes);
         match outcome.verdict {
@@ -121,6 +130,9 @@ pub fn check<M: Model>(
     report.stat("reads_ignored", ignored);
     report.stat("unobserved_info_dropped", unobserved);
     report.stat("configurations", configurations);
+    if decided_keys > 0 {
+        report.stat("keys_decided_by_distinct_values", decided_keys);
+    }
     report.stat("peak_search_bytes", peak_bytes);
     if unknown_keys > 0 {
         report.stat("unknown_keys", unknown_keys);

@@ -3,6 +3,8 @@
 
 use super::super::intern::{Interner, ValueId, NULL_ID};
 use super::super::model::{show, Model, Outcome, Parsed};
+use super::super::prepare::Call;
+use super::super::search::SearchOutcome;
 use super::values_of;
 use crate::Value;
 
@@ -158,6 +160,15 @@ impl Model for Register {
                 return dropped;
             }
         }
+    }
+
+    /// Registers whose written values are all distinct are decided in polynomial time.
+    fn decide(
+        &self,
+        calls: &[Call<RegisterOp>],
+        initial: &ValueId,
+    ) -> Option<SearchOutcome<ValueId>> {
+        super::super::distinct::decide(calls, *initial)
     }
 
     fn describe_op(&self, op: &RegisterOp, values: &Interner) -> String {

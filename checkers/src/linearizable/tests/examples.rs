@@ -6,7 +6,7 @@ use super::history;
 use crate::check::{check, CheckError, CheckOptions};
 use crate::Validity;
 
-fn run(
+pub fn run(
     model: &str,
     initial: Option<Value>,
     rows: &[(u64, &str, &str, Value)],
@@ -18,7 +18,7 @@ fn run(
     check(model, &history(rows), &options).expect("check runs")
 }
 
-const N: Value = Value::Null;
+pub const N: Value = Value::Null;
 
 #[test]
 fn stale_read_after_a_completed_write_is_not_linearizable() {

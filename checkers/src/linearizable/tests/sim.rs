@@ -173,6 +173,67 @@ impl Sim for RegisterSim {
     }
 }
 
+/// A register whose every write (and compare-and-set) writes a new value, as careful workloads
+/// do; initial value 0. Compare-and-sets mostly expect one of the last values invoked, so some
+/// succeed and some are refused; a lying read may return a value not written yet.
+#[derive(Default)]
+pub struct DistinctRegisterSim {
+    /// Values written or expected so far, newest last.
+    invoked: std::cell::RefCell<Vec<u64>>,
+}
+
+impl DistinctRegisterSim {
+    fn fresh(&self) -> u64 {
+        let mut invoked = self.invoked.borrow_mut();
+        let v = invoked.len() as u64 + 1;
+        invoked.push(v);
+        v
+    }
+}
+
+impl Sim for DistinctRegisterSim {
+    fn initial(&self) -> Value {
+        json!(0)
+    }
+    fn random_op(&self, rng: &mut dyn RngCore) -> (&'static str, Value) {
+        match rng.random_range(0..3) {
+            0 => ("read", Value::Null),
+            1 => ("write", json!(self.fresh())),
+            _ => {
+                let old = {
+                    let invoked = self.invoked.borrow();
+                    let back = rng.random_range(0..3).min(invoked.len());
+                    if back == 0 {
+                        0
+                    } else {
+                        invoked[invoked.len() - back]
+                    }
+                };
+                ("cas", json!([old, self.fresh()]))
+            }
+        }
+    }
+    fn apply(&self, state: &mut Value, f: &str, value: &Value) -> Option<Value> {
+        RegisterSim { cas: true }.apply(state, f, value)
+    }
+    fn lie(
+        &self,
+        rng: &mut dyn RngCore,
+        f: &str,
+        value: &Value,
+        truth: Option<&Value>,
+    ) -> Option<Value> {
+        match (f, truth) {
+            // Any value written so far, or the next one (not yet invoked).
+            ("read", _) => Some(json!(
+                rng.random_range(0..=self.invoked.borrow().len() as u64 + 1)
+            )),
+            ("cas", None) => Some(value.clone()),
+            _ => None,
+        }
+    }
+}
+
 /// A lock, initially free.
 pub struct MutexSim;
 
