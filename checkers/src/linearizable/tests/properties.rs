@@ -8,8 +8,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::brute::brute_force;
 use super::sim::*;
-use crate::check::CheckOptions;
-use crate::linearizable::{check_model, model::Model, models::*};
+use crate::linearizable::{model::Model, models::*};
+use crate::options::CheckOptions;
+use crate::registry::check as check_model;
 use crate::{History, Validity};
 
 fn agree<M: Model>(
