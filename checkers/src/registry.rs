@@ -8,7 +8,7 @@
 use crate::causal::unit::CAUSAL;
 use crate::checker::{Checker, Family};
 use crate::elle::units::{LIST_APPEND, RW_REGISTER};
-use crate::linearizable::models::{multi_register, mutex, queue, register, set};
+use crate::linearizable::models::{kv, multi_register, mutex, queue, register, set};
 use crate::options::{CheckError, CheckOptions};
 use crate::safety::{
     bank, convergence, counter, long_fork, lost_update, set_final, set_full, staleness,
@@ -24,6 +24,7 @@ pub static CHECKERS: &[&dyn Checker] = &[
     &queue::QUEUE,
     &queue::FIFO_QUEUE,
     &mutex::MUTEX,
+    &kv::KV,
     &set_full::SetFull,
     &set_final::SetFinal,
     &counter::Counter,

@@ -231,3 +231,28 @@ fn bad_target_settings_exit_64_before_any_container() {
         assert!(stderr(&o).contains(message), "{extra:?}: {}", stderr(&o));
     }
 }
+
+/// The kv fixtures of the checkers crate (Porcupine's kv format).
+fn kv_fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../checkers/tests/fixtures/kv")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn porcupine_kv_histories_are_checked_by_the_kv_model() {
+    let o = faultline(&[
+        "check",
+        &kv_fixture("three-keys-concurrent.edn"),
+        "-m",
+        "kv",
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let o = faultline(&["check", &kv_fixture("stale-get.edn"), "-m", "kv", "--json"]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(anomaly_types(&o), ["nonlinearizable"]);
+    let help = stdout(&faultline(&["check", "--help"]));
+    assert!(help.contains("judges f: get, put, append"), "{help}");
+}

@@ -1,5 +1,6 @@
 //! The sequential specifications `faultline check` knows, one file each.
 
+pub mod kv;
 pub mod multi_register;
 pub mod mutex;
 pub mod queue;
