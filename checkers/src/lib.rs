@@ -21,4 +21,4 @@ pub use budget::Budget;
 pub use checker::{Checker, Family};
 pub use history::{History, Op, OpType, Process, Value};
 pub use options::{CheckError, CheckOptions};
-pub use verdict::{Anomaly, CheckReport, Validity};
+pub use verdict::{Anomaly, CheckReport, SkippedOps, Validity};

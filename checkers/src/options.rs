@@ -30,4 +30,50 @@ pub enum CheckError {
     /// An operation has a shape the model cannot read.
     #[error("event {index}: {message}")]
     BadOperation { index: u64, message: String },
+    /// The history has client operations, but none this checker judges (or every one it judges
+    /// failed): no verdict, since a verdict over nothing would pass any CI gate.
+    #[error("{}", nothing_judged_message(checker, found, judged_by))]
+    NothingJudged {
+        checker: String,
+        /// Every client operation kind (`f`) of the history with its count of invocations.
+        found: Vec<(String, u64)>,
+        /// For each kind found, the checkers that judge it.
+        judged_by: Vec<(String, Vec<String>)>,
+    },
+}
+
+fn show_f(f: &str) -> &str {
+    if f.is_empty() {
+        "(no f)"
+    } else {
+        f
+    }
+}
+
+fn nothing_judged_message(
+    checker: &str,
+    found: &[(String, u64)],
+    judged_by: &[(String, Vec<String>)],
+) -> String {
+    let found: Vec<String> = found
+        .iter()
+        .map(|(f, n)| format!("{} ({n})", show_f(f)))
+        .collect();
+    let by: Vec<String> = judged_by
+        .iter()
+        .map(|(f, models)| {
+            let models = if models.is_empty() {
+                "no model".to_string()
+            } else {
+                models.join(", ")
+            };
+            format!("{}: {models}", show_f(f))
+        })
+        .collect();
+    format!(
+        "model {checker} judged no operation of this history (none it judges, or all failed); \
+         operations found: {}; models that judge them: {}",
+        found.join(", "),
+        by.join("; ")
+    )
 }

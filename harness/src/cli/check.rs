@@ -353,7 +353,9 @@ fn check_error(
             let _ = writeln!(err, "faultline check: {e}");
             Err(Exit::BadInput)
         }
-        e @ CheckError::BadOperation { .. } => {
+        // A history the model reads nothing of is bad input for this model: exit 64 naming the
+        // operation kinds found and the models that judge them, never a verdict over nothing.
+        e @ (CheckError::BadOperation { .. } | CheckError::NothingJudged { .. }) => {
             let message = format!("{name}: {e}");
             let _ = writeln!(err, "faultline check: {message}");
             report_bad_input(args, name, &message, out);
@@ -467,6 +469,7 @@ fn emit(
             "anomaly_types": report.anomaly_types(),
             "anomalies": report.anomalies,
             "unknown_reason": report.unknown_reason,
+            "skipped_ops": report.skipped_ops,
             "warnings": warnings,
             "ops": events,
             "read_ms": read_ms,
@@ -488,6 +491,25 @@ fn emit(
         _ => {
             let _ = writeln!(out);
         }
+    }
+    if !report.skipped_ops.is_empty() {
+        let skipped: Vec<String> = report
+            .skipped_ops
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({})",
+                    if s.f.is_empty() { "(no f)" } else { &s.f },
+                    s.count
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  not judged by {}: {}",
+            args.model,
+            skipped.join(", ")
+        );
     }
     for anomaly in &report.anomalies {
         let _ = writeln!(out, "  {}:", anomaly.kind);

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use faultline_checkers::registry;
 use faultline_checkers::{Budget, CheckOptions, CheckReport, Checker, History, Op, Validity};
 use serde_json::{json, Value};
 
@@ -34,7 +35,9 @@ pub fn judge(
                     budget: Budget::with_time_limit(budget),
                     ..Default::default()
                 };
-                checker.check(history, &options).unwrap_or_else(|e| {
+                // A checker that judged nothing is never a pass: its report is unknown with the
+                // reason, so the run cannot exit 0 on it.
+                registry::check_with(*checker, history, &options).unwrap_or_else(|e| {
                     let mut r = CheckReport::new(model);
                     r.set_unknown(format!("checker {model} could not run: {e}"));
                     r
@@ -72,34 +75,36 @@ pub fn judge(
 mod tests {
     use super::*;
 
-    use faultline_checkers::registry;
     use faultline_checkers::OpType;
 
     #[test]
-    fn a_checker_that_cannot_run_is_unknown_not_a_crash() {
-        // A bank transfer whose value is not a transfer: the checker refuses the operation.
+    fn a_checker_that_judged_nothing_fails_the_run_verdict() {
         let ops = vec![
-            Op::new(
-                0,
-                0,
-                OpType::Invoke,
-                "transfer",
-                serde_json::json!("nonsense"),
-            ),
-            Op::new(1, 0, OpType::Ok, "transfer", serde_json::json!("nonsense")),
+            Op::new(0, 0, OpType::Invoke, "put", serde_json::json!("a")),
+            Op::new(1, 0, OpType::Ok, "put", serde_json::json!("a")),
         ];
         let bank = registry::by_name("bank").unwrap();
         let v = judge(ops, &[bank], &|_| None, Duration::from_secs(1));
         assert_eq!(v.valid, Validity::Unknown);
+        let reason = v.reports[0].unknown_reason.as_deref().unwrap();
         assert!(
-            v.reports[0]
-                .unknown_reason
-                .as_deref()
-                .unwrap()
-                .contains("checker bank could not run"),
-            "{:?}",
-            v.reports[0]
+            reason.contains("judged no operation") && reason.contains("put (1)"),
+            "{reason}"
         );
+    }
+
+    #[test]
+    fn a_checker_that_cannot_run_is_unknown_not_a_crash() {
+        // Indices that go backwards: the history itself is malformed.
+        let ops = vec![
+            Op::new(1, 0, OpType::Invoke, "read", serde_json::Value::Null),
+            Op::new(0, 0, OpType::Ok, "read", serde_json::json!(1)),
+        ];
+        let bank = registry::by_name("bank").unwrap();
+        let v = judge(ops, &[bank], &|_| None, Duration::from_secs(1));
+        assert_eq!(v.valid, Validity::Unknown);
+        let reason = v.reports[0].unknown_reason.as_deref().unwrap();
+        assert!(reason.contains("malformed"), "{reason}");
         assert_eq!(v.json["valid"], "unknown");
         assert_eq!(
             judge(Vec::new(), &[], &|_| None, Duration::from_secs(1)).valid,
