@@ -30,8 +30,8 @@ pub enum CheckError {
     /// An operation has a shape the model cannot read.
     #[error("event {index}: {message}")]
     BadOperation { index: u64, message: String },
-    /// The history has client operations, but none this checker judges (or every one it judges
-    /// failed): no verdict, since a verdict over nothing would pass any CI gate.
+    /// The history has client operations, but none of a kind this checker judges: no verdict,
+    /// since a verdict over nothing would pass any CI gate.
     #[error("{}", nothing_judged_message(checker, found, judged_by))]
     NothingJudged {
         checker: String,
@@ -71,7 +71,7 @@ fn nothing_judged_message(
         })
         .collect();
     format!(
-        "model {checker} judged no operation of this history (none it judges, or all failed); \
+        "model {checker} judged no operation of this history; \
          operations found: {}; models that judge them: {}",
         found.join(", "),
         by.join("; ")
