@@ -490,13 +490,13 @@ fn non_transactions_are_an_error_naming_the_event() {
 #[test]
 fn the_registry_runs_both_models() {
     let h = concurrent(&[T(1, OK, json!([["append", "x", 1]]))]);
-    let r = crate::check::check("list-append", &h, &Default::default()).unwrap();
+    let r = crate::registry::check("list-append", &h, &Default::default()).unwrap();
     assert_eq!(r.valid, Validity::Valid);
-    let opts = crate::check::CheckOptions {
+    let opts = crate::options::CheckOptions {
         consistency_models: vec!["nonsense".into()],
         ..Default::default()
     };
-    assert!(crate::check::check("rw-register", &h, &opts).is_err());
+    assert!(crate::registry::check("rw-register", &h, &opts).is_err());
 }
 
 fn all_models_hold(r: &CheckReport) {

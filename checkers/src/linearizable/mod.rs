@@ -19,54 +19,17 @@ pub mod models;
 pub mod prepare;
 pub mod search;
 pub mod split;
+pub mod unit;
 
 use serde_json::json;
 
-use crate::check::{CheckError, CheckOptions};
+use crate::options::{CheckError, CheckOptions};
 use crate::{CheckReport, History};
 use counterexample::{explain, FailedKey};
 use intern::Interner;
 use model::Model;
 use prepare::KeyCalls;
 use search::Verdict;
-
-/// The linearizability models, as `--model` names them.
-pub const MODEL_NAMES: &[&str] = &[
-    "register",
-    "cas-register",
-    "multi-register",
-    "set",
-    "queue",
-    "fifo-queue",
-    "mutex",
-];
-
-/// Checks `history` against the model called `name` (one of [`MODEL_NAMES`]).
-pub fn check_model(
-    name: &str,
-    history: &History,
-    options: &CheckOptions,
-) -> Result<CheckReport, CheckError> {
-    use models::*;
-    let null_read_unknown = options.initial.as_ref().is_some_and(|v| !v.is_null());
-    let register = |cas| Register {
-        cas,
-        null_read_unknown,
-    };
-    match name {
-        "register" => check(&register(false), history, options),
-        "cas-register" => check(&register(true), history, options),
-        "multi-register" => check(&MultiRegister, history, options),
-        "set" => check(&Set, history, options),
-        "queue" => check(&Queue { fifo: false }, history, options),
-        "fifo-queue" => check(&Queue { fifo: true }, history, options),
-        "mutex" => check(&Mutex, history, options),
-        other => Err(CheckError::UnknownModel {
-            name: other.to_string(),
-            known: MODEL_NAMES.join(", "),
-        }),
-    }
-}
 
 /// Checks `history` against `model`, key by key.
 pub fn check<M: Model>(

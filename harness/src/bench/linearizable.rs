@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use faultline_checkers::check::{check, CheckOptions};
+use faultline_checkers::registry::check;
 use faultline_checkers::synth::register::plant_stale_read;
 use faultline_checkers::synth::RegisterWorkload;
+use faultline_checkers::CheckOptions;
 use faultline_checkers::{History, Validity};
 
 use super::{Case, Outcome, Suite, Timed};

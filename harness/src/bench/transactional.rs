@@ -7,13 +7,14 @@
 use std::io::BufReader;
 use std::time::Duration;
 
-use faultline_checkers::check::{check, CheckOptions};
 use faultline_checkers::elle::stream::check_jsonl;
 use faultline_checkers::elle::{ElleOptions, Workload};
 use faultline_checkers::history::formats::{read_path, Format};
 use faultline_checkers::synth::append_shapes::{write_history, AppendShape, Planted, SHAPES};
+use faultline_checkers::registry::check;
 use faultline_checkers::synth::causal::{causal_store_history, CausalStoreConfig};
 use faultline_checkers::synth::elle::{generate, ElleSynth};
+use faultline_checkers::CheckOptions;
 use faultline_checkers::Validity;
 
 use super::history_file::HistoryFile;

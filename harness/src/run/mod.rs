@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use faultline_checkers::Validity;
+use faultline_checkers::{Checker, Validity};
 use faultline_targets::Target;
 use faultline_workloads::Workload;
 use futures_util::FutureExt;
@@ -285,17 +285,18 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
         )));
     }
     let skipped = target.inapplicable_checkers(&cluster_spec(&opts));
-    let models: Vec<&str> = workload
+    let models: Vec<&'static dyn Checker> = workload
         .checkers()
         .into_iter()
-        .filter(|m| !skipped.iter().any(|(s, _)| s == m))
+        .filter(|m| !skipped.iter().any(|(s, _)| *s == m.name()))
         .collect();
+    let names: Vec<&str> = models.iter().map(|m| m.name()).collect();
     let initial = |model: &str| workload.checker_initial(model);
     for (checker, why) in &skipped {
         eprintln!("faultline: not running {checker}: {why}");
     }
     eprintln!(
-        "faultline: checking {} events with {models:?}",
+        "faultline: checking {} events with {names:?}",
         recorder.len()
     );
     let verdict = verdict::judge(

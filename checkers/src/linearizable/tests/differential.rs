@@ -9,13 +9,14 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::sim::*;
-use crate::check::CheckOptions;
 use crate::linearizable::intern::Interner;
 use crate::linearizable::model::{Model, Outcome, Parsed};
 use crate::linearizable::models::*;
 use crate::linearizable::prepare::{Call, NEVER};
 use crate::linearizable::search::{search_with, Refinements, Verdict};
-use crate::linearizable::{check_model, split::member_value, split::split_by_key};
+use crate::linearizable::{split::member_value, split::split_by_key};
+use crate::options::CheckOptions;
+use crate::registry::check as check_model;
 use crate::{Budget, History, OpType, Validity};
 
 /// Every key's operations as the search would get them, but without dropping unobserved `info`

@@ -444,11 +444,11 @@ fn a_hot_key_with_many_clients_is_decided() {
         let mut w = RegisterWorkload::indeterminate(seed, 5_000, 0.05);
         w.clients = 100;
         let h = w.generate();
-        let valid = crate::check::check("cas-register", &h, &Default::default()).unwrap();
+        let valid = crate::registry::check("cas-register", &h, &Default::default()).unwrap();
         assert_eq!(valid.valid, Validity::Valid, "seed {seed}");
         assert_eq!(valid.stats["keys_decided_by_distinct_values"], json!(1));
         let (bad, index) = plant_stale_read(&h).expect("a read to plant");
-        let report = crate::check::check("cas-register", &bad, &Default::default()).unwrap();
+        let report = crate::registry::check("cas-register", &bad, &Default::default()).unwrap();
         assert_eq!(report.valid, Validity::Invalid, "seed {seed}");
         let blocked = report.anomalies[0].detail["op"].as_u64().unwrap();
         let planted = bad

@@ -3,7 +3,8 @@
 use serde_json::{json, Value};
 
 use super::history;
-use crate::check::{check, CheckError, CheckOptions};
+use crate::options::{CheckError, CheckOptions};
+use crate::registry::check;
 use crate::Validity;
 
 pub fn run(

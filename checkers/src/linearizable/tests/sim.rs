@@ -410,3 +410,48 @@ impl Sim for MultiRegisterSim {
         Some(Value::Array(micros))
     }
 }
+
+/// A string key-value store on one key (Porcupine's kv): get, put, append; initial `""`. Values
+/// are short so that appends collide and reads of a wrong concatenation are easy to draw.
+pub struct KvSim;
+
+const KV_WORDS: [&str; 3] = ["a", "b", "ab"];
+
+impl Sim for KvSim {
+    fn initial(&self) -> Value {
+        json!("")
+    }
+    fn random_op(&self, rng: &mut dyn RngCore) -> (&'static str, Value) {
+        let word = json!(KV_WORDS[rng.random_range(0..KV_WORDS.len())]);
+        match rng.random_range(0..3) {
+            0 => ("get", Value::Null),
+            1 => ("put", word),
+            _ => ("append", word),
+        }
+    }
+    fn apply(&self, state: &mut Value, f: &str, value: &Value) -> Option<Value> {
+        let now = state.as_str().unwrap_or_default().to_string();
+        match f {
+            "get" => Some(json!(now)),
+            "put" => {
+                *state = value.clone();
+                Some(value.clone())
+            }
+            _ => {
+                *state = json!(now + value.as_str().unwrap_or_default());
+                Some(value.clone())
+            }
+        }
+    }
+    fn lie(
+        &self,
+        rng: &mut dyn RngCore,
+        f: &str,
+        _value: &Value,
+        _truth: Option<&Value>,
+    ) -> Option<Value> {
+        // Only a get can report a wrong result: a string the key may or may not have held.
+        let lies = ["", "a", "ab", "ba", "aab", "abab"];
+        (f == "get").then(|| json!(lies[rng.random_range(0..lies.len())]))
+    }
+}
