@@ -20,7 +20,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub mode: Option<String>,
     /// A target setting as NAME=VALUE, repeatable (reference nodes: r, w, n, resolve,
-    /// read-repair, replication, ...; the README's target sections list them).
+    /// read-repair, replication, ...; docs/targets/<target>.md lists them).
     #[arg(long = "target-option", value_name = "NAME=VALUE")]
     pub target_options: Vec<String>,
     /// Transaction isolation level, for targets that have one (PostgreSQL): serializable,
@@ -59,7 +59,7 @@ pub struct RunArgs {
     pub concurrency: u32,
     /// A workload control as NAME=VALUE, repeatable: key-count, key-distribution
     /// (uniform|zipfian[:EXP]|hot[:FRACTION]), read-fraction, conflict-rate, max-txn-length,
-    /// jitter, ... (the README's "Generator controls" lists them all).
+    /// jitter, ... (docs/workloads.md lists them all).
     #[arg(long = "workload-option", value_name = "NAME=VALUE")]
     pub workload_options: Vec<String>,
     /// Operations per second over all clients (default: as fast as the store answers).
