@@ -4,6 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use std::sync::Arc;
+
+use faultline::backend::docker::{install, DockerCluster};
+use faultline::backend::Cluster;
 use faultline::docker::containers::ServiceSpec;
 use faultline::docker::images::tools_recipe;
 use faultline::docker::{DockerClient, NodeContainers};
@@ -52,7 +56,7 @@ async fn node_pairs_keep_ip_and_rules_and_every_fault_heals() {
             .start_infra(&run_id, &network, i, &tools)
             .await
             .expect("infra");
-        Nemesis::install(&docker, &node).await.expect("install");
+        install(&docker, &node).await.expect("install");
         let spec = ServiceSpec {
             image: tools.clone(),
             cmd: vec!["sleep".into(), "infinity".into()],
@@ -67,8 +71,27 @@ async fn node_pairs_keep_ip_and_rules_and_every_fault_heals() {
         nodes.push(node);
     }
     let recorder = Recorder::in_memory(Instant::now());
-    let mut nemesis = Nemesis::new(docker.clone(), nodes.clone(), recorder.clone());
-    nemesis.open_shells().await;
+    let spec = Arc::new(faultline_targets::ClusterSpec {
+        nodes: nodes
+            .iter()
+            .map(|n| faultline_targets::NodeSpec {
+                name: n.node.clone(),
+                ip: n.ip,
+            })
+            .collect(),
+        mode: None,
+        bug: None,
+        options: BTreeMap::new(),
+    });
+    let cluster = Arc::new(DockerCluster::new(
+        docker.clone(),
+        run_id.clone(),
+        network,
+        nodes.clone(),
+        spec,
+    ));
+    cluster.prepare_faults().await;
+    let mut nemesis = Nemesis::new(cluster.clone(), recorder.clone());
 
     // Partition: n1 against n2 and n3, both ways; one exec per node, concurrently.
     let grudge: Grudge = BTreeMap::from([
@@ -206,7 +229,7 @@ async fn node_pairs_keep_ip_and_rules_and_every_fault_heals() {
     assert!(events.iter().all(|e| e.error.is_none()), "{events:?}");
 
     // netem is missing in this kernel: the probe says so plainly.
-    if let Err(why) = faultline::nemesis::packet::probe_netem(&docker, &nodes[0]).await {
+    if let Err(why) = cluster.delay_support().await {
         assert!(why.contains("netem"));
     }
 

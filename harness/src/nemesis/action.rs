@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Node name → the nodes whose packets it drops (Jepsen's "grudge").
-pub type Grudge = BTreeMap<String, Vec<String>>;
+pub use crate::backend::Grudge;
 
 /// One nemesis action. `f` is the history's `f` (DESIGN.md section 3), `value` its payload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -5,22 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::action::{Action, Step};
-use super::partition::{
-    drop_rules, install_script, restore_command, restore_heredoc, restore_script, LOSS_CHAIN,
-    PART_CHAIN,
-};
-use super::{clock, packet, process};
-use crate::docker::containers::CLOCK_FILE;
-use crate::docker::shell::Shell;
-use crate::docker::{DockerClient, DockerError, NodeContainers};
-
-/// How long a script in a node's shell may take before the action counts as failed.
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::backend::{BackendError, Cluster, Grudge};
 use crate::results::history::Recorder;
 
 /// What is currently broken, so heal knows what to undo.
@@ -73,11 +65,7 @@ impl Active {
 
 /// The nemesis of one run.
 pub struct Nemesis {
-    docker: DockerClient,
-    nodes: Vec<NodeContainers>,
-    /// A long-lived shell per node's infra container (same order as `nodes`); `None` falls back
-    /// to one `docker exec` per script.
-    shells: Vec<Option<Shell>>,
+    cluster: Arc<dyn Cluster>,
     recorder: Recorder,
     offsets: BTreeMap<String, f64>,
     strobe: Option<JoinHandle<()>>,
@@ -89,11 +77,9 @@ pub struct Nemesis {
 }
 
 impl Nemesis {
-    pub fn new(docker: DockerClient, nodes: Vec<NodeContainers>, recorder: Recorder) -> Nemesis {
+    pub fn new(cluster: Arc<dyn Cluster>, recorder: Recorder) -> Nemesis {
         Nemesis {
-            docker,
-            shells: nodes.iter().map(|_| None).collect(),
-            nodes,
+            cluster,
             recorder,
             offsets: BTreeMap::new(),
             strobe: None,
@@ -106,94 +92,6 @@ impl Nemesis {
     /// The faults in force, updated after every action (`none`, `partition halves, killed n2`).
     pub fn faults_in_force(&self) -> watch::Receiver<String> {
         self.in_force.subscribe()
-    }
-
-    /// Prepares one node before its service starts: the harness's iptables chains and a zero clock
-    /// offset. One exec.
-    pub async fn install(docker: &DockerClient, node: &NodeContainers) -> Result<(), DockerError> {
-        let restore = restore_command(&install_script());
-        let mut args: Vec<&str> = restore.iter().map(String::as_str).collect();
-        let script = format!("printf '+0' > {CLOCK_FILE} && {}", args[2]);
-        args[2] = &script;
-        docker.exec_ok(&node.infra, &args).await.map(|_| ())
-    }
-
-    /// Opens the per-node shells that make actions fast; nodes whose shell cannot be opened use
-    /// `docker exec`.
-    pub async fn open_shells(&mut self) {
-        let docker = &self.docker;
-        let opened =
-            futures_util::future::join_all(self.nodes.iter().map(|n| docker.open_shell(&n.infra)))
-                .await;
-        self.shells = opened.into_iter().map(Result::ok).collect();
-        // The first script through a fresh exec pays ~60 ms of attach set-up; pay it now, not
-        // when the first fault is due.
-        let warm = self
-            .shells
-            .iter_mut()
-            .flatten()
-            .map(|sh| sh.run("true", SCRIPT_TIMEOUT));
-        let warmed = futures_util::future::join_all(warm).await;
-        for (shell, ok) in self.shells.iter_mut().filter(|s| s.is_some()).zip(warmed) {
-            if ok.is_err() {
-                *shell = None;
-            }
-        }
-    }
-
-    /// Runs each (node index, script) concurrently, through the node's shell when it has one. A
-    /// broken shell is dropped and the script retried with `docker exec`.
-    async fn run_scripts(&mut self, scripts: Vec<(usize, String)>) -> Result<(), String> {
-        let docker = &self.docker;
-        let nodes = &self.nodes;
-        let runs = self.shells.iter_mut().enumerate().filter_map(|(i, shell)| {
-            let script = scripts.iter().find(|(j, _)| *j == i)?.1.clone();
-            Some(async move {
-                if let Some(sh) = shell {
-                    match sh.run(&script, SCRIPT_TIMEOUT).await {
-                        Ok(_) => return Ok(()),
-                        Err(e) if e.to_string().contains("script exited") => {
-                            return Err(e.to_string())
-                        }
-                        Err(_) => *shell = None,
-                    }
-                }
-                docker
-                    .exec_ok(&nodes[i].infra, &["sh", "-c", &script])
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            })
-        });
-        let errors: Vec<String> = futures_util::future::join_all(runs)
-            .await
-            .into_iter()
-            .filter_map(Result::err)
-            .collect();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors.join("; "))
-        }
-    }
-
-    fn index(&self, name: &str) -> Result<usize, String> {
-        self.nodes
-            .iter()
-            .position(|n| n.node == name)
-            .ok_or_else(|| {
-                format!("the schedule names node {name:?}, which this cluster does not have")
-            })
-    }
-
-    fn node(&self, name: &str) -> Result<&NodeContainers, String> {
-        self.nodes.iter().find(|n| n.node == name).ok_or_else(|| {
-            format!("the schedule names node {name:?}, which this cluster does not have")
-        })
-    }
-
-    fn nodes_named(&self, names: &[String]) -> Result<Vec<&NodeContainers>, String> {
-        names.iter().map(|n| self.node(n)).collect()
     }
 
     /// Plays `steps` with times relative to `t0`, until the schedule ends or `stop` turns true.
@@ -227,55 +125,38 @@ impl Nemesis {
     }
 
     async fn apply(&mut self, action: &Action) -> Result<(), String> {
-        let docker = self.docker.clone();
-        let err = |e: DockerError| e.to_string();
+        let cluster = self.cluster.clone();
+        let err = |e: BackendError| e.to_string();
         match action {
             Action::PartitionStart { grudge, kind } => {
                 self.active.partition_kind = kind.clone();
-                let mut scripts = Vec::new();
-                for (i, node) in self.nodes.iter().enumerate() {
-                    let sources = grudge
-                        .get(&node.node)
-                        .map(|names| self.nodes_named(names))
-                        .transpose()?
-                        .unwrap_or_default();
-                    let ips: Vec<_> = sources.iter().map(|n| n.ip).collect();
-                    let lines = restore_script(PART_CHAIN, &drop_rules(&ips));
-                    scripts.push((i, restore_heredoc(&lines)));
-                }
                 self.active.partition = true;
-                self.run_scripts(scripts).await
+                cluster.set_grudge(grudge).await.map_err(err)
             }
             Action::PartitionStop => {
-                let flush = restore_heredoc(&restore_script(PART_CHAIN, &[]));
-                let scripts = (0..self.nodes.len()).map(|i| (i, flush.clone())).collect();
-                self.run_scripts(scripts).await?;
+                cluster.set_grudge(&Grudge::new()).await.map_err(err)?;
                 self.active.partition = false;
                 Ok(())
             }
             Action::Kill { nodes } => {
-                let targets = self.nodes_named(nodes)?;
-                process::kill(&docker, &targets).await.map_err(err)?;
+                cluster.kill(nodes).await.map_err(err)?;
                 self.active.killed.extend(nodes.iter().cloned());
                 Ok(())
             }
             Action::Restart { nodes } => {
-                let targets = self.nodes_named(nodes)?;
-                process::restart(&docker, &targets).await.map_err(err)?;
+                cluster.restart(nodes).await.map_err(err)?;
                 for n in nodes {
                     self.active.killed.remove(n);
                 }
                 Ok(())
             }
             Action::Pause { nodes } => {
-                let targets = self.nodes_named(nodes)?;
-                process::pause(&docker, &targets).await.map_err(err)?;
+                cluster.pause(nodes).await.map_err(err)?;
                 self.active.paused.extend(nodes.iter().cloned());
                 Ok(())
             }
             Action::Resume { nodes } => {
-                let targets = self.nodes_named(nodes)?;
-                process::resume(&docker, &targets).await.map_err(err)?;
+                cluster.resume(nodes).await.map_err(err)?;
                 for n in nodes {
                     self.active.paused.remove(n);
                 }
@@ -283,28 +164,23 @@ impl Nemesis {
             }
             Action::ClockOffset { offsets } => {
                 self.active.clock = true;
-                let mut set = Vec::new();
-                for (name, secs) in offsets {
-                    set.push((self.node(name)?, *secs));
-                }
-                clock::set_offsets(&docker, &set).await.map_err(err)?;
-                self.offsets
-                    .extend(offsets.iter().map(|(k, v)| (k.clone(), *v)));
+                let set: Vec<(String, f64)> =
+                    offsets.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                cluster.set_clock_offsets(&set).await.map_err(err)?;
+                self.offsets.extend(set);
                 Ok(())
             }
             Action::ClockBump { deltas } => {
                 self.active.clock = true;
-                let mut set = Vec::new();
-                for (name, delta) in deltas {
-                    let now = self.offsets.get(name).copied().unwrap_or(0.0);
-                    set.push((self.node(name)?, now + delta));
-                }
-                clock::set_offsets(&docker, &set).await.map_err(err)?;
-                let updated: Vec<(String, f64)> = set
+                let set: Vec<(String, f64)> = deltas
                     .iter()
-                    .map(|(n, secs)| (n.node.clone(), *secs))
+                    .map(|(name, delta)| {
+                        let now = self.offsets.get(name).copied().unwrap_or(0.0);
+                        (name.clone(), now + delta)
+                    })
                     .collect();
-                self.offsets.extend(updated);
+                cluster.set_clock_offsets(&set).await.map_err(err)?;
+                self.offsets.extend(set);
                 Ok(())
             }
             Action::ClockStrobe {
@@ -313,10 +189,9 @@ impl Nemesis {
                 period_ms,
             } => {
                 self.active.clock = true;
-                let targets: Vec<(NodeContainers, f64)> = self
-                    .nodes_named(nodes)?
-                    .into_iter()
-                    .map(|n| (n.clone(), self.offsets.get(&n.node).copied().unwrap_or(0.0)))
+                let base: Vec<(String, f64)> = nodes
+                    .iter()
+                    .map(|n| (n.clone(), self.offsets.get(n).copied().unwrap_or(0.0)))
                     .collect();
                 let (delta, period) = (*delta, Duration::from_millis((*period_ms).max(50)));
                 if let Some(old) = self.strobe.take() {
@@ -326,11 +201,11 @@ impl Nemesis {
                     let mut flipped = false;
                     loop {
                         flipped = !flipped;
-                        let set: Vec<_> = targets
+                        let set: Vec<_> = base
                             .iter()
-                            .map(|(n, base)| (n, if flipped { base + delta } else { *base }))
+                            .map(|(n, b)| (n.clone(), if flipped { b + delta } else { *b }))
                             .collect();
-                        let _ = clock::set_offsets(&docker, &set).await;
+                        let _ = cluster.set_clock_offsets(&set).await;
                         tokio::time::sleep(period).await;
                     }
                 }));
@@ -340,34 +215,23 @@ impl Nemesis {
                 if let Some(strobe) = self.strobe.take() {
                     strobe.abort();
                 }
-                let zero = clock::offset_script(0.0);
-                let scripts = (0..self.nodes.len()).map(|i| (i, zero.clone())).collect();
-                self.run_scripts(scripts).await?;
+                let zero: Vec<(String, f64)> = cluster
+                    .spec()
+                    .nodes
+                    .iter()
+                    .map(|n| (n.name.clone(), 0.0))
+                    .collect();
+                cluster.set_clock_offsets(&zero).await.map_err(err)?;
                 self.offsets.clear();
                 self.active.clock = false;
                 Ok(())
             }
             Action::LossStart { nodes, probability } => {
-                let mut scripts = Vec::new();
-                for name in nodes {
-                    let i = self.index(name)?;
-                    let peers: Vec<_> = self
-                        .nodes
-                        .iter()
-                        .filter(|p| p.node != *name)
-                        .map(|p| p.ip)
-                        .collect();
-                    let lines =
-                        restore_script(LOSS_CHAIN, &packet::loss_rules(&peers, *probability));
-                    scripts.push((i, restore_heredoc(&lines)));
-                }
                 self.active.loss = true;
-                self.run_scripts(scripts).await
+                cluster.set_loss(nodes, *probability).await.map_err(err)
             }
             Action::LossStop => {
-                let flush = restore_heredoc(&restore_script(LOSS_CHAIN, &[]));
-                let scripts = (0..self.nodes.len()).map(|i| (i, flush.clone())).collect();
-                self.run_scripts(scripts).await?;
+                cluster.set_loss(&[], 0.0).await.map_err(err)?;
                 self.active.loss = false;
                 Ok(())
             }
@@ -376,18 +240,14 @@ impl Nemesis {
                 delay_ms,
                 jitter_ms,
             } => {
-                let script = packet::delay_script(Some((*delay_ms, *jitter_ms)));
-                let scripts = nodes
-                    .iter()
-                    .map(|n| Ok((self.index(n)?, script.clone())))
-                    .collect::<Result<Vec<_>, String>>()?;
                 self.active.delay = true;
-                self.run_scripts(scripts).await
+                cluster
+                    .set_delay(nodes, Some((*delay_ms, *jitter_ms)))
+                    .await
+                    .map_err(err)
             }
             Action::DelayStop => {
-                let script = packet::delay_script(None);
-                let scripts = (0..self.nodes.len()).map(|i| (i, script.clone())).collect();
-                self.run_scripts(scripts).await?;
+                cluster.set_delay(&[], None).await.map_err(err)?;
                 self.active.delay = false;
                 Ok(())
             }

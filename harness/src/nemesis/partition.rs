@@ -1,23 +1,10 @@
-//! Network partitions: grudges (who drops whom) for each partition shape, and the iptables rules
-//! that enforce them.
-//!
-//! Rules live in the harness's own chain `FAULTLINE-PART`, jumped to from INPUT inside each node's
-//! network namespace (owned by the infra container, so a restarted service keeps them). A node drops
-//! packets *from* the nodes it holds a grudge against; a symmetric partition is two grudges. All of a
-//! node's rules go in one `iptables-restore --noflush` exec: declaring the chain flushes it, and the
-//! new rules appear atomically.
-
-use std::net::Ipv4Addr;
+//! Network partitions: grudges (who drops whom) for each partition shape. The backend enforces
+//! them (`Cluster::set_grudge`).
 
 use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::action::Grudge;
-
-/// The partition chain.
-pub const PART_CHAIN: &str = "FAULTLINE-PART";
-/// The packet-loss chain.
-pub const LOSS_CHAIN: &str = "FAULTLINE-LOSS";
 
 /// The partition shapes `--nemesis` accepts (`partition` picks one at random each time).
 pub const SHAPES: &[&str] = &[
@@ -108,55 +95,6 @@ pub fn grudge(shape: &str, nodes: &[String], rng: &mut impl Rng) -> Option<Grudg
     })
 }
 
-/// The `iptables-restore --noflush` input that makes `chain` hold exactly `rules`.
-pub fn restore_script(chain: &str, rules: &[String]) -> Vec<String> {
-    let mut lines = vec!["*filter".to_string(), format!(":{chain} - [0:0]")];
-    lines.extend(rules.iter().map(|r| format!("-A {chain} {r}")));
-    lines.push("COMMIT".into());
-    lines
-}
-
-/// DROP rules for the sources `node` holds a grudge against.
-pub fn drop_rules(sources: &[Ipv4Addr]) -> Vec<String> {
-    sources
-        .iter()
-        .map(|ip| format!("-s {ip}/32 -j DROP"))
-        .collect()
-}
-
-/// Creates both chains and jumps to them from INPUT; run once when a node's infra starts.
-pub fn install_script() -> Vec<String> {
-    vec![
-        "*filter".into(),
-        format!(":{PART_CHAIN} - [0:0]"),
-        format!(":{LOSS_CHAIN} - [0:0]"),
-        format!("-I INPUT 1 -j {PART_CHAIN}"),
-        format!("-I INPUT 1 -j {LOSS_CHAIN}"),
-        "COMMIT".into(),
-    ]
-}
-
-/// The exec command that feeds `lines` to `iptables-restore --noflush`.
-pub fn restore_command(lines: &[String]) -> Vec<String> {
-    let mut cmd = vec![
-        "sh".to_string(),
-        "-c".to_string(),
-        "printf '%s\\n' \"$@\" | iptables-restore --noflush".to_string(),
-        "sh".to_string(),
-    ];
-    cmd.extend(lines.iter().cloned());
-    cmd
-}
-
-/// A shell command feeding `lines` to `iptables-restore --noflush` through a here-document (for
-/// the node's long-lived shell).
-pub fn restore_heredoc(lines: &[String]) -> String {
-    format!(
-        "iptables-restore --noflush <<'FAULTLINE_RULES'\n{}\nFAULTLINE_RULES",
-        lines.join("\n")
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,33 +168,5 @@ mod tests {
         assert_eq!(g.len(), 1);
         assert_eq!(g.values().next().unwrap().len(), 2);
         assert!(grudge("sideways", &nodes(3), &mut ChaCha8Rng::seed_from_u64(2)).is_none());
-    }
-
-    #[test]
-    fn scripts_declare_the_chain_so_restore_replaces_it() {
-        let s = restore_script(PART_CHAIN, &drop_rules(&[Ipv4Addr::new(10, 0, 0, 3)]));
-        assert_eq!(
-            s,
-            [
-                "*filter",
-                ":FAULTLINE-PART - [0:0]",
-                "-A FAULTLINE-PART -s 10.0.0.3/32 -j DROP",
-                "COMMIT"
-            ]
-        );
-        let heredoc = restore_heredoc(&s);
-        assert!(heredoc.starts_with("iptables-restore --noflush <<'FAULTLINE_RULES'\n*filter\n"));
-        assert!(heredoc.ends_with("COMMIT\nFAULTLINE_RULES"));
-        let cmd = restore_command(&s);
-        assert_eq!(
-            cmd[..4],
-            [
-                "sh",
-                "-c",
-                "printf '%s\\n' \"$@\" | iptables-restore --noflush",
-                "sh"
-            ]
-        );
-        assert_eq!(cmd.len(), 8);
     }
 }

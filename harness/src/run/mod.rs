@@ -5,7 +5,6 @@
 //! against the run); a [`CleanupGuard`] is the last resort if even that is skipped.
 
 pub mod clients;
-pub mod cluster;
 pub mod progress;
 pub mod verdict;
 pub mod workloads;
@@ -21,19 +20,20 @@ use futures_util::FutureExt;
 use serde_json::{json, Value};
 use tokio::sync::{watch, Mutex};
 
-use crate::docker::{CleanupGuard, DockerClient};
+use crate::backend::{Backend, BackendKind, Cluster, ClusterPlan};
 use crate::exit::FaultlineError;
 use crate::nemesis::schedule::{self, Pacing, ScheduleSpec};
 use crate::nemesis::{Nemesis, Step};
 use crate::results::{Recorder, RunDir};
 use clients::{ClientContext, SlotStats};
-use cluster::{Cluster, ClusterPlan};
 
 /// Everything `faultline run` was asked to do. Serialised whole into `test.json`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RunOptions {
     pub test_name: String,
     pub target: String,
+    /// Where the cluster runs (`--backend`).
+    pub backend: BackendKind,
     pub mode: Option<String>,
     pub bug: Option<String>,
     /// `--target-option` settings (and `--isolation`), validated by the target.
@@ -82,6 +82,9 @@ pub type Prepared = (Arc<dyn Workload>, Arc<dyn Target>, Vec<Step>);
 /// Checks the options that need no Docker; returns the workload, target and fault schedule.
 pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
     let bad = FaultlineError::BadInput;
+    if let Some(why) = opts.backend.refusal(&opts.target) {
+        return Err(bad(why));
+    }
     if opts.nodes == 0 || opts.nodes > 200 {
         return Err(bad(format!(
             "--nodes must be between 1 and 200, not {}",
@@ -201,19 +204,10 @@ fn uses_delay(steps: &[Step]) -> bool {
     steps.iter().any(|s| s.action.name() == "delay-start")
 }
 
-fn versions(docker: &DockerClient) -> Value {
-    json!({
-        "faultline": env!("CARGO_PKG_VERSION"),
-        "docker_engine": docker.engine_version,
-        "docker_api": docker.api_version,
-    })
-}
-
 /// Runs a whole test. Prints progress on stderr.
 pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
     let (workload, target, steps) = prepare(&opts)?;
-    let docker = DockerClient::connect().await.map_err(harness)?;
-    report_leftovers(&docker).await;
+    let mut backend = opts.backend.connect().await.map_err(harness)?;
 
     let dir = RunDir::create(&opts.results_dir, &opts.test_name).map_err(|e| {
         harness(format!(
@@ -224,28 +218,28 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
     let run_id = format!("{}-{}", dir.stamp.to_lowercase(), std::process::id());
     eprintln!("faultline: run {run_id} → {}", dir.path.display());
 
-    let recipe = target.image().map_err(harness)?;
-    let images = docker.ensure_images(&recipe).await.map_err(harness)?;
+    let facts = backend
+        .provision(target.as_ref(), &run_id)
+        .await
+        .map_err(harness)?;
     let mut test = json!({
         "run_id": run_id,
         "options": opts,
         "seed": opts.seed,
-        "versions": versions(&docker),
-        "images": {"base": images.base, "tools": images.tools, "target": images.target},
-        "schedule": steps,
     });
+    for (key, value) in facts {
+        test[key] = value;
+    }
+    test["schedule"] = json!(steps);
     dir.write_json("test.json", &test).map_err(harness)?;
 
     let recorder = Recorder::create(&dir.file("history.jsonl"), Instant::now()).map_err(harness)?;
-    let mut guard = CleanupGuard::new(&run_id);
     let nemesis: Arc<Mutex<Option<Nemesis>>> = Arc::new(Mutex::new(None));
-    let cluster: Arc<Mutex<Option<Cluster>>> = Arc::new(Mutex::new(None));
+    let cluster: Arc<Mutex<Option<Arc<dyn Cluster>>>> = Arc::new(Mutex::new(None));
 
     let phases = Phases {
         opts: &opts,
-        docker: &docker,
-        run_id: &run_id,
-        images: &images,
+        backend: backend.as_ref(),
         workload: workload.clone(),
         target: target.clone(),
         steps: &steps,
@@ -265,15 +259,13 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
     if let Some(n) = nemesis.lock().await.as_mut() {
         n.heal().await;
     }
-    if let Some(c) = cluster.lock().await.as_ref() {
-        for (node, file, text) in c.logs().await {
-            let _ = dir.write_node_log(&node, &file, &text);
+    if let Some(c) = cluster.lock().await.take() {
+        for log in c.logs().await {
+            let _ = dir.write_node_log(&log.node, &log.file, &log.text);
         }
     }
-    let removed = docker.remove_run(&run_id).await;
-    match removed {
-        Ok(_) => guard.disarm(),
-        Err(e) => eprintln!("faultline: {e}"),
+    if let Err(e) = backend.teardown().await {
+        eprintln!("faultline: {e}");
     }
 
     let figures = outcome?;
@@ -354,46 +346,37 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
 /// through mutex slots so an error or Ctrl-C still tears down what exists.
 struct Phases<'a> {
     opts: &'a RunOptions,
-    docker: &'a DockerClient,
-    run_id: &'a str,
-    images: &'a crate::docker::Images,
+    backend: &'a dyn Backend,
     workload: Arc<dyn Workload>,
     target: Arc<dyn Target>,
     steps: &'a [Step],
     recorder: Recorder,
     nemesis: Arc<Mutex<Option<Nemesis>>>,
-    cluster: Arc<Mutex<Option<Cluster>>>,
+    cluster: Arc<Mutex<Option<Arc<dyn Cluster>>>>,
 }
 
 impl Phases<'_> {
     async fn run(self) -> Result<Value, FaultlineError> {
         let opts = self.opts;
         let plan = ClusterPlan {
-            run_id: self.run_id,
             node_count: opts.nodes,
-            tools_image: &self.images.tools,
-            target_image: &self.images.target,
             mode: opts.mode.clone(),
             bug: opts.bug.clone(),
             options: opts.target_options.clone(),
-            faketime: uses_clock(self.steps),
+            clock_faults: uses_clock(self.steps),
         };
         let started = Instant::now();
-        let result = cluster::start(self.docker, self.target.as_ref(), &plan).await;
+        let result = self.backend.start(self.target.clone(), &plan).await;
         let c = result.map_err(harness)?;
-        let spec = c.spec.clone();
-        let nodes = c.nodes.clone();
-        *self.cluster.lock().await = Some(c);
-        let healthy = {
-            let guard = self.cluster.lock().await;
-            let c = guard.as_ref().expect("just stored");
-            c.wait_healthy(
+        let spec = c.spec();
+        *self.cluster.lock().await = Some(c.clone());
+        let healthy = c
+            .wait_healthy(
                 self.target.as_ref(),
                 Duration::from_secs_f64(opts.health_timeout_secs),
             )
             .await
-            .map_err(harness)?
-        };
+            .map_err(harness)?;
         let healthy_total = started.elapsed();
         eprintln!(
             "faultline: {} nodes healthy {:.2} s after start ({:.2} s after their containers)",
@@ -402,14 +385,12 @@ impl Phases<'_> {
             healthy.as_secs_f64()
         );
         if uses_delay(self.steps) {
-            crate::nemesis::packet::probe_netem(self.docker, &nodes[0])
-                .await
-                .map_err(FaultlineError::BadInput)?;
+            c.delay_support().await.map_err(FaultlineError::BadInput)?;
         }
-        let mut nemesis = Nemesis::new(self.docker.clone(), nodes, self.recorder.clone());
         if !self.steps.is_empty() {
-            nemesis.open_shells().await;
+            c.prepare_faults().await;
         }
+        let nemesis = Nemesis::new(c.clone(), self.recorder.clone());
         let faults_in_force = nemesis.faults_in_force();
         *self.nemesis.lock().await = Some(nemesis);
 
@@ -591,17 +572,5 @@ pub(crate) async fn interrupted() -> &'static str {
     {
         let _ = tokio::signal::ctrl_c().await;
         "Ctrl-C"
-    }
-}
-
-/// Warns about objects of dead runs (the user may `faultline clean`).
-async fn report_leftovers(docker: &DockerClient) {
-    if let Ok(runs) = docker.run_objects(None).await {
-        for (run, objects) in runs.iter().filter(|(_, o)| !o.owner_alive()) {
-            eprintln!(
-                "faultline: warning: leftovers of dead run {run}: {}; remove them with `faultline clean`",
-                objects.summary()
-            );
-        }
     }
 }
