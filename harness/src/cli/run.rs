@@ -38,9 +38,7 @@ pub struct RunArgs {
     /// What the clients do.
     #[arg(long, default_value = "register")]
     pub workload: String,
-    /// Faults, comma-separated: partition[-one|-halves|-random-halves|-ring|-bridge|-one-way], kill,
-    /// pause, clock[-offset|-bump|-strobe], loss, delay; or none.
-    #[arg(long, default_value = "partition")]
+    #[arg(long, default_value = "partition", help = crate::nemesis::faults::help())]
     pub nemesis: String,
     /// Seconds between faults (quiet period, then fault period of the same length).
     #[arg(long, default_value_t = 5.0)]

@@ -1,78 +1,28 @@
 //! Plays a schedule against the cluster: each step at its time, each action recorded in the history
-//! as a `nemesis` `info` event when it is in force (with the error, if it failed), and [`Nemesis::heal`]
-//! undoing whatever is still active.
-
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+//! as a `nemesis` `info` event when it is in force (with the error, if it failed), and
+//! [`Nemesis::heal`] undoing whatever is still active. Each action goes to the fault unit that owns
+//! it (`faults`), which acts through the cluster's primitives.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use super::action::{Action, Step};
-use crate::backend::{BackendError, Cluster, Grudge};
+use super::faults::{self, Fault, FaultState};
+use crate::backend::Cluster;
 use crate::results::history::Recorder;
-
-/// What is currently broken, so heal knows what to undo.
-#[derive(Debug, Default)]
-struct Active {
-    partition: bool,
-    /// The shape of the partition in force (`halves`, `one`...), for [`Active::describe`].
-    partition_kind: String,
-    loss: bool,
-    delay: bool,
-    clock: bool,
-    killed: BTreeSet<String>,
-    paused: BTreeSet<String>,
-}
-
-impl Active {
-    /// The faults in force in a few words (`partition halves, killed n1`), or `none`.
-    fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if self.partition {
-            parts.push(
-                format!("partition {}", self.partition_kind)
-                    .trim_end()
-                    .to_string(),
-            );
-        }
-        if self.loss {
-            parts.push("packet loss".into());
-        }
-        if self.delay {
-            parts.push("delay".into());
-        }
-        if self.clock {
-            parts.push("clock skew".into());
-        }
-        let names = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(",");
-        if !self.killed.is_empty() {
-            parts.push(format!("killed {}", names(&self.killed)));
-        }
-        if !self.paused.is_empty() {
-            parts.push(format!("paused {}", names(&self.paused)));
-        }
-        if parts.is_empty() {
-            "none".into()
-        } else {
-            parts.join(", ")
-        }
-    }
-}
 
 /// The nemesis of one run.
 pub struct Nemesis {
     cluster: Arc<dyn Cluster>,
     recorder: Recorder,
-    offsets: BTreeMap<String, f64>,
-    strobe: Option<JoinHandle<()>>,
-    active: Active,
+    /// Every fault of the list with its state, in list order.
+    faults: Vec<(&'static dyn Fault, Box<dyn FaultState>)>,
     /// Milliseconds from each step's scheduled time to its fault being in force.
     pub lateness_ms: Vec<(String, f64)>,
-    /// [`Active::describe`] after every action, for whoever watches (the progress line).
+    /// [`Nemesis::describe`] after every action, for whoever watches (the progress line).
     in_force: watch::Sender<String>,
 }
 
@@ -81,9 +31,7 @@ impl Nemesis {
         Nemesis {
             cluster,
             recorder,
-            offsets: BTreeMap::new(),
-            strobe: None,
-            active: Active::default(),
+            faults: faults::ALL.iter().map(|f| (*f, f.state())).collect(),
             lateness_ms: Vec::new(),
             in_force: watch::Sender::new("none".to_string()),
         }
@@ -92,6 +40,20 @@ impl Nemesis {
     /// The faults in force, updated after every action (`none`, `partition halves, killed n2`).
     pub fn faults_in_force(&self) -> watch::Receiver<String> {
         self.in_force.subscribe()
+    }
+
+    /// The faults in force in a few words (`partition halves, killed n1`), or `none`.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self
+            .faults
+            .iter()
+            .filter_map(|(_, s)| s.in_force())
+            .collect();
+        if parts.is_empty() {
+            "none".into()
+        } else {
+            parts.join(", ")
+        }
     }
 
     /// Plays `steps` with times relative to `t0`, until the schedule ends or `stop` turns true.
@@ -115,170 +77,22 @@ impl Nemesis {
 
     /// Applies `action` and records it; a failure is recorded and printed, not fatal.
     pub async fn perform(&mut self, action: &Action) {
-        let result = self.apply(action).await;
+        let cluster = &self.cluster;
+        let result = match self.faults.iter_mut().find(|(f, _)| f.owns(&action.f)) {
+            Some((_, state)) => state.apply(action, cluster).await,
+            None => faults::check(action),
+        };
         if let Err(e) = &result {
             eprintln!("faultline: nemesis {} failed: {e}", action.name());
         }
         self.recorder
             .nemesis(action.name(), action.value(), result.err());
-        self.in_force.send_replace(self.active.describe());
+        self.in_force.send_replace(self.describe());
     }
 
-    async fn apply(&mut self, action: &Action) -> Result<(), String> {
-        let cluster = self.cluster.clone();
-        let err = |e: BackendError| e.to_string();
-        match action {
-            Action::PartitionStart { grudge, kind } => {
-                self.active.partition_kind = kind.clone();
-                self.active.partition = true;
-                cluster.set_grudge(grudge).await.map_err(err)
-            }
-            Action::PartitionStop => {
-                cluster.set_grudge(&Grudge::new()).await.map_err(err)?;
-                self.active.partition = false;
-                Ok(())
-            }
-            Action::Kill { nodes } => {
-                cluster.kill(nodes).await.map_err(err)?;
-                self.active.killed.extend(nodes.iter().cloned());
-                Ok(())
-            }
-            Action::Restart { nodes } => {
-                cluster.restart(nodes).await.map_err(err)?;
-                for n in nodes {
-                    self.active.killed.remove(n);
-                }
-                Ok(())
-            }
-            Action::Pause { nodes } => {
-                cluster.pause(nodes).await.map_err(err)?;
-                self.active.paused.extend(nodes.iter().cloned());
-                Ok(())
-            }
-            Action::Resume { nodes } => {
-                cluster.resume(nodes).await.map_err(err)?;
-                for n in nodes {
-                    self.active.paused.remove(n);
-                }
-                Ok(())
-            }
-            Action::ClockOffset { offsets } => {
-                self.active.clock = true;
-                let set: Vec<(String, f64)> =
-                    offsets.iter().map(|(k, v)| (k.clone(), *v)).collect();
-                cluster.set_clock_offsets(&set).await.map_err(err)?;
-                self.offsets.extend(set);
-                Ok(())
-            }
-            Action::ClockBump { deltas } => {
-                self.active.clock = true;
-                let set: Vec<(String, f64)> = deltas
-                    .iter()
-                    .map(|(name, delta)| {
-                        let now = self.offsets.get(name).copied().unwrap_or(0.0);
-                        (name.clone(), now + delta)
-                    })
-                    .collect();
-                cluster.set_clock_offsets(&set).await.map_err(err)?;
-                self.offsets.extend(set);
-                Ok(())
-            }
-            Action::ClockStrobe {
-                nodes,
-                delta,
-                period_ms,
-            } => {
-                self.active.clock = true;
-                let base: Vec<(String, f64)> = nodes
-                    .iter()
-                    .map(|n| (n.clone(), self.offsets.get(n).copied().unwrap_or(0.0)))
-                    .collect();
-                let (delta, period) = (*delta, Duration::from_millis((*period_ms).max(50)));
-                if let Some(old) = self.strobe.take() {
-                    old.abort();
-                }
-                self.strobe = Some(tokio::spawn(async move {
-                    let mut flipped = false;
-                    loop {
-                        flipped = !flipped;
-                        let set: Vec<_> = base
-                            .iter()
-                            .map(|(n, b)| (n.clone(), if flipped { b + delta } else { *b }))
-                            .collect();
-                        let _ = cluster.set_clock_offsets(&set).await;
-                        tokio::time::sleep(period).await;
-                    }
-                }));
-                Ok(())
-            }
-            Action::ClockReset => {
-                if let Some(strobe) = self.strobe.take() {
-                    strobe.abort();
-                }
-                let zero: Vec<(String, f64)> = cluster
-                    .spec()
-                    .nodes
-                    .iter()
-                    .map(|n| (n.name.clone(), 0.0))
-                    .collect();
-                cluster.set_clock_offsets(&zero).await.map_err(err)?;
-                self.offsets.clear();
-                self.active.clock = false;
-                Ok(())
-            }
-            Action::LossStart { nodes, probability } => {
-                self.active.loss = true;
-                cluster.set_loss(nodes, *probability).await.map_err(err)
-            }
-            Action::LossStop => {
-                cluster.set_loss(&[], 0.0).await.map_err(err)?;
-                self.active.loss = false;
-                Ok(())
-            }
-            Action::DelayStart {
-                nodes,
-                delay_ms,
-                jitter_ms,
-            } => {
-                self.active.delay = true;
-                cluster
-                    .set_delay(nodes, Some((*delay_ms, *jitter_ms)))
-                    .await
-                    .map_err(err)
-            }
-            Action::DelayStop => {
-                cluster.set_delay(&[], None).await.map_err(err)?;
-                self.active.delay = false;
-                Ok(())
-            }
-        }
-    }
-
-    /// Undoes every active fault, recording each heal. Safe to call twice.
+    /// Undoes every active fault, in list order, recording each heal. Safe to call twice.
     pub async fn heal(&mut self) {
-        let mut ends = Vec::new();
-        if self.active.partition {
-            ends.push(Action::PartitionStop);
-        }
-        if self.active.loss {
-            ends.push(Action::LossStop);
-        }
-        if self.active.delay {
-            ends.push(Action::DelayStop);
-        }
-        if !self.active.paused.is_empty() {
-            ends.push(Action::Resume {
-                nodes: self.active.paused.iter().cloned().collect(),
-            });
-        }
-        if !self.active.killed.is_empty() {
-            ends.push(Action::Restart {
-                nodes: self.active.killed.iter().cloned().collect(),
-            });
-        }
-        if self.active.clock || self.strobe.is_some() {
-            ends.push(Action::ClockReset);
-        }
+        let ends: Vec<Action> = self.faults.iter().filter_map(|(_, s)| s.heal()).collect();
         for action in ends {
             self.perform(&action).await;
         }
@@ -286,11 +100,7 @@ impl Nemesis {
 
     /// Whether anything is still broken.
     pub fn is_healed(&self) -> bool {
-        let a = &self.active;
-        !(a.partition || a.loss || a.delay || a.clock)
-            && a.killed.is_empty()
-            && a.paused.is_empty()
-            && self.strobe.is_none()
+        self.faults.iter().all(|(_, s)| s.heal().is_none())
     }
 
     /// Per-step lateness as JSON for results.json.
@@ -301,21 +111,171 @@ impl Nemesis {
             .map(|(f, ms)| serde_json::json!({"f": f, "late_ms": (ms * 10.0).round() / 10.0}))
             .collect::<Vec<_>>())
     }
+
+    /// The median and largest lateness of the steps that put a fault in force, ms.
+    pub fn start_lateness(&self) -> (f64, f64) {
+        let mut late: Vec<f64> = self
+            .lateness_ms
+            .iter()
+            .filter(|(f, _)| faults::is_start(f))
+            .map(|(_, ms)| *ms)
+            .collect();
+        late.sort_by(f64::total_cmp);
+        let median = if late.is_empty() {
+            0.0
+        } else {
+            late[late.len() / 2]
+        };
+        (median, late.last().copied().unwrap_or(0.0))
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
 
-    #[test]
-    fn the_faults_in_force_are_described_in_a_few_words() {
-        let mut a = Active::default();
-        assert_eq!(a.describe(), "none");
-        a.partition = true;
-        a.partition_kind = "halves".into();
-        a.killed.insert("n2".into());
-        a.killed.insert("n1".into());
-        a.clock = true;
-        assert_eq!(a.describe(), "partition halves, clock skew, killed n1,n2");
+    use faultline_targets::{BoxFuture, ClusterSpec, NodeSpec, Target};
+
+    use super::*;
+    use crate::backend::{BackendError, Grudge, NodeLog};
+
+    /// A cluster that only notes which primitive was called with what.
+    struct Recording {
+        spec: Arc<ClusterSpec>,
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl Recording {
+        fn note(&self, call: String) -> BoxFuture<'_, Result<(), BackendError>> {
+            self.calls.lock().unwrap().push(call);
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    impl Cluster for Recording {
+        fn spec(&self) -> Arc<ClusterSpec> {
+            self.spec.clone()
+        }
+        fn wait_healthy<'a>(
+            &'a self,
+            _: &'a dyn Target,
+            _: Duration,
+        ) -> BoxFuture<'a, Result<Duration, String>> {
+            Box::pin(async { Ok(Duration::ZERO) })
+        }
+        fn logs(&self) -> BoxFuture<'_, Vec<NodeLog>> {
+            Box::pin(async { Vec::new() })
+        }
+        fn set_grudge<'a>(&'a self, g: &'a Grudge) -> BoxFuture<'a, Result<(), BackendError>> {
+            self.note(format!("grudge {}", g.len()))
+        }
+        fn set_loss<'a>(
+            &'a self,
+            n: &'a [String],
+            p: f64,
+        ) -> BoxFuture<'a, Result<(), BackendError>> {
+            self.note(format!("loss {n:?} {p}"))
+        }
+        fn delay_support(&self) -> BoxFuture<'_, Result<(), String>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn set_delay<'a>(
+            &'a self,
+            n: &'a [String],
+            d: Option<(u64, u64)>,
+        ) -> BoxFuture<'a, Result<(), BackendError>> {
+            self.note(format!("delay {n:?} {d:?}"))
+        }
+        fn kill<'a>(&'a self, n: &'a [String]) -> BoxFuture<'a, Result<(), BackendError>> {
+            self.note(format!("kill {n:?}"))
+        }
+        fn restart<'a>(&'a self, n: &'a [String]) -> BoxFuture<'a, Result<(), BackendError>> {
+            self.note(format!("restart {n:?}"))
+        }
+        fn pause<'a>(&'a self, n: &'a [String]) -> BoxFuture<'a, Result<(), BackendError>> {
+            self.note(format!("pause {n:?}"))
+        }
+        fn resume<'a>(&'a self, n: &'a [String]) -> BoxFuture<'a, Result<(), BackendError>> {
+            self.note(format!("resume {n:?}"))
+        }
+        fn set_clock_offsets<'a>(
+            &'a self,
+            o: &'a [(String, f64)],
+        ) -> BoxFuture<'a, Result<(), BackendError>> {
+            self.note(format!("clock {o:?}"))
+        }
+    }
+
+    #[tokio::test]
+    async fn each_action_reaches_its_fault_and_heal_undoes_everything_in_list_order() {
+        let spec = Arc::new(ClusterSpec {
+            nodes: (1..=3)
+                .map(|i| NodeSpec {
+                    name: format!("n{i}"),
+                    ip: std::net::Ipv4Addr::new(10, 0, 0, i),
+                })
+                .collect(),
+            mode: None,
+            bug: None,
+            options: BTreeMap::new(),
+        });
+        let cluster = Arc::new(Recording {
+            spec,
+            calls: Mutex::new(Vec::new()),
+        });
+        let recorder = Recorder::in_memory(Instant::now());
+        let mut nemesis = Nemesis::new(cluster.clone(), recorder.clone());
+        assert_eq!(nemesis.describe(), "none");
+        let grudge = Grudge::from([("n1".to_string(), vec!["n2".to_string()])]);
+        nemesis.perform(&faults::partition("halves", grudge)).await;
+        nemesis
+            .perform(&faults::kill(vec!["n2".into(), "n1".into()]))
+            .await;
+        nemesis
+            .perform(&faults::bump(BTreeMap::from([("n3".to_string(), 2.0)])))
+            .await;
+        nemesis
+            .perform(&faults::bump(BTreeMap::from([("n3".to_string(), 1.5)])))
+            .await;
+        assert_eq!(
+            nemesis.describe(),
+            "partition halves, killed n1,n2, clock skew"
+        );
+        assert!(!nemesis.is_healed());
+        nemesis.heal().await;
+        assert!(nemesis.is_healed());
+        assert_eq!(nemesis.describe(), "none");
+        let calls = cluster.calls.lock().unwrap().clone();
+        assert_eq!(
+            calls,
+            [
+                "grudge 1",
+                r#"kill ["n2", "n1"]"#,
+                r#"clock [("n3", 2.0)]"#,
+                r#"clock [("n3", 3.5)]"#,
+                "grudge 0",
+                r#"restart ["n1", "n2"]"#,
+                r#"clock [("n1", 0.0), ("n2", 0.0), ("n3", 0.0)]"#,
+            ]
+        );
+        let (events, _) = recorder.snapshot();
+        let names: Vec<&str> = events.iter().map(|e| e.f.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "partition-start",
+                "kill",
+                "clock-bump",
+                "clock-bump",
+                "partition-stop",
+                "restart",
+                "clock-reset"
+            ]
+        );
+        // An action no fault owns is recorded with the reason, not applied.
+        nemesis.perform(&Action::bare("melt")).await;
+        let (events, _) = recorder.snapshot();
+        assert!(events.last().unwrap().error.is_some());
     }
 }

@@ -7,7 +7,7 @@
 
 pub mod action;
 pub mod executor;
-pub mod partition;
+pub mod faults;
 pub mod schedule;
 
 pub use action::{Action, Grudge, Step};

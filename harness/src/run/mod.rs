@@ -22,6 +22,7 @@ use tokio::sync::{watch, Mutex};
 
 use crate::backend::{Backend, BackendKind, Cluster, ClusterPlan};
 use crate::exit::FaultlineError;
+use crate::nemesis::faults::{self, Fault};
 use crate::nemesis::schedule::{self, Pacing, ScheduleSpec};
 use crate::nemesis::{Nemesis, Step};
 use crate::results::{Recorder, RunDir};
@@ -146,20 +147,12 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
             opts.seed,
         ),
     };
-    if opts.nodes == 1 {
-        if let Some(fault) = fault_wanted(opts, &steps, &["partition", "loss"]) {
-            return Err(bad(format!(
-                "the {fault} nemesis acts only on traffic between nodes, and a single node has no peers, so the run would have no faults (clients are never cut off); use kill, pause or clock"
-            )));
+    for fault in faults::ALL {
+        if let Some(asked) = fault_wanted(opts, &steps, *fault) {
+            if let Some(why) = fault.refusal(&asked, target.as_ref(), opts.nodes) {
+                return Err(bad(why));
+            }
         }
-    }
-    if fault_wanted(opts, &steps, &["clock"]).is_some() {
-        target.clock_skew_support().map_err(|e| {
-            bad(format!(
-                "cannot skew the clock of target {}: {e}",
-                opts.target
-            ))
-        })?;
     }
     Ok((workload, target, steps))
 }
@@ -174,34 +167,35 @@ fn cluster_spec(opts: &RunOptions) -> faultline_targets::ClusterSpec {
     }
 }
 
-fn uses_clock(steps: &[Step]) -> bool {
-    steps.iter().any(|s| s.action.name().starts_with("clock"))
+/// The faults the schedule holds, in list order.
+fn scheduled(steps: &[Step]) -> impl Iterator<Item = &'static dyn Fault> + '_ {
+    faults::ALL
+        .iter()
+        .copied()
+        .filter(|fault| steps.iter().any(|s| fault.owns(&s.action.f)))
 }
 
-/// Partitions and packet loss drop traffic between nodes only (see `nemesis::partition` and
-/// `nemesis::packet`); delay slows every packet a node sends, clients' answers included.
-/// The first fault named with one of `prefixes` that the run asked for (`--nemesis`) or its
-/// schedule holds. Refusals go by what was asked too: a short run may draw no such step, and a
-/// user asking for a fault the run cannot have should hear so every time. With `--schedule`, the
-/// file is what runs and `--nemesis` (perhaps its default) is not used.
-fn fault_wanted(opts: &RunOptions, steps: &[Step], prefixes: &[&str]) -> Option<String> {
-    let matches = |name: &str| prefixes.iter().any(|p| name.starts_with(p));
+/// The first word or action of `fault` that the run asked for (`--nemesis`) or its schedule
+/// holds. Refusals go by what was asked too: a short run may draw no such step, and a user asking
+/// for a fault the run cannot have should hear so every time. With `--schedule`, the file is what
+/// runs and `--nemesis` (perhaps its default) is not used.
+fn fault_wanted(opts: &RunOptions, steps: &[Step], fault: &dyn Fault) -> Option<String> {
     let asked: &[String] = if opts.schedule_file.is_some() {
         &[]
     } else {
         &opts.nemesis
     };
-    asked.iter().find(|k| matches(k)).cloned().or_else(|| {
-        steps
-            .iter()
-            .map(|s| s.action.name())
-            .find(|n| matches(n))
-            .map(str::to_string)
-    })
-}
-
-fn uses_delay(steps: &[Step]) -> bool {
-    steps.iter().any(|s| s.action.name() == "delay-start")
+    asked
+        .iter()
+        .find(|k| fault.words().iter().any(|w| w.name == k.as_str()))
+        .cloned()
+        .or_else(|| {
+            steps
+                .iter()
+                .map(|s| s.action.name())
+                .find(|f| fault.owns(f))
+                .map(str::to_string)
+        })
 }
 
 /// Runs a whole test. Prints progress on stderr.
@@ -363,7 +357,7 @@ impl Phases<'_> {
             mode: opts.mode.clone(),
             bug: opts.bug.clone(),
             options: opts.target_options.clone(),
-            clock_faults: uses_clock(self.steps),
+            clock_faults: scheduled(self.steps).any(|f| f.needs_clock()),
         };
         let started = Instant::now();
         let result = self.backend.start(self.target.clone(), &plan).await;
@@ -384,8 +378,11 @@ impl Phases<'_> {
             healthy_total.as_secs_f64(),
             healthy.as_secs_f64()
         );
-        if uses_delay(self.steps) {
-            c.delay_support().await.map_err(FaultlineError::BadInput)?;
+        for fault in scheduled(self.steps) {
+            fault
+                .preflight(c.as_ref())
+                .await
+                .map_err(FaultlineError::BadInput)?;
         }
         if !self.steps.is_empty() {
             c.prepare_faults().await;
@@ -473,20 +470,11 @@ impl Phases<'_> {
         let client_events = self.recorder.len() - ops_before;
 
         // Heal, let the cluster recover, final reads.
-        let (lateness, lateness_json) = {
+        let ((median_late, max_late), lateness_json) = {
             let mut guard = self.nemesis.lock().await;
             let n = guard.as_mut().expect("nemesis stored above");
             n.heal().await;
-            let mut late: Vec<f64> = n
-                .lateness_ms
-                .iter()
-                .filter(|(f, _)| {
-                    f.ends_with("-start") || f == "kill" || f == "pause" || f.starts_with("clock-")
-                })
-                .map(|(_, ms)| *ms)
-                .collect();
-            late.sort_by(f64::total_cmp);
-            (late, n.lateness_json())
+            (n.start_lateness(), n.lateness_json())
         };
         tokio::time::sleep(Duration::from_secs_f64(opts.recovery_secs)).await;
         self.recorder
@@ -525,7 +513,6 @@ impl Phases<'_> {
 
         let total = |f: fn(&SlotStats) -> u64| stats.iter().map(f).sum::<u64>();
         let ops = total(|s| s.ops);
-        let median = |v: &[f64]| if v.is_empty() { 0.0 } else { v[v.len() / 2] };
         Ok(json!({
             "healthy_seconds": healthy_total.as_secs_f64(),
             "client_seconds": client_secs,
@@ -536,8 +523,8 @@ impl Phases<'_> {
             "fail": total(|s| s.fail),
             "info": total(|s| s.info),
             "final_reads": {"asked": asked, "ok": final_ok},
-            "nemesis_median_late_ms": median(&lateness),
-            "nemesis_max_late_ms": lateness.last().copied().unwrap_or(0.0),
+            "nemesis_median_late_ms": median_late,
+            "nemesis_max_late_ms": max_late,
             "nemesis_steps": lateness_json,
         }))
     }

@@ -1,10 +1,153 @@
-//! Network partitions: grudges (who drops whom) for each partition shape. The backend enforces
-//! them (`Cluster::set_grudge`).
+//! Partitions: each node drops the traffic from the nodes it holds a grudge against, in one of
+//! several shapes (Jepsen's partitioners). `partition-start` {kind, grudge} … `partition-stop`.
 
-use rand::seq::SliceRandom;
+use std::sync::Arc;
+
+use faultline_targets::{BoxFuture, Target};
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
-use super::action::Grudge;
+use super::{Fault, FaultState, Word};
+use crate::backend::{Cluster, Grudge};
+use crate::nemesis::action::Action;
+use crate::nemesis::schedule::ScheduleSpec;
+
+const START: &str = "partition-start";
+const STOP: &str = "partition-stop";
+
+/// The value of `partition-start`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartitionStart {
+    /// The shape (`one`, `halves`...), for people reading the history.
+    pub kind: String,
+    pub grudge: Grudge,
+}
+
+/// The action that puts `grudge` in force.
+pub fn partition(kind: &str, grudge: Grudge) -> Action {
+    Action::new(
+        START,
+        PartitionStart {
+            kind: kind.to_string(),
+            grudge,
+        },
+    )
+}
+
+pub struct Partition;
+
+impl Fault for Partition {
+    fn words(&self) -> &'static [Word] {
+        &[
+            Word {
+                name: "partition",
+                help: "a partition of a random shape each time",
+            },
+            Word {
+                name: "partition-one",
+                help: "one node cut off from the others, both ways",
+            },
+            Word {
+                name: "partition-halves",
+                help: "the first half of the nodes against the rest",
+            },
+            Word {
+                name: "partition-random-halves",
+                help: "random halves",
+            },
+            Word {
+                name: "partition-ring",
+                help: "every node sees a majority, no two the same one",
+            },
+            Word {
+                name: "partition-bridge",
+                help: "two halves joined by one node that hears both",
+            },
+            Word {
+                name: "partition-one-way",
+                help: "one node stops hearing the others; they still hear it",
+            },
+        ]
+    }
+
+    fn starts(&self) -> &'static [&'static str] {
+        &[START]
+    }
+
+    fn stop(&self) -> &'static str {
+        STOP
+    }
+
+    fn family(&self) -> &'static str {
+        "partition"
+    }
+
+    fn check(&self, action: &Action) -> Result<(), String> {
+        if action.f == START {
+            action.payload::<PartitionStart>()?;
+        }
+        Ok(())
+    }
+
+    fn draw(&self, word: &str, spec: &ScheduleSpec, rng: &mut ChaCha8Rng) -> (Action, Action) {
+        let shape = match word.strip_prefix("partition-") {
+            Some(shape) => shape,
+            None => SHAPES.choose(rng).expect("non-empty"),
+        };
+        let grudge = grudge(shape, &spec.nodes, rng).unwrap_or_default();
+        (partition(shape, grudge), Action::bare(STOP))
+    }
+
+    fn refusal(&self, asked: &str, _target: &dyn Target, nodes: usize) -> Option<String> {
+        super::needs_peers(asked, nodes)
+    }
+
+    fn state(&self) -> Box<dyn FaultState> {
+        Box::new(InForce::default())
+    }
+}
+
+/// The shape in force, if any.
+#[derive(Default)]
+struct InForce(Option<String>);
+
+impl FaultState for InForce {
+    fn apply<'a>(
+        &'a mut self,
+        action: &'a Action,
+        cluster: &'a Arc<dyn Cluster>,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            if action.f == START {
+                let start: PartitionStart = action.payload()?;
+                self.0 = Some(start.kind);
+                cluster
+                    .set_grudge(&start.grudge)
+                    .await
+                    .map_err(|e| e.to_string())
+            } else {
+                cluster
+                    .set_grudge(&Grudge::new())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.0 = None;
+                Ok(())
+            }
+        })
+    }
+
+    fn in_force(&self) -> Option<String> {
+        self.0
+            .as_ref()
+            .map(|kind| format!("partition {kind}").trim_end().to_string())
+    }
+
+    fn heal(&self) -> Option<Action> {
+        self.0.as_ref().map(|_| Action::bare(STOP))
+    }
+}
 
 /// The partition shapes `--nemesis` accepts (`partition` picks one at random each time).
 pub const SHAPES: &[&str] = &[
