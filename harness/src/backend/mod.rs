@@ -8,6 +8,7 @@
 //! target only, no Docker, seconds per run).
 
 pub mod docker;
+pub mod in_process;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -48,14 +49,17 @@ pub enum BackendKind {
     /// Containers on the local Docker engine (every target).
     #[default]
     Docker,
+    /// Reference nodes inside the faultline process, on loopback (reference target only).
+    InProcess,
 }
 
 impl BackendKind {
-    pub const NAMES: &'static [&'static str] = &["docker"];
+    pub const NAMES: &'static [&'static str] = &["docker", "in-process"];
 
     pub fn parse(name: &str) -> Result<BackendKind, String> {
         match name {
             "docker" => Ok(BackendKind::Docker),
+            "in-process" => Ok(BackendKind::InProcess),
             other => Err(format!(
                 "unknown backend {other:?}; known: {}",
                 Self::NAMES.join(", ")
@@ -66,16 +70,15 @@ impl BackendKind {
     pub fn name(self) -> &'static str {
         match self {
             BackendKind::Docker => "docker",
+            BackendKind::InProcess => "in-process",
         }
     }
 
     /// Why this backend cannot run `target`, checked before anything starts.
     pub fn refusal(self, target: &str) -> Option<String> {
         match self {
-            BackendKind::Docker => {
-                let _ = target;
-                None
-            }
+            BackendKind::Docker => None,
+            BackendKind::InProcess => in_process::refusal(target),
         }
     }
 
@@ -83,6 +86,7 @@ impl BackendKind {
     pub async fn connect(self) -> Result<Box<dyn Backend>, BackendError> {
         Ok(match self {
             BackendKind::Docker => Box::new(docker::DockerBackend::connect().await?),
+            BackendKind::InProcess => Box::new(in_process::InProcessBackend::new()),
         })
     }
 }
@@ -96,6 +100,8 @@ pub struct ClusterPlan {
     pub options: BTreeMap<String, String>,
     /// Clock faults will be asked for (Docker preloads libfaketime only then).
     pub clock_faults: bool,
+    /// The run's seed (the in-process network draws its packet loss from it).
+    pub seed: u64,
 }
 
 /// One node's log, saved in the run folder.

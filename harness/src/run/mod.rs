@@ -358,6 +358,7 @@ impl Phases<'_> {
             bug: opts.bug.clone(),
             options: opts.target_options.clone(),
             clock_faults: scheduled(self.steps).any(|f| f.needs_clock()),
+            seed: opts.seed,
         };
         let started = Instant::now();
         let result = self.backend.start(self.target.clone(), &plan).await;
