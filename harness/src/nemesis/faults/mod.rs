@@ -11,6 +11,7 @@
 
 mod clock;
 mod delay;
+mod isolate_each;
 mod kill;
 mod loss;
 mod partition;
@@ -38,6 +39,7 @@ pub use pause::{pause, resume};
 /// Every fault, in the order the nemesis heals them (and describes them on the progress line).
 pub static ALL: &[&dyn Fault] = &[
     &partition::Partition,
+    &isolate_each::IsolateEach,
     &loss::Loss,
     &delay::Delay,
     &pause::Pause,
