@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::backend::BackendKind;
 use crate::exit::{Exit, FaultlineError};
 use crate::nemesis::schedule::parse_kinds;
 use crate::run::{run, RunOptions};
@@ -16,6 +17,10 @@ pub struct RunArgs {
     /// The system under test.
     #[arg(long, default_value = "reference")]
     pub target: String,
+    /// Where the cluster runs: docker (containers on the local engine, every target) or
+    /// in-process (reference nodes inside faultline on loopback, no Docker; reference target only).
+    #[arg(long, default_value = "docker")]
+    pub backend: String,
     /// Target mode (reference nodes: raft (default), primary-backup, lww, quorum, crdt).
     #[arg(long)]
     pub mode: Option<String>,
@@ -33,9 +38,7 @@ pub struct RunArgs {
     /// What the clients do.
     #[arg(long, default_value = "register")]
     pub workload: String,
-    /// Faults, comma-separated: partition[-one|-halves|-random-halves|-ring|-bridge|-one-way], kill,
-    /// pause, clock[-offset|-bump|-strobe], loss, delay; or none.
-    #[arg(long, default_value = "partition")]
+    #[arg(long, default_value = "partition", help = crate::nemesis::faults::help())]
     pub nemesis: String,
     /// Seconds between faults (quiet period, then fault period of the same length).
     #[arg(long, default_value_t = 5.0)]
@@ -99,6 +102,8 @@ pub struct RunArgs {
 
 impl RunArgs {
     pub fn options(self) -> Result<RunOptions, FaultlineError> {
+        let backend = BackendKind::parse(&self.backend)
+            .map_err(|e| FaultlineError::BadInput(format!("--backend: {e}")))?;
         let nemesis = parse_kinds(&self.nemesis)
             .map_err(|e| FaultlineError::BadInput(format!("--nemesis: {e}")))?;
         let seed = self.seed.unwrap_or_else(|| {
@@ -142,6 +147,7 @@ impl RunArgs {
         Ok(RunOptions {
             test_name,
             target: self.target,
+            backend,
             mode,
             target_options,
             bug: self.bug,

@@ -5,7 +5,6 @@
 //! against the run); a [`CleanupGuard`] is the last resort if even that is skipped.
 
 pub mod clients;
-pub mod cluster;
 pub mod progress;
 pub mod verdict;
 pub mod workloads;
@@ -21,19 +20,21 @@ use futures_util::FutureExt;
 use serde_json::{json, Value};
 use tokio::sync::{watch, Mutex};
 
-use crate::docker::{CleanupGuard, DockerClient};
+use crate::backend::{Backend, BackendKind, Cluster, ClusterPlan};
 use crate::exit::FaultlineError;
+use crate::nemesis::faults::{self, Fault};
 use crate::nemesis::schedule::{self, Pacing, ScheduleSpec};
 use crate::nemesis::{Nemesis, Step};
 use crate::results::{Recorder, RunDir};
 use clients::{ClientContext, SlotStats};
-use cluster::{Cluster, ClusterPlan};
 
 /// Everything `faultline run` was asked to do. Serialised whole into `test.json`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RunOptions {
     pub test_name: String,
     pub target: String,
+    /// Where the cluster runs (`--backend`).
+    pub backend: BackendKind,
     pub mode: Option<String>,
     pub bug: Option<String>,
     /// `--target-option` settings (and `--isolation`), validated by the target.
@@ -82,6 +83,9 @@ pub type Prepared = (Arc<dyn Workload>, Arc<dyn Target>, Vec<Step>);
 /// Checks the options that need no Docker; returns the workload, target and fault schedule.
 pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
     let bad = FaultlineError::BadInput;
+    if let Some(why) = opts.backend.refusal(&opts.target) {
+        return Err(bad(why));
+    }
     if opts.nodes == 0 || opts.nodes > 200 {
         return Err(bad(format!(
             "--nodes must be between 1 and 200, not {}",
@@ -143,20 +147,12 @@ pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
             opts.seed,
         ),
     };
-    if opts.nodes == 1 {
-        if let Some(fault) = fault_wanted(opts, &steps, &["partition", "loss"]) {
-            return Err(bad(format!(
-                "the {fault} nemesis acts only on traffic between nodes, and a single node has no peers, so the run would have no faults (clients are never cut off); use kill, pause or clock"
-            )));
+    for fault in faults::ALL {
+        if let Some(asked) = fault_wanted(opts, &steps, *fault) {
+            if let Some(why) = fault.refusal(&asked, target.as_ref(), opts.nodes) {
+                return Err(bad(why));
+            }
         }
-    }
-    if fault_wanted(opts, &steps, &["clock"]).is_some() {
-        target.clock_skew_support().map_err(|e| {
-            bad(format!(
-                "cannot skew the clock of target {}: {e}",
-                opts.target
-            ))
-        })?;
     }
     Ok((workload, target, steps))
 }
@@ -171,49 +167,41 @@ fn cluster_spec(opts: &RunOptions) -> faultline_targets::ClusterSpec {
     }
 }
 
-fn uses_clock(steps: &[Step]) -> bool {
-    steps.iter().any(|s| s.action.name().starts_with("clock"))
+/// The faults the schedule holds, in list order.
+fn scheduled(steps: &[Step]) -> impl Iterator<Item = &'static dyn Fault> + '_ {
+    faults::ALL
+        .iter()
+        .copied()
+        .filter(|fault| steps.iter().any(|s| fault.owns(&s.action.f)))
 }
 
-/// Partitions and packet loss drop traffic between nodes only (see `nemesis::partition` and
-/// `nemesis::packet`); delay slows every packet a node sends, clients' answers included.
-/// The first fault named with one of `prefixes` that the run asked for (`--nemesis`) or its
-/// schedule holds. Refusals go by what was asked too: a short run may draw no such step, and a
-/// user asking for a fault the run cannot have should hear so every time. With `--schedule`, the
-/// file is what runs and `--nemesis` (perhaps its default) is not used.
-fn fault_wanted(opts: &RunOptions, steps: &[Step], prefixes: &[&str]) -> Option<String> {
-    let matches = |name: &str| prefixes.iter().any(|p| name.starts_with(p));
+/// The first word or action of `fault` that the run asked for (`--nemesis`) or its schedule
+/// holds. Refusals go by what was asked too: a short run may draw no such step, and a user asking
+/// for a fault the run cannot have should hear so every time. With `--schedule`, the file is what
+/// runs and `--nemesis` (perhaps its default) is not used.
+fn fault_wanted(opts: &RunOptions, steps: &[Step], fault: &dyn Fault) -> Option<String> {
     let asked: &[String] = if opts.schedule_file.is_some() {
         &[]
     } else {
         &opts.nemesis
     };
-    asked.iter().find(|k| matches(k)).cloned().or_else(|| {
-        steps
-            .iter()
-            .map(|s| s.action.name())
-            .find(|n| matches(n))
-            .map(str::to_string)
-    })
-}
-
-fn uses_delay(steps: &[Step]) -> bool {
-    steps.iter().any(|s| s.action.name() == "delay-start")
-}
-
-fn versions(docker: &DockerClient) -> Value {
-    json!({
-        "faultline": env!("CARGO_PKG_VERSION"),
-        "docker_engine": docker.engine_version,
-        "docker_api": docker.api_version,
-    })
+    asked
+        .iter()
+        .find(|k| fault.words().iter().any(|w| w.name == k.as_str()))
+        .cloned()
+        .or_else(|| {
+            steps
+                .iter()
+                .map(|s| s.action.name())
+                .find(|f| fault.owns(f))
+                .map(str::to_string)
+        })
 }
 
 /// Runs a whole test. Prints progress on stderr.
 pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
     let (workload, target, steps) = prepare(&opts)?;
-    let docker = DockerClient::connect().await.map_err(harness)?;
-    report_leftovers(&docker).await;
+    let mut backend = opts.backend.connect().await.map_err(harness)?;
 
     let dir = RunDir::create(&opts.results_dir, &opts.test_name).map_err(|e| {
         harness(format!(
@@ -224,28 +212,28 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
     let run_id = format!("{}-{}", dir.stamp.to_lowercase(), std::process::id());
     eprintln!("faultline: run {run_id} → {}", dir.path.display());
 
-    let recipe = target.image().map_err(harness)?;
-    let images = docker.ensure_images(&recipe).await.map_err(harness)?;
+    let facts = backend
+        .provision(target.as_ref(), &run_id)
+        .await
+        .map_err(harness)?;
     let mut test = json!({
         "run_id": run_id,
         "options": opts,
         "seed": opts.seed,
-        "versions": versions(&docker),
-        "images": {"base": images.base, "tools": images.tools, "target": images.target},
-        "schedule": steps,
     });
+    for (key, value) in facts {
+        test[key] = value;
+    }
+    test["schedule"] = json!(steps);
     dir.write_json("test.json", &test).map_err(harness)?;
 
     let recorder = Recorder::create(&dir.file("history.jsonl"), Instant::now()).map_err(harness)?;
-    let mut guard = CleanupGuard::new(&run_id);
     let nemesis: Arc<Mutex<Option<Nemesis>>> = Arc::new(Mutex::new(None));
-    let cluster: Arc<Mutex<Option<Cluster>>> = Arc::new(Mutex::new(None));
+    let cluster: Arc<Mutex<Option<Arc<dyn Cluster>>>> = Arc::new(Mutex::new(None));
 
     let phases = Phases {
         opts: &opts,
-        docker: &docker,
-        run_id: &run_id,
-        images: &images,
+        backend: backend.as_ref(),
         workload: workload.clone(),
         target: target.clone(),
         steps: &steps,
@@ -265,15 +253,13 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
     if let Some(n) = nemesis.lock().await.as_mut() {
         n.heal().await;
     }
-    if let Some(c) = cluster.lock().await.as_ref() {
-        for (node, file, text) in c.logs().await {
-            let _ = dir.write_node_log(&node, &file, &text);
+    if let Some(c) = cluster.lock().await.take() {
+        for log in c.logs().await {
+            let _ = dir.write_node_log(&log.node, &log.file, &log.text);
         }
     }
-    let removed = docker.remove_run(&run_id).await;
-    match removed {
-        Ok(_) => guard.disarm(),
-        Err(e) => eprintln!("faultline: {e}"),
+    if let Err(e) = backend.teardown().await {
+        eprintln!("faultline: {e}");
     }
 
     let figures = outcome?;
@@ -355,46 +341,38 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
 /// through mutex slots so an error or Ctrl-C still tears down what exists.
 struct Phases<'a> {
     opts: &'a RunOptions,
-    docker: &'a DockerClient,
-    run_id: &'a str,
-    images: &'a crate::docker::Images,
+    backend: &'a dyn Backend,
     workload: Arc<dyn Workload>,
     target: Arc<dyn Target>,
     steps: &'a [Step],
     recorder: Recorder,
     nemesis: Arc<Mutex<Option<Nemesis>>>,
-    cluster: Arc<Mutex<Option<Cluster>>>,
+    cluster: Arc<Mutex<Option<Arc<dyn Cluster>>>>,
 }
 
 impl Phases<'_> {
     async fn run(self) -> Result<Value, FaultlineError> {
         let opts = self.opts;
         let plan = ClusterPlan {
-            run_id: self.run_id,
             node_count: opts.nodes,
-            tools_image: &self.images.tools,
-            target_image: &self.images.target,
             mode: opts.mode.clone(),
             bug: opts.bug.clone(),
             options: opts.target_options.clone(),
-            faketime: uses_clock(self.steps),
+            clock_faults: scheduled(self.steps).any(|f| f.needs_clock()),
+            seed: opts.seed,
         };
         let started = Instant::now();
-        let result = cluster::start(self.docker, self.target.as_ref(), &plan).await;
+        let result = self.backend.start(self.target.clone(), &plan).await;
         let c = result.map_err(harness)?;
-        let spec = c.spec.clone();
-        let nodes = c.nodes.clone();
-        *self.cluster.lock().await = Some(c);
-        let healthy = {
-            let guard = self.cluster.lock().await;
-            let c = guard.as_ref().expect("just stored");
-            c.wait_healthy(
+        let spec = c.spec();
+        *self.cluster.lock().await = Some(c.clone());
+        let healthy = c
+            .wait_healthy(
                 self.target.as_ref(),
                 Duration::from_secs_f64(opts.health_timeout_secs),
             )
             .await
-            .map_err(harness)?
-        };
+            .map_err(harness)?;
         let healthy_total = started.elapsed();
         eprintln!(
             "faultline: {} nodes healthy {:.2} s after start ({:.2} s after their containers)",
@@ -402,15 +380,16 @@ impl Phases<'_> {
             healthy_total.as_secs_f64(),
             healthy.as_secs_f64()
         );
-        if uses_delay(self.steps) {
-            crate::nemesis::packet::probe_netem(self.docker, &nodes[0])
+        for fault in scheduled(self.steps) {
+            fault
+                .preflight(c.as_ref())
                 .await
                 .map_err(FaultlineError::BadInput)?;
         }
-        let mut nemesis = Nemesis::new(self.docker.clone(), nodes, self.recorder.clone());
         if !self.steps.is_empty() {
-            nemesis.open_shells().await;
+            c.prepare_faults().await;
         }
+        let nemesis = Nemesis::new(c.clone(), self.recorder.clone());
         let faults_in_force = nemesis.faults_in_force();
         *self.nemesis.lock().await = Some(nemesis);
 
@@ -493,20 +472,11 @@ impl Phases<'_> {
         let client_events = self.recorder.len() - ops_before;
 
         // Heal, let the cluster recover, final reads.
-        let (lateness, lateness_json) = {
+        let ((median_late, max_late), lateness_json) = {
             let mut guard = self.nemesis.lock().await;
             let n = guard.as_mut().expect("nemesis stored above");
             n.heal().await;
-            let mut late: Vec<f64> = n
-                .lateness_ms
-                .iter()
-                .filter(|(f, _)| {
-                    f.ends_with("-start") || f == "kill" || f == "pause" || f.starts_with("clock-")
-                })
-                .map(|(_, ms)| *ms)
-                .collect();
-            late.sort_by(f64::total_cmp);
-            (late, n.lateness_json())
+            (n.start_lateness(), n.lateness_json())
         };
         tokio::time::sleep(Duration::from_secs_f64(opts.recovery_secs)).await;
         self.recorder
@@ -545,7 +515,6 @@ impl Phases<'_> {
 
         let total = |f: fn(&SlotStats) -> u64| stats.iter().map(f).sum::<u64>();
         let ops = total(|s| s.ops);
-        let median = |v: &[f64]| if v.is_empty() { 0.0 } else { v[v.len() / 2] };
         Ok(json!({
             "healthy_seconds": healthy_total.as_secs_f64(),
             "client_seconds": client_secs,
@@ -556,8 +525,8 @@ impl Phases<'_> {
             "fail": total(|s| s.fail),
             "info": total(|s| s.info),
             "final_reads": {"asked": asked, "ok": final_ok},
-            "nemesis_median_late_ms": median(&lateness),
-            "nemesis_max_late_ms": lateness.last().copied().unwrap_or(0.0),
+            "nemesis_median_late_ms": median_late,
+            "nemesis_max_late_ms": max_late,
             "nemesis_steps": lateness_json,
         }))
     }
@@ -592,17 +561,5 @@ pub(crate) async fn interrupted() -> &'static str {
     {
         let _ = tokio::signal::ctrl_c().await;
         "Ctrl-C"
-    }
-}
-
-/// Warns about objects of dead runs (the user may `faultline clean`).
-async fn report_leftovers(docker: &DockerClient) {
-    if let Ok(runs) = docker.run_objects(None).await {
-        for (run, objects) in runs.iter().filter(|(_, o)| !o.owner_alive()) {
-            eprintln!(
-                "faultline: warning: leftovers of dead run {run}: {}; remove them with `faultline clean`",
-                objects.summary()
-            );
-        }
     }
 }
