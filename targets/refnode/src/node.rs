@@ -203,6 +203,10 @@ async fn run_actor<M: Mode>(
             return std::io::Error::other("pause control dropped");
         }
         tokio::select! {
+            biased;
+            // A pause that lands while the actor waits here must still hold the next event:
+            // wake up and go back to the check above.
+            Ok(()) = paused.changed() => continue,
             event = events.recv() => match event {
                 Some(event) => actor.handle(event),
                 None => return std::io::Error::other("event channel closed"),
@@ -213,7 +217,7 @@ async fn run_actor<M: Mode>(
             }
         }
         let mut handled = 1;
-        while handled < MAX_BATCH {
+        while handled < MAX_BATCH && !*paused.borrow() {
             match events.try_recv() {
                 Ok(event) => actor.handle(event),
                 Err(_) => break,
