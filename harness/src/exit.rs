@@ -78,6 +78,12 @@ impl FaultlineError {
     }
 }
 
+impl From<crate::run::PlanError> for FaultlineError {
+    fn from(e: crate::run::PlanError) -> Self {
+        FaultlineError::BadInput(e.to_string())
+    }
+}
+
 impl From<faultline_checkers::history::HistoryError> for FaultlineError {
     fn from(e: faultline_checkers::history::HistoryError) -> Self {
         FaultlineError::BadInput(e.to_string())

@@ -6,9 +6,9 @@
 
 pub mod clients;
 pub mod cluster;
+pub mod plan;
 pub mod progress;
 pub mod verdict;
-pub mod workloads;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,46 +23,11 @@ use tokio::sync::{watch, Mutex};
 
 use crate::docker::{CleanupGuard, DockerClient};
 use crate::exit::FaultlineError;
-use crate::nemesis::schedule::{self, Pacing, ScheduleSpec};
 use crate::nemesis::{Nemesis, Step};
 use crate::results::{Recorder, RunDir};
 use clients::{ClientContext, SlotStats};
 use cluster::{Cluster, ClusterPlan};
-
-/// Everything `faultline run` was asked to do. Serialised whole into `test.json`.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct RunOptions {
-    pub test_name: String,
-    pub target: String,
-    pub mode: Option<String>,
-    pub bug: Option<String>,
-    /// `--target-option` settings (and `--isolation`), validated by the target.
-    pub target_options: std::collections::BTreeMap<String, String>,
-    pub workload: String,
-    /// `NAME=VALUE` workload controls (`--workload-option`), applied in order.
-    pub workload_settings: Vec<String>,
-    pub nemesis: Vec<String>,
-    pub nodes: usize,
-    pub time_limit_secs: f64,
-    pub concurrency: u32,
-    /// Operations per second over all clients; `None` is as fast as the store answers.
-    pub rate: Option<f64>,
-    pub seed: u64,
-    pub nemesis_interval_secs: f64,
-    pub nemesis_pacing: String,
-    pub schedule_file: Option<PathBuf>,
-    pub op_timeout_ms: u64,
-    pub recovery_secs: f64,
-    pub health_timeout_secs: f64,
-    pub final_read_timeout_secs: f64,
-    pub max_clock_skew_secs: f64,
-    pub loss_probability: f64,
-    pub check_budget_secs: f64,
-    pub results_dir: PathBuf,
-    /// Shown before the progress line (`[3/24]` in a campaign); not part of the test's options.
-    #[serde(skip)]
-    pub progress_label: Option<String>,
-}
+pub use plan::{PlanError, RunPlan, RunRequest, RunSettings};
 
 /// How a run ended with a verdict.
 #[derive(Debug)]
@@ -76,101 +41,6 @@ fn harness(e: impl std::fmt::Display) -> FaultlineError {
     FaultlineError::Harness(e.to_string())
 }
 
-/// What [`prepare`] resolved from the options.
-pub type Prepared = (Arc<dyn Workload>, Arc<dyn Target>, Vec<Step>);
-
-/// Checks the options that need no Docker; returns the workload, target and fault schedule.
-pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
-    let bad = FaultlineError::BadInput;
-    if opts.nodes == 0 || opts.nodes > 200 {
-        return Err(bad(format!(
-            "--nodes must be between 1 and 200, not {}",
-            opts.nodes
-        )));
-    }
-    if opts.concurrency == 0 {
-        return Err(bad("--concurrency must be at least 1".into()));
-    }
-    if opts.time_limit_secs.is_nan() || opts.time_limit_secs <= 0.0 {
-        return Err(bad("--time-limit must be positive".into()));
-    }
-    if !(0.0..=1.0).contains(&opts.loss_probability) {
-        return Err(bad(format!(
-            "--loss-probability must be within 0..1, not {}",
-            opts.loss_probability
-        )));
-    }
-    let workload: Arc<dyn Workload> = workloads::lookup(
-        &opts.workload,
-        opts.concurrency,
-        opts.rate,
-        &opts.workload_settings,
-    )
-    .map_err(bad)?
-    .into();
-    let target: Arc<dyn Target> = faultline_targets::by_name(&opts.target)
-        .map_err(|e| bad(e.to_string()))?
-        .into();
-    faultline_targets::validate_cluster(target.as_ref(), &cluster_spec(opts))
-        .map_err(|e| bad(e.to_string()))?;
-    faultline_targets::validate_run(target.as_ref(), opts.nodes, workload.name())
-        .map_err(|e| bad(e.to_string()))?;
-    let nodes: Vec<String> = (1..=opts.nodes).map(|i| format!("n{i}")).collect();
-    let steps = match &opts.schedule_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| bad(format!("cannot read schedule file {}: {e}", path.display())))?;
-            schedule::parse_file(&text, &path.display().to_string()).map_err(bad)?
-        }
-        None => schedule::generate(
-            &ScheduleSpec {
-                kinds: opts.nemesis.clone(),
-                nodes,
-                interval_secs: opts.nemesis_interval_secs,
-                time_limit_secs: opts.time_limit_secs,
-                pacing: match opts.nemesis_pacing.as_str() {
-                    "interval" => Pacing::Interval,
-                    "random" => Pacing::Random,
-                    other => {
-                        return Err(bad(format!(
-                            "--nemesis-pacing must be interval or random, not {other:?}"
-                        )))
-                    }
-                },
-                max_clock_skew_secs: opts.max_clock_skew_secs,
-                loss_probability: opts.loss_probability,
-            },
-            opts.seed,
-        ),
-    };
-    if opts.nodes == 1 {
-        if let Some(fault) = fault_wanted(opts, &steps, &["partition", "loss"]) {
-            return Err(bad(format!(
-                "the {fault} nemesis acts only on traffic between nodes, and a single node has no peers, so the run would have no faults (clients are never cut off); use kill, pause or clock"
-            )));
-        }
-    }
-    if fault_wanted(opts, &steps, &["clock"]).is_some() {
-        target.clock_skew_support().map_err(|e| {
-            bad(format!(
-                "cannot skew the clock of target {}: {e}",
-                opts.target
-            ))
-        })?;
-    }
-    Ok((workload, target, steps))
-}
-
-/// The cluster as far as it is known before containers exist (no node addresses yet).
-fn cluster_spec(opts: &RunOptions) -> faultline_targets::ClusterSpec {
-    faultline_targets::ClusterSpec {
-        nodes: Vec::new(),
-        mode: opts.mode.clone(),
-        bug: opts.bug.clone(),
-        options: opts.target_options.clone(),
-    }
-}
-
 fn uses_clock(steps: &[Step]) -> bool {
     steps.iter().any(|s| s.action.name().starts_with("clock"))
 }
@@ -181,7 +51,7 @@ fn uses_clock(steps: &[Step]) -> bool {
 /// schedule holds. Refusals go by what was asked too: a short run may draw no such step, and a
 /// user asking for a fault the run cannot have should hear so every time. With `--schedule`, the
 /// file is what runs and `--nemesis` (perhaps its default) is not used.
-fn fault_wanted(opts: &RunOptions, steps: &[Step], prefixes: &[&str]) -> Option<String> {
+fn fault_wanted(opts: &RunPlan, steps: &[Step], prefixes: &[&str]) -> Option<String> {
     let matches = |name: &str| prefixes.iter().any(|p| name.starts_with(p));
     let asked: &[String] = if opts.schedule_file.is_some() {
         &[]
@@ -210,8 +80,8 @@ fn versions(docker: &DockerClient) -> Value {
 }
 
 /// Runs a whole test. Prints progress on stderr.
-pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
-    let (workload, target, steps) = prepare(&opts)?;
+pub async fn run(opts: RunPlan) -> Result<RunOutcome, FaultlineError> {
+    let (workload, target, steps) = (opts.workload.clone(), opts.target.clone(), &opts.steps);
     let docker = DockerClient::connect().await.map_err(harness)?;
     report_leftovers(&docker).await;
 
@@ -228,7 +98,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
     let images = docker.ensure_images(&recipe).await.map_err(harness)?;
     let mut test = json!({
         "run_id": run_id,
-        "options": opts,
+        "options": opts.recorded(),
         "seed": opts.seed,
         "versions": versions(&docker),
         "images": {"base": images.base, "tools": images.tools, "target": images.target},
@@ -248,7 +118,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
         images: &images,
         workload: workload.clone(),
         target: target.clone(),
-        steps: &steps,
+        steps,
         recorder: recorder.clone(),
         nemesis: nemesis.clone(),
         cluster: cluster.clone(),
@@ -284,7 +154,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
             dir.file("history.jsonl").display()
         )));
     }
-    let skipped = target.inapplicable_checkers(&cluster_spec(&opts));
+    let skipped = target.inapplicable_checkers(&opts.cluster_spec());
     let models: Vec<&str> = workload
         .checkers()
         .into_iter()
@@ -302,7 +172,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
         ops,
         &models,
         &initial,
-        Duration::from_secs_f64(opts.check_budget_secs),
+        Duration::from_secs_f64(opts.settings.check_budget_secs),
     );
     let mut results = verdict.json.clone();
     results["skipped_checkers"] = json!(skipped
@@ -333,7 +203,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
             .map(|r| format!("{} {}", r.checker, r.valid))
             .collect::<Vec<_>>()
             .join(", "),
-        opts.target,
+        target.name(),
         opts.mode.as_deref().unwrap_or("(default mode)"),
         opts.nodes,
         if opts.nemesis.is_empty() { "none".to_string() } else { opts.nemesis.join(",") },
@@ -353,7 +223,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
 /// The phases between images and teardown, sharing the cluster and nemesis with the teardown
 /// through mutex slots so an error or Ctrl-C still tears down what exists.
 struct Phases<'a> {
-    opts: &'a RunOptions,
+    opts: &'a RunPlan,
     docker: &'a DockerClient,
     run_id: &'a str,
     images: &'a crate::docker::Images,
@@ -389,7 +259,7 @@ impl Phases<'_> {
             let c = guard.as_ref().expect("just stored");
             c.wait_healthy(
                 self.target.as_ref(),
-                Duration::from_secs_f64(opts.health_timeout_secs),
+                Duration::from_secs_f64(opts.settings.health_timeout_secs),
             )
             .await
             .map_err(harness)?
@@ -419,8 +289,8 @@ impl Phases<'_> {
             cluster: spec,
             workload: self.workload.name().to_string(),
             recorder: self.recorder.clone(),
-            op_timeout: Duration::from_millis(opts.op_timeout_ms),
-            concurrency: opts.concurrency,
+            op_timeout: Duration::from_millis(opts.settings.op_timeout_ms),
+            concurrency: opts.settings.concurrency,
         };
         let setup = self.workload.setup_ops();
         if !setup.is_empty() {
@@ -428,8 +298,8 @@ impl Phases<'_> {
                 .sequential(
                     &setup,
                     0,
-                    opts.concurrency.into(),
-                    Duration::from_secs_f64(opts.final_read_timeout_secs),
+                    opts.settings.concurrency.into(),
+                    Duration::from_secs_f64(opts.settings.final_read_timeout_secs),
                 )
                 .await;
             if done
@@ -441,7 +311,7 @@ impl Phases<'_> {
                 return Err(harness(format!(
                     "the workload's {} setup operations did not all succeed within {} s",
                     setup.len(),
-                    opts.final_read_timeout_secs
+                    opts.settings.final_read_timeout_secs
                 )));
             }
         }
@@ -452,18 +322,20 @@ impl Phases<'_> {
                 std::env::var("TERM").ok().as_deref(),
             ),
             opts.progress_label.clone(),
-            Duration::from_secs_f64(opts.time_limit_secs),
+            Duration::from_secs_f64(opts.settings.time_limit_secs),
             self.recorder.clone(),
             faults_in_force,
         );
         let t0 = Instant::now();
         let ops_before = self.recorder.len();
-        let slots: Vec<_> = (0..opts.concurrency)
+        let slots: Vec<_> = (0..opts.settings.concurrency)
             .map(|slot| {
-                let generator = self.workload.generator(slot, opts.concurrency, opts.seed);
-                let pacing = self
+                let generator = self
                     .workload
-                    .delay_schedule(slot, opts.concurrency, opts.seed);
+                    .generator(slot, opts.settings.concurrency, opts.seed);
+                let pacing =
+                    self.workload
+                        .delay_schedule(slot, opts.settings.concurrency, opts.seed);
                 tokio::spawn(
                     ctx.clone()
                         .run_slot(slot, generator, pacing, stop_rx.clone()),
@@ -480,7 +352,7 @@ impl Phases<'_> {
                 }
             })
         };
-        tokio::time::sleep(Duration::from_secs_f64(opts.time_limit_secs)).await;
+        tokio::time::sleep(Duration::from_secs_f64(opts.settings.time_limit_secs)).await;
         let _ = stop_tx.send(true);
         drop(progress);
         let mut stats = Vec::new();
@@ -507,7 +379,7 @@ impl Phases<'_> {
             late.sort_by(f64::total_cmp);
             (late, n.lateness_json())
         };
-        tokio::time::sleep(Duration::from_secs_f64(opts.recovery_secs)).await;
+        tokio::time::sleep(Duration::from_secs_f64(opts.settings.recovery_secs)).await;
         self.recorder
             .nemesis(faultline_workloads::FINAL_READS_MARKER, Value::Null, None);
         let reads = self.workload.final_reads();
@@ -526,7 +398,7 @@ impl Phases<'_> {
                     &reads,
                     node,
                     first_free + (i as u64) * 1_000_000,
-                    Duration::from_secs_f64(opts.final_read_timeout_secs),
+                    Duration::from_secs_f64(opts.settings.final_read_timeout_secs),
                 )
                 .await,
             );
@@ -538,7 +410,7 @@ impl Phases<'_> {
         if final_ok < asked {
             eprintln!(
                 "faultline: only {final_ok} of {asked} final reads succeeded within {} s",
-                opts.final_read_timeout_secs
+                opts.settings.final_read_timeout_secs
             );
         }
 
