@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::error::CampaignError;
 use super::spec::{Block, Campaign};
-use crate::exit::FaultlineError;
 use crate::run::{RunPlan, RunRequest};
 
 /// Where a run sits in the campaign: its block and matrix coordinates as the file gives them
@@ -50,7 +50,7 @@ impl std::ops::Deref for PlannedRun {
 
 /// Every run of the campaign, in order, each planned and checked; the first bad one is an error
 /// naming the file, the run and the block.
-pub fn expand(campaign: &Campaign, results_dir: &Path) -> Result<Vec<PlannedRun>, FaultlineError> {
+pub fn expand(campaign: &Campaign, results_dir: &Path) -> Result<Vec<PlannedRun>, CampaignError> {
     let mut runs = Vec::new();
     for block in &campaign.blocks {
         for mode in &block.modes {
@@ -91,7 +91,7 @@ fn plan(
     block: &Block,
     at: Coordinates,
     results_dir: &Path,
-) -> Result<PlannedRun, FaultlineError> {
+) -> Result<PlannedRun, CampaignError> {
     let point = MatrixPoint {
         index: at.index,
         block: block.index,
@@ -119,13 +119,11 @@ fn plan(
         test_name: None,
         results_dir: results_dir.to_path_buf(),
     };
-    let plan = RunPlan::resolve(request).map_err(|e| {
-        FaultlineError::BadInput(format!(
-            "{}: run {} ({}): {e}",
-            campaign.file.display(),
-            point.index,
-            point.describe()
-        ))
+    let plan = RunPlan::resolve(request).map_err(|source| CampaignError::Run {
+        file: campaign.file.clone(),
+        index: point.index,
+        run: point.describe(),
+        source,
     })?;
     Ok(PlannedRun { point, plan })
 }
@@ -303,7 +301,7 @@ mod tests {
         )
         .unwrap();
         let e = expand(&c, Path::new("results")).expect_err("300 nodes is refused");
-        assert!(matches!(e, FaultlineError::BadInput(_)));
+        assert!(matches!(e, CampaignError::Run { index: 3, .. }), "{e:?}");
         let msg = e.to_string();
         assert!(
             msg.starts_with("camp.toml: run 3 (matrix[1] reference raft, register, nemesis partition, seed 1): "),

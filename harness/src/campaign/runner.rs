@@ -11,10 +11,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::error::CampaignError;
 use super::matrix::PlannedRun;
 use super::spec::Campaign;
 use super::summary::{self, CampaignInfo, Outcome, RunRecord};
-use crate::exit::{Exit, FaultlineError};
+use crate::exit::Exit;
 use crate::results::store::create_stamped;
 
 /// What a campaign did.
@@ -32,13 +33,14 @@ pub async fn run_all(
     runs: Vec<PlannedRun>,
     results_dir: &Path,
     fail_fast: bool,
-) -> Result<CampaignResult, FaultlineError> {
-    let folder = create_stamped(&results_dir.join("campaigns"), &campaign.name).map_err(|e| {
-        FaultlineError::Harness(format!(
-            "cannot create the campaign folder under {}: {e}",
-            results_dir.join("campaigns").display()
-        ))
-    })?;
+) -> Result<CampaignResult, CampaignError> {
+    let folder =
+        create_stamped(&results_dir.join("campaigns"), &campaign.name).map_err(|source| {
+            CampaignError::Folder {
+                dir: results_dir.join("campaigns"),
+                source,
+            }
+        })?;
     let started = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let listener = {
@@ -105,7 +107,7 @@ pub async fn run_all(
                     record.dir = latest_after.map(|l| results_dir.join(l));
                 }
                 record.outcome = Outcome::Error {
-                    exit: e.exit(),
+                    exit: crate::exit::run_failed(&e),
                     message: e.to_string(),
                 };
                 failed_fast = fail_fast;
@@ -118,7 +120,7 @@ pub async fn run_all(
     }
     listener.abort();
     let interrupted = stop.load(Ordering::SeqCst);
-    write(&records, true, interrupted).map_err(FaultlineError::Harness)?;
+    write(&records, true, interrupted)?;
     Ok(CampaignResult {
         exit: summary::worst_exit(&records, interrupted),
         records,
@@ -127,12 +129,16 @@ pub async fn run_all(
     })
 }
 
-fn write_summaries(dir: &Path, info: &CampaignInfo, records: &[RunRecord]) -> Result<(), String> {
+fn write_summaries(
+    dir: &Path,
+    info: &CampaignInfo,
+    records: &[RunRecord],
+) -> Result<(), CampaignError> {
+    let failed = |path: PathBuf| move |source| CampaignError::Summary { path, source };
     let md = dir.join("summary.md");
-    std::fs::write(&md, summary::markdown(info, records))
-        .map_err(|e| format!("cannot write {}: {e}", md.display()))?;
+    std::fs::write(&md, summary::markdown(info, records)).map_err(failed(md.clone()))?;
     let json = dir.join("summary.json");
     let text = serde_json::to_string_pretty(&summary::json(info, records))
-        .map_err(|e| format!("cannot encode {}: {e}", json.display()))?;
-    std::fs::write(&json, text + "\n").map_err(|e| format!("cannot write {}: {e}", json.display()))
+        .map_err(|e| failed(json.clone())(e.into()))?;
+    std::fs::write(&json, text + "\n").map_err(failed(json.clone()))
 }

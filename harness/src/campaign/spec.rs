@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::exit::FaultlineError;
+use super::error::CampaignError;
 use crate::nemesis::schedule::parse_kinds;
 use crate::run::RunSettings;
 
@@ -99,27 +99,28 @@ pub struct Block {
 type SecondsField = fn(&Settings) -> &Option<f64>;
 
 /// A bad-input error that names the file and the field.
-fn bad(file: &Path, field: &str, message: impl std::fmt::Display) -> FaultlineError {
-    FaultlineError::BadInput(format!("{}: {field}: {message}", file.display()))
+fn bad(file: &Path, field: &str, message: impl std::fmt::Display) -> CampaignError {
+    CampaignError::Field {
+        file: file.to_path_buf(),
+        field: field.to_string(),
+        message: message.to_string(),
+    }
 }
 
 /// Reads and checks a campaign file.
-pub fn load(path: &Path) -> Result<Campaign, FaultlineError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        FaultlineError::BadInput(format!("cannot read campaign file {}: {e}", path.display()))
+pub fn load(path: &Path) -> Result<Campaign, CampaignError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CampaignError::Unreadable {
+        path: path.to_path_buf(),
+        source,
     })?;
     parse(&text, path)
 }
 
 /// Parses and checks campaign text; `path` names the file in errors and anchors `schedule` paths.
-pub fn parse(text: &str, path: &Path) -> Result<Campaign, FaultlineError> {
-    let file: CampaignFile = toml::from_str(text).map_err(|e| {
-        // toml's message already says line, column and key; keep it on one line per part.
-        FaultlineError::BadInput(format!(
-            "{}: {}",
-            path.display(),
-            e.to_string().trim_end().replace('\n', "\n  ")
-        ))
+pub fn parse(text: &str, path: &Path) -> Result<Campaign, CampaignError> {
+    let file: CampaignFile = toml::from_str(text).map_err(|source| CampaignError::Toml {
+        path: path.to_path_buf(),
+        source,
     })?;
     let name = match &file.name {
         Some(n) => n.clone(),
@@ -198,7 +199,7 @@ fn resolve(
     i: usize,
     block: &Settings,
     defaults: &Settings,
-) -> Result<Block, FaultlineError> {
+) -> Result<Block, CampaignError> {
     let target_name = pick(i, block, defaults, |s| &s.target, "target")
         .map(|(t, field)| (t.clone(), field))
         .unwrap_or_else(|| ("reference".to_string(), format!("matrix[{i}].target")));
@@ -213,7 +214,7 @@ fn resolve(
         }
     };
     // A list axis must not be empty: an empty list would silently make the block run nothing.
-    let list = |key: &str, v: Option<(&Vec<String>, String)>| -> Result<_, FaultlineError> {
+    let list = |key: &str, v: Option<(&Vec<String>, String)>| -> Result<_, CampaignError> {
         match v {
             Some((items, field)) if items.is_empty() => Err(bad(
                 file,
@@ -425,7 +426,7 @@ fn resolve(
             |r| &mut r.check_budget_secs,
         ),
     ];
-    let checked = |key: &str, f: SecondsField, positive: bool| -> Result<_, FaultlineError> {
+    let checked = |key: &str, f: SecondsField, positive: bool| -> Result<_, CampaignError> {
         let Some((v, field)) = pick(i, block, defaults, f, key) else {
             return Ok(None);
         };
@@ -473,8 +474,8 @@ mod tests {
     fn parse_str(text: &str) -> Result<Campaign, String> {
         parse(text, Path::new("campaigns/test.toml")).map_err(|e| {
             assert!(
-                matches!(e, FaultlineError::BadInput(_)),
-                "bad input must exit 64: {e:?}"
+                matches!(e, CampaignError::Field { .. } | CampaignError::Toml { .. }),
+                "a file error, not a run's: {e:?}"
             );
             e.to_string()
         })

@@ -61,7 +61,7 @@ pub fn execute(args: CampaignArgs) -> Result<Exit, FaultlineError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| FaultlineError::Harness(format!("cannot start the async runtime: {e}")))?;
+        .map_err(FaultlineError::Runtime)?;
     let result = runtime.block_on(runner::run_all(
         &campaign,
         checked,

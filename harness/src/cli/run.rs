@@ -155,7 +155,7 @@ pub fn execute(args: RunArgs) -> Result<Exit, FaultlineError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| FaultlineError::Harness(format!("cannot start the async runtime: {e}")))?;
+        .map_err(FaultlineError::Runtime)?;
     let outcome = runtime.block_on(run(opts))?;
     println!("{}", outcome.summary);
     Ok(Exit::from_validity(outcome.valid))

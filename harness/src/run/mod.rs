@@ -6,6 +6,7 @@
 
 pub mod clients;
 pub mod cluster;
+pub mod error;
 pub mod plan;
 pub mod progress;
 pub mod verdict;
@@ -22,11 +23,11 @@ use serde_json::{json, Value};
 use tokio::sync::{watch, Mutex};
 
 use crate::docker::{CleanupGuard, DockerClient};
-use crate::exit::FaultlineError;
 use crate::nemesis::{Nemesis, Step};
 use crate::results::{Recorder, RunDir};
 use clients::{ClientContext, SlotStats};
 use cluster::{Cluster, ClusterPlan};
+pub use error::RunError;
 pub use plan::{PlanError, RunPlan, RunRequest, RunSettings};
 
 /// How a run ended with a verdict.
@@ -35,10 +36,6 @@ pub struct RunOutcome {
     pub valid: Validity,
     pub dir: PathBuf,
     pub summary: String,
-}
-
-fn harness(e: impl std::fmt::Display) -> FaultlineError {
-    FaultlineError::Harness(e.to_string())
 }
 
 fn uses_clock(steps: &[Step]) -> bool {
@@ -80,22 +77,22 @@ fn versions(docker: &DockerClient) -> Value {
 }
 
 /// Runs a whole test. Prints progress on stderr.
-pub async fn run(opts: RunPlan) -> Result<RunOutcome, FaultlineError> {
+pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
     let (workload, target, steps) = (opts.workload.clone(), opts.target.clone(), &opts.steps);
-    let docker = DockerClient::connect().await.map_err(harness)?;
+    let docker = DockerClient::connect().await?;
     report_leftovers(&docker).await;
 
-    let dir = RunDir::create(&opts.results_dir, &opts.test_name).map_err(|e| {
-        harness(format!(
-            "cannot create a run folder under {}: {e}",
-            opts.results_dir.display()
-        ))
+    let dir = RunDir::create(&opts.results_dir, &opts.test_name).map_err(|source| {
+        RunError::RunFolder {
+            dir: opts.results_dir.clone(),
+            source,
+        }
     })?;
     let run_id = format!("{}-{}", dir.stamp.to_lowercase(), std::process::id());
     eprintln!("faultline: run {run_id} → {}", dir.path.display());
 
-    let recipe = target.image().map_err(harness)?;
-    let images = docker.ensure_images(&recipe).await.map_err(harness)?;
+    let recipe = target.image().map_err(RunError::Image)?;
+    let images = docker.ensure_images(&recipe).await?;
     let mut test = json!({
         "run_id": run_id,
         "options": opts.recorded(),
@@ -104,9 +101,11 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, FaultlineError> {
         "images": {"base": images.base, "tools": images.tools, "target": images.target},
         "schedule": steps,
     });
-    dir.write_json("test.json", &test).map_err(harness)?;
+    dir.write_json("test.json", &test)
+        .map_err(written(dir.file("test.json")))?;
 
-    let recorder = Recorder::create(&dir.file("history.jsonl"), Instant::now()).map_err(harness)?;
+    let recorder = Recorder::create(&dir.file("history.jsonl"), Instant::now())
+        .map_err(written(dir.file("history.jsonl")))?;
     let mut guard = CleanupGuard::new(&run_id);
     let nemesis: Arc<Mutex<Option<Nemesis>>> = Arc::new(Mutex::new(None));
     let cluster: Arc<Mutex<Option<Cluster>>> = Arc::new(Mutex::new(None));
@@ -126,9 +125,9 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, FaultlineError> {
     let outcome = tokio::select! {
         r = std::panic::AssertUnwindSafe(phases.run()).catch_unwind() => match r {
             Ok(r) => r,
-            Err(panic) => Err(harness(format!("the run panicked: {}", panic_message(&panic)))),
+            Err(panic) => Err(RunError::Panicked(panic_message(&panic))),
         },
-        signal = interrupted() => Err(harness(format!("interrupted by {signal}; tearing down"))),
+        signal = interrupted() => Err(RunError::Interrupted(signal)),
     };
 
     // Teardown on every path: heal (recorded), save logs, remove every object.
@@ -148,11 +147,11 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, FaultlineError> {
 
     let figures = outcome?;
     let (ops, write_error) = recorder.snapshot();
-    if let Some(e) = write_error {
-        return Err(harness(format!(
-            "could not write {}: {e}",
-            dir.file("history.jsonl").display()
-        )));
+    if let Some(message) = write_error {
+        return Err(RunError::History {
+            path: dir.file("history.jsonl"),
+            message,
+        });
     }
     let skipped = target.inapplicable_checkers(&opts.cluster_spec());
     let models: Vec<&str> = workload
@@ -181,9 +180,11 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, FaultlineError> {
         .collect::<Vec<_>>());
     results["stats"] = figures.clone();
     results["schema"] = json!(crate::results::SCHEMA_VERSION);
-    dir.write_json("results.json", &results).map_err(harness)?;
+    dir.write_json("results.json", &results)
+        .map_err(written(dir.file("results.json")))?;
     test["finished"] = json!(true);
-    dir.write_json("test.json", &test).map_err(harness)?;
+    dir.write_json("test.json", &test)
+        .map_err(written(dir.file("test.json")))?;
     // The verdict stands even if the page cannot be written.
     match crate::report::write_run_reports(&dir.path) {
         Ok(w) => eprintln!("faultline: report {}", w.report.display()),
@@ -236,7 +237,7 @@ struct Phases<'a> {
 }
 
 impl Phases<'_> {
-    async fn run(self) -> Result<Value, FaultlineError> {
+    async fn run(self) -> Result<Value, RunError> {
         let opts = self.opts;
         let plan = ClusterPlan {
             run_id: self.run_id,
@@ -250,7 +251,7 @@ impl Phases<'_> {
         };
         let started = Instant::now();
         let result = cluster::start(self.docker, self.target.as_ref(), &plan).await;
-        let c = result.map_err(harness)?;
+        let c = result?;
         let spec = c.spec.clone();
         let nodes = c.nodes.clone();
         *self.cluster.lock().await = Some(c);
@@ -262,7 +263,7 @@ impl Phases<'_> {
                 Duration::from_secs_f64(opts.settings.health_timeout_secs),
             )
             .await
-            .map_err(harness)?
+            .map_err(RunError::Unhealthy)?
         };
         let healthy_total = started.elapsed();
         eprintln!(
@@ -274,7 +275,7 @@ impl Phases<'_> {
         if uses_delay(self.steps) {
             crate::nemesis::packet::probe_netem(self.docker, &nodes[0])
                 .await
-                .map_err(FaultlineError::BadInput)?;
+                .map_err(RunError::NoNetem)?;
         }
         let mut nemesis = Nemesis::new(self.docker.clone(), nodes, self.recorder.clone());
         if !self.steps.is_empty() {
@@ -308,11 +309,10 @@ impl Phases<'_> {
                 .count()
                 < setup.len()
             {
-                return Err(harness(format!(
-                    "the workload's {} setup operations did not all succeed within {} s",
-                    setup.len(),
-                    opts.settings.final_read_timeout_secs
-                )));
+                return Err(RunError::Setup {
+                    ops: setup.len(),
+                    secs: opts.settings.final_read_timeout_secs,
+                });
             }
         }
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -432,6 +432,11 @@ impl Phases<'_> {
             "nemesis_steps": lateness_json,
         }))
     }
+}
+
+/// Maps a failed write of `path` to [`RunError::Results`].
+fn written(path: PathBuf) -> impl FnOnce(std::io::Error) -> RunError {
+    move |source| RunError::Results { path, source }
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
