@@ -11,8 +11,9 @@
 
 use std::time::Instant;
 
-use faultline_checkers::check::{check, CheckOptions};
+use faultline_checkers::registry::check;
 use faultline_checkers::synth::causal::{causal_store_history, CausalStoreConfig};
+use faultline_checkers::CheckOptions;
 use faultline_checkers::{History, Op};
 
 fn main() {

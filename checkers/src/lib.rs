@@ -6,15 +6,19 @@
 
 pub mod budget;
 pub mod causal;
-pub mod check;
+pub mod checker;
 pub mod elle;
 pub(crate) mod fxhash;
 pub mod history;
 pub mod linearizable;
+pub mod options;
+pub mod registry;
 pub mod safety;
 pub mod synth;
 pub mod verdict;
 
 pub use budget::Budget;
+pub use checker::{Checker, Family};
 pub use history::{History, Op, OpType, Process, Value};
-pub use verdict::{Anomaly, CheckReport, Validity};
+pub use options::{CheckError, CheckOptions};
+pub use verdict::{Anomaly, CheckReport, SkippedOps, Validity};

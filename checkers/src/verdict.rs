@@ -71,6 +71,14 @@ pub struct Anomaly {
     pub detail: serde_json::Value,
 }
 
+/// Operations of one kind a checker did not judge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedOps {
+    /// The operation kind; `""` for operations without `f`.
+    pub f: String,
+    pub count: u64,
+}
+
 /// The result of one checker on one history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckReport {
@@ -81,6 +89,10 @@ pub struct CheckReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unknown_reason: Option<String>,
     pub anomalies: Vec<Anomaly>,
+    /// Client operation kinds (`f`) in the history that this checker does not judge, with how
+    /// many operations of each it left out: a verdict covers only what was judged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_ops: Vec<SkippedOps>,
     /// Checker-specific figures (ops checked, keys, search states, models ruled out...).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub stats: serde_json::Map<String, serde_json::Value>,
@@ -93,6 +105,7 @@ impl CheckReport {
             valid: Validity::Valid,
             unknown_reason: None,
             anomalies: Vec::new(),
+            skipped_ops: Vec::new(),
             stats: serde_json::Map::new(),
         }
     }

@@ -115,8 +115,11 @@ impl FaultlineError {
 /// what the user asked for and cannot have is bad input (64), the rest a harness failure (3).
 pub fn run_failed(e: &RunError) -> Exit {
     match e {
-        RunError::Plan(_) | RunError::NoNetem(_) => Exit::BadInput,
+        RunError::Plan(_)
+        | RunError::NoNetem(_)
+        | RunError::Backend(crate::backend::BackendError::Unsupported(_)) => Exit::BadInput,
         RunError::Docker(_)
+        | RunError::Backend(_)
         | RunError::RunFolder { .. }
         | RunError::Image(_)
         | RunError::Unhealthy(_)

@@ -1,6 +1,7 @@
 //! faultline: the harness. CLI, Docker orchestration, nemesis, run loop, result store and reports.
 //! The binary in `main.rs` only parses arguments and maps the outcome to an exit code.
 
+pub mod backend;
 pub mod bench;
 pub mod campaign;
 pub mod cli;

@@ -231,3 +231,76 @@ fn bad_target_settings_exit_64_before_any_container() {
         assert!(stderr(&o).contains(message), "{extra:?}: {}", stderr(&o));
     }
 }
+
+/// The kv fixtures of the checkers crate (Porcupine's kv format).
+fn kv_fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../checkers/tests/fixtures/kv")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn porcupine_kv_histories_are_checked_by_the_kv_model() {
+    let o = faultline(&[
+        "check",
+        &kv_fixture("three-keys-concurrent.edn"),
+        "-m",
+        "kv",
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let o = faultline(&["check", &kv_fixture("stale-get.edn"), "-m", "kv", "--json"]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(anomaly_types(&o), ["nonlinearizable"]);
+    let help = stdout(&faultline(&["check", "--help"]));
+    assert!(help.contains("judges f: get, put, append"), "{help}");
+}
+
+#[test]
+fn a_model_that_judges_nothing_exits_64_naming_what_was_found() {
+    for model in ["list-append", "rw-register", "set-full", "staleness"] {
+        let o = faultline(&["check", &kv_fixture("stale-get.edn"), "-m", model]);
+        assert_eq!(code(&o), 64, "{model}: {}{}", stdout(&o), stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("judged no operation")
+                && err.contains("append (2), get (2), put (1)")
+                && err.contains("kv"),
+            "{model}: {err}"
+        );
+    }
+}
+
+#[test]
+fn skipped_kinds_are_in_text_and_json() {
+    // A register history with a stray append: cas-register would refuse it, staleness skips it.
+    let dir = std::env::temp_dir().join(format!("faultline-skipped-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mixed.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            "{\"index\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"key\":\"k\",\"value\":1}\n",
+            "{\"index\":1,\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"key\":\"k\",\"value\":1}\n",
+            "{\"index\":2,\"process\":1,\"type\":\"invoke\",\"f\":\"append\",\"key\":\"k\",\"value\":\"x\"}\n",
+            "{\"index\":3,\"process\":1,\"type\":\"ok\",\"f\":\"append\",\"key\":\"k\",\"value\":\"x\"}\n",
+        ),
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let o = faultline(&["check", &path, "-m", "staleness"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("not judged by staleness: append (1)"),
+        "{}",
+        stdout(&o)
+    );
+    let o = faultline(&["check", &path, "-m", "staleness", "--json"]);
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(
+        line["skipped_ops"],
+        serde_json::json!([{"f": "append", "count": 1}])
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

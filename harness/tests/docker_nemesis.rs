@@ -4,10 +4,15 @@
 use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use std::sync::Arc;
+
+use faultline::backend::docker::{install, DockerCluster};
+use faultline::backend::Cluster;
 use faultline::docker::containers::ServiceSpec;
 use faultline::docker::images::tools_recipe;
 use faultline::docker::{DockerClient, NodeContainers};
-use faultline::nemesis::{Action, Grudge, Nemesis};
+use faultline::nemesis::faults;
+use faultline::nemesis::{Grudge, Nemesis};
 use faultline::results::Recorder;
 
 async fn rules(docker: &DockerClient, node: &NodeContainers, chain: &str) -> String {
@@ -52,7 +57,7 @@ async fn node_pairs_keep_ip_and_rules_and_every_fault_heals() {
             .start_infra(&run_id, &network, i, &tools)
             .await
             .expect("infra");
-        Nemesis::install(&docker, &node).await.expect("install");
+        install(&docker, &node).await.expect("install");
         let spec = ServiceSpec {
             image: tools.clone(),
             cmd: vec!["sleep".into(), "infinity".into()],
@@ -67,8 +72,27 @@ async fn node_pairs_keep_ip_and_rules_and_every_fault_heals() {
         nodes.push(node);
     }
     let recorder = Recorder::in_memory(Instant::now());
-    let mut nemesis = Nemesis::new(docker.clone(), nodes.clone(), recorder.clone());
-    nemesis.open_shells().await;
+    let spec = Arc::new(faultline_targets::ClusterSpec {
+        nodes: nodes
+            .iter()
+            .map(|n| faultline_targets::NodeSpec {
+                name: n.node.clone(),
+                ip: n.ip,
+            })
+            .collect(),
+        mode: None,
+        bug: None,
+        options: BTreeMap::new(),
+    });
+    let cluster = Arc::new(DockerCluster::new(
+        docker.clone(),
+        run_id.clone(),
+        network,
+        nodes.clone(),
+        spec,
+    ));
+    cluster.prepare_faults().await;
+    let mut nemesis = Nemesis::new(cluster.clone(), recorder.clone());
 
     // Partition: n1 against n2 and n3, both ways; one exec per node, concurrently.
     let grudge: Grudge = BTreeMap::from([
@@ -77,12 +101,7 @@ async fn node_pairs_keep_ip_and_rules_and_every_fault_heals() {
         ("n3".into(), vec!["n1".into()]),
     ]);
     let started = Instant::now();
-    nemesis
-        .perform(&Action::PartitionStart {
-            kind: "one".into(),
-            grudge,
-        })
-        .await;
+    nemesis.perform(&faults::partition("one", grudge)).await;
     let partition_ms = started.elapsed().as_secs_f64() * 1000.0;
     eprintln!("partition in force {partition_ms:.0} ms after it was asked for");
     assert!(
@@ -105,20 +124,12 @@ async fn node_pairs_keep_ip_and_rules_and_every_fault_heals() {
     assert!(input.contains("-j FAULTLINE-PART") && input.contains("-j FAULTLINE-LOSS"));
 
     // Kill and restart n1's service: same IP, rules still in force.
-    nemesis
-        .perform(&Action::Kill {
-            nodes: vec!["n1".into()],
-        })
-        .await;
+    nemesis.perform(&faults::kill(vec!["n1".into()])).await;
     assert_eq!(
         docker.state(&nodes[0].service).await.unwrap(),
         (false, false)
     );
-    nemesis
-        .perform(&Action::Restart {
-            nodes: vec!["n1".into()],
-        })
-        .await;
+    nemesis.perform(&faults::restart(vec!["n1".into()])).await;
     assert_eq!(
         docker.state(&nodes[0].service).await.unwrap(),
         (true, false)
@@ -137,34 +148,23 @@ async fn node_pairs_keep_ip_and_rules_and_every_fault_heals() {
 
     // Clock: n2 100 s ahead, n3 untouched; the host clock never moves.
     nemesis
-        .perform(&Action::ClockOffset {
-            offsets: BTreeMap::from([("n2".into(), 100.0)]),
-        })
+        .perform(&faults::offset(BTreeMap::from([("n2".into(), 100.0)])))
         .await;
     let skew = service_clock(&docker, &nodes[1]).await - now();
     assert!((98.0..102.0).contains(&skew), "n2 skew {skew}");
     let plain = service_clock(&docker, &nodes[2]).await - now();
     assert!(plain.abs() < 2.0, "n3 skew {plain}");
     nemesis
-        .perform(&Action::ClockBump {
-            deltas: BTreeMap::from([("n2".into(), -50.0)]),
-        })
+        .perform(&faults::bump(BTreeMap::from([("n2".into(), -50.0)])))
         .await;
     let bumped = service_clock(&docker, &nodes[1]).await - now();
     assert!((48.0..52.0).contains(&bumped), "n2 after bump {bumped}");
 
     // Pause and loss.
-    nemesis
-        .perform(&Action::Pause {
-            nodes: vec!["n3".into()],
-        })
-        .await;
+    nemesis.perform(&faults::pause(vec!["n3".into()])).await;
     assert_eq!(docker.state(&nodes[2].service).await.unwrap(), (true, true));
     nemesis
-        .perform(&Action::LossStart {
-            nodes: vec!["n2".into()],
-            probability: 0.25,
-        })
+        .perform(&faults::loss(vec!["n2".into()], 0.25))
         .await;
     let loss = rules(&docker, &nodes[1], "FAULTLINE-LOSS").await;
     assert!(loss.contains("--probability 0.25"), "{loss}");
@@ -206,7 +206,7 @@ async fn node_pairs_keep_ip_and_rules_and_every_fault_heals() {
     assert!(events.iter().all(|e| e.error.is_none()), "{events:?}");
 
     // netem is missing in this kernel: the probe says so plainly.
-    if let Err(why) = faultline::nemesis::packet::probe_netem(&docker, &nodes[0]).await {
+    if let Err(why) = cluster.delay_support().await {
         assert!(why.contains("netem"));
     }
 

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use faultline_checkers::{OpType, Value};
+use faultline_refnode::protocol::{OpKind, Outcome, Request, Response};
 use faultline_workloads::Invocation;
-use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
@@ -266,12 +266,15 @@ impl Target for Reference {
         Box::pin(async move {
             let mut conn = Connection::open(cluster.addr(index, CLIENT_PORT)).await?;
             let answer = conn
-                .call(json!({"id": 0, "op": "status"}))
+                .call(&Request::new(0, OpKind::Status, None, Value::Null))
                 .await
                 .map_err(|e| format!("status: {e}"))?;
-            match answer.get("type").and_then(Value::as_str) {
-                Some("ok") => Ok(()),
-                _ => Err(format!("status answered {answer}")),
+            match answer.outcome {
+                Outcome::Ok => Ok(()),
+                _ => Err(format!(
+                    "status answered {}",
+                    serde_json::to_string(&answer).unwrap_or_default()
+                )),
             }
         })
     }
@@ -322,14 +325,14 @@ impl Connection {
         })
     }
 
-    async fn send(&mut self, request: &Value) -> std::io::Result<()> {
+    async fn send(&mut self, request: &Request) -> std::io::Result<()> {
         let mut bytes = serde_json::to_vec(request)?;
         bytes.push(b'\n');
         self.writer.write_all(&bytes).await
     }
 
     /// Reads answers until the one carrying `id`.
-    async fn answer(&mut self, id: u64) -> Result<Value, String> {
+    async fn answer(&mut self, id: u64) -> Result<Response, String> {
         loop {
             self.line.clear();
             let n = self
@@ -340,24 +343,23 @@ impl Connection {
             if n == 0 {
                 return Err("connection closed".into());
             }
-            let answer: Value = serde_json::from_str(self.line.trim())
+            let answer: Response = serde_json::from_str(self.line.trim())
                 .map_err(|e| format!("unreadable answer {:?}: {e}", self.line.trim()))?;
-            if answer.get("id").and_then(Value::as_u64) == Some(id) {
+            if answer.id == id {
                 return Ok(answer);
             }
         }
     }
 
-    async fn call(&mut self, request: Value) -> Result<Value, String> {
-        let id = request.get("id").and_then(Value::as_u64).unwrap_or(0);
-        self.send(&request).await.map_err(|e| e.to_string())?;
-        self.answer(id).await
+    async fn call(&mut self, request: &Request) -> Result<Response, String> {
+        self.send(request).await.map_err(|e| e.to_string())?;
+        self.answer(request.id).await
     }
 }
 
 /// The protocol request for a workload operation; `None` when the reference nodes have no such
 /// operation.
-pub fn request(workload: &str, op: &Invocation, id: u64) -> Option<Value> {
+pub fn request(workload: &str, op: &Invocation, id: u64) -> Option<Request> {
     let family = if workload.contains("set") {
         "set"
     } else if workload.contains("counter") {
@@ -365,49 +367,38 @@ pub fn request(workload: &str, op: &Invocation, id: u64) -> Option<Value> {
     } else {
         ""
     };
-    let name = match (family, op.f.as_str()) {
-        ("set", "add") => "set-add",
-        ("set", "read") => "set-read",
-        ("counter", "add") => "counter-add",
-        ("counter", "read") => "counter-read",
-        (_, "read") if workload.contains("bank") => "read-all",
-        (_, f @ ("read" | "write" | "cas" | "txn" | "transfer")) => f,
+    let kind = match (family, op.f.as_str()) {
+        ("set", "add") => OpKind::SetAdd,
+        ("set", "read") => OpKind::SetRead,
+        ("counter", "add") => OpKind::CounterAdd,
+        ("counter", "read") => OpKind::CounterRead,
+        (_, "read") if workload.contains("bank") => OpKind::ReadAll,
+        (_, "read") => OpKind::Read,
+        (_, "write") => OpKind::Write,
+        (_, "cas") => OpKind::Cas,
+        (_, "txn") => OpKind::Txn,
+        (_, "transfer") => OpKind::Transfer,
         _ => return None,
     };
-    let mut req = json!({"id": id, "op": name});
-    if let Some(key) = &op.key {
-        req["key"] = key.clone();
-    }
-    if !op.value.is_null() || matches!(name, "write" | "set-add" | "counter-add") {
-        req["value"] = op.value.clone();
-    }
-    Some(req)
+    Some(Request::new(id, kind, op.key.clone(), op.value.clone()))
 }
 
 /// How an answer completes `op` (DESIGN.md section 2).
-pub fn completion(op: &Invocation, answer: &Value, node: &str) -> Completion {
-    let kind = match answer.get("type").and_then(Value::as_str) {
-        Some("ok") => OpType::Ok,
-        Some("fail") => OpType::Fail,
-        _ => OpType::Info,
+pub fn completion(op: &Invocation, answer: &Response, node: &str) -> Completion {
+    let kind = match answer.outcome {
+        Outcome::Ok => OpType::Ok,
+        Outcome::Fail => OpType::Fail,
+        Outcome::Info => OpType::Info,
     };
     let value = match (kind, op.f.as_str()) {
         // Reads (and transactions, whose reads the node fills in) complete with what was read.
-        (OpType::Ok, "read" | "txn") => answer.get("value").cloned().unwrap_or(Value::Null),
+        (OpType::Ok, "read" | "txn") => answer.value.clone(),
         _ => op.value.clone(),
     };
-    let error = answer
-        .get("error")
-        .cloned()
-        .filter(|e| !e.is_null())
-        .or_else(|| {
-            (kind == OpType::Info && answer.get("type").is_none())
-                .then(|| Value::String(format!("unreadable answer: {answer}")))
-        });
     Completion {
         kind,
         value,
-        error,
+        error: answer.error.clone().map(Value::String),
         node: Some(node.to_string()),
     }
 }
@@ -458,7 +449,7 @@ impl RefClient {
             }
         }
         let conn = self.conn.as_mut().expect("connected above");
-        let answer = match conn.call(req).await {
+        let answer = match conn.call(&req).await {
             Ok(a) => a,
             Err(e) => {
                 self.conn = None;
@@ -472,7 +463,7 @@ impl RefClient {
         };
         let done = completion(op, &answer, &node);
         if done.kind == OpType::Fail {
-            if let Some(leader) = answer.get("leader").and_then(Value::as_str) {
+            if let Some(leader) = &answer.leader {
                 if let Some(i) = self.nodes.iter().position(|(n, _)| n == leader) {
                     if i != self.current {
                         self.current = i;
@@ -495,6 +486,7 @@ impl Client for RefClient {
 mod tests {
     use super::*;
     use crate::target::NodeSpec;
+    use serde_json::json;
     use std::net::Ipv4Addr;
 
     fn inv(f: &str, key: Option<Value>, value: Value) -> Invocation {
@@ -507,18 +499,27 @@ mod tests {
 
     #[test]
     fn workload_ops_map_onto_protocol_requests() {
-        let w = request("register", &inv("write", Some(json!("k1")), json!(3)), 9).unwrap();
+        let wire = |r: Option<Request>| serde_json::to_value(r.unwrap()).unwrap();
+        let w = wire(request(
+            "register",
+            &inv("write", Some(json!("k1")), json!(3)),
+            9,
+        ));
         assert_eq!(w, json!({"id": 9, "op": "write", "key": "k1", "value": 3}));
-        let r = request("register", &inv("read", Some(json!("k1")), Value::Null), 10).unwrap();
+        let r = wire(request(
+            "register",
+            &inv("read", Some(json!("k1")), Value::Null),
+            10,
+        ));
         assert_eq!(r, json!({"id": 10, "op": "read", "key": "k1"}));
-        let a = request("set", &inv("add", Some(json!("s")), json!(5)), 1).unwrap();
+        let a = wire(request("set", &inv("add", Some(json!("s")), json!(5)), 1));
         assert_eq!(a["op"], "set-add");
         assert_eq!(
-            request("counter", &inv("add", None, json!(2)), 1).unwrap()["op"],
+            wire(request("counter", &inv("add", None, json!(2)), 1))["op"],
             "counter-add"
         );
         assert_eq!(
-            request("bank", &inv("read", None, json!([0, 1])), 1).unwrap()["op"],
+            wire(request("bank", &inv("read", None, json!([0, 1])), 1))["op"],
             "read-all"
         );
         assert!(request("register", &inv("dequeue", None, Value::Null), 1).is_none());
@@ -526,20 +527,27 @@ mod tests {
 
     #[test]
     fn answers_complete_with_read_values_and_errors() {
+        let answer = |v: Value| serde_json::from_value::<Response>(v).unwrap();
         let read = inv("read", Some(json!("k")), Value::Null);
-        let c = completion(&read, &json!({"id":1,"type":"ok","value":7}), "n1");
+        let c = completion(&read, &answer(json!({"id":1,"type":"ok","value":7})), "n1");
         assert_eq!((c.kind, c.value), (OpType::Ok, json!(7)));
         let cas = inv("cas", Some(json!("k")), json!([1, 2]));
         let c = completion(
             &cas,
-            &json!({"id":1,"type":"fail","error":"cas-mismatch"}),
+            &answer(json!({"id":1,"type":"fail","error":"cas-mismatch"})),
             "n2",
         );
         assert_eq!(c.kind, OpType::Fail);
         assert_eq!(c.value, json!([1, 2]));
         assert_eq!(c.error, Some(json!("cas-mismatch")));
-        let c = completion(&cas, &json!({"id":1,"what":"?"}), "n2");
-        assert_eq!(c.kind, OpType::Info);
+        let c = completion(
+            &cas,
+            &answer(json!({"id":1,"type":"info","error":"timeout"})),
+            "n2",
+        );
+        assert_eq!((c.kind, c.error), (OpType::Info, Some(json!("timeout"))));
+        // An answer without an outcome is not a protocol answer: the client never takes it.
+        assert!(serde_json::from_value::<Response>(json!({"id":1,"what":"?"})).is_err());
     }
 
     #[test]

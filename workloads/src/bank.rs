@@ -13,6 +13,8 @@ use crate::options::WorkloadOptions;
 use crate::registers::pacing;
 use crate::rng::{slot_rng, Stream};
 use crate::workload::{DelaySchedule, Invocation, OpGenerator, Workload};
+use faultline_checkers::safety;
+use faultline_checkers::Checker;
 
 pub struct Bank {
     options: WorkloadOptions,
@@ -81,8 +83,8 @@ impl Workload for Bank {
         vec![Invocation::new("read", None, Value::Null)]
     }
 
-    fn checkers(&self) -> Vec<&'static str> {
-        vec!["bank"]
+    fn checkers(&self) -> Vec<&'static dyn Checker> {
+        vec![&safety::bank::Bank]
     }
 
     fn delay_schedule(&self, slot: u32, concurrency: u32, seed: u64) -> DelaySchedule {

@@ -13,6 +13,7 @@ use crate::options::WorkloadOptions;
 use crate::registers::{final_reads, pacing};
 use crate::rng::{slot_rng, Stream};
 use crate::workload::{DelaySchedule, Invocation, OpGenerator, Workload};
+use faultline_checkers::Checker;
 
 pub struct Causal {
     options: WorkloadOptions,
@@ -74,8 +75,8 @@ impl Workload for Causal {
         final_reads(&self.options, self.keys)
     }
 
-    fn checkers(&self) -> Vec<&'static str> {
-        vec!["causal"]
+    fn checkers(&self) -> Vec<&'static dyn Checker> {
+        vec![&faultline_checkers::causal::unit::CAUSAL]
     }
 
     fn delay_schedule(&self, slot: u32, concurrency: u32, seed: u64) -> DelaySchedule {

@@ -11,6 +11,8 @@ use crate::options::WorkloadOptions;
 use crate::registers::{final_reads, pacing};
 use crate::rng::{slot_rng, Stream};
 use crate::workload::{DelaySchedule, Invocation, OpGenerator, Workload};
+use faultline_checkers::safety;
+use faultline_checkers::Checker;
 
 /// Largest increment.
 pub const MAX_INCREMENT: u64 = 5;
@@ -65,8 +67,8 @@ impl Workload for Counter {
         final_reads(&self.options, self.keys)
     }
 
-    fn checkers(&self) -> Vec<&'static str> {
-        vec!["counter", "convergence"]
+    fn checkers(&self) -> Vec<&'static dyn Checker> {
+        vec![&safety::counter::Counter, &safety::convergence::Convergence]
     }
 
     fn delay_schedule(&self, slot: u32, concurrency: u32, seed: u64) -> DelaySchedule {

@@ -15,6 +15,7 @@ use crate::options::WorkloadOptions;
 use crate::registers::pacing;
 use crate::rng::{slot_rng, Stream};
 use crate::workload::{DelaySchedule, Invocation, OpGenerator, Workload};
+use faultline_checkers::Checker;
 
 pub struct LongFork {
     options: WorkloadOptions,
@@ -90,8 +91,8 @@ impl Workload for LongFork {
         Vec::new()
     }
 
-    fn checkers(&self) -> Vec<&'static str> {
-        vec!["long-fork"]
+    fn checkers(&self) -> Vec<&'static dyn Checker> {
+        vec![&faultline_checkers::safety::long_fork::LongFork]
     }
 
     fn delay_schedule(&self, slot: u32, concurrency: u32, seed: u64) -> DelaySchedule {

@@ -5,6 +5,7 @@
 use crate::options::WorkloadOptions;
 use crate::registers::{final_reads, pacing, RegisterGenerator};
 use crate::workload::{DelaySchedule, Invocation, OpGenerator, Workload};
+use faultline_checkers::Checker;
 
 pub struct Register {
     options: WorkloadOptions,
@@ -45,8 +46,8 @@ impl Workload for Register {
         final_reads(&self.options, 1)
     }
 
-    fn checkers(&self) -> Vec<&'static str> {
-        vec!["cas-register", "lost-update", "staleness", "convergence"]
+    fn checkers(&self) -> Vec<&'static dyn Checker> {
+        crate::registers::checkers()
     }
 
     fn delay_schedule(&self, slot: u32, concurrency: u32, seed: u64) -> DelaySchedule {

@@ -15,6 +15,11 @@ use crate::options::WorkloadOptions;
 use crate::rng::{slot_rng, Stream};
 use crate::schedule::DelaySchedule;
 use crate::workload::{Invocation, OpGenerator};
+use faultline_checkers::linearizable::models::register::CAS_REGISTER;
+use faultline_checkers::safety::{
+    convergence::Convergence, lost_update::LostUpdate, staleness::Staleness,
+};
+use faultline_checkers::Checker;
 
 /// Fraction of the non-read operations that are cas rather than blind writes.
 const CAS_SHARE: f64 = 0.5;
@@ -67,6 +72,12 @@ impl OpGenerator for RegisterGenerator {
 }
 
 /// Reads of every key an operation may have touched.
+/// The checkers of the register workloads (`register`, `kv`): linearizability per key, lost
+/// updates, staleness and convergence.
+pub fn checkers() -> Vec<&'static dyn Checker> {
+    vec![&CAS_REGISTER, &LostUpdate, &Staleness, &Convergence]
+}
+
 pub fn final_reads(options: &WorkloadOptions, shared_keys: usize) -> Vec<Invocation> {
     KeyPicker::new(options, shared_keys, 0, options.concurrency)
         .all_keys()

@@ -12,6 +12,8 @@ use crate::options::WorkloadOptions;
 use crate::registers::{final_reads, pacing};
 use crate::rng::{slot_rng, Stream};
 use crate::workload::{DelaySchedule, Invocation, OpGenerator, Workload};
+use faultline_checkers::safety;
+use faultline_checkers::Checker;
 
 pub struct Set {
     options: WorkloadOptions,
@@ -65,8 +67,12 @@ impl Workload for Set {
         final_reads(&self.options, self.keys)
     }
 
-    fn checkers(&self) -> Vec<&'static str> {
-        vec!["set-full", "set-final", "convergence"]
+    fn checkers(&self) -> Vec<&'static dyn Checker> {
+        vec![
+            &safety::set_full::SetFull,
+            &safety::set_final::SetFinal,
+            &safety::convergence::Convergence,
+        ]
     }
 
     fn delay_schedule(&self, slot: u32, concurrency: u32, seed: u64) -> DelaySchedule {

@@ -16,6 +16,8 @@ use crate::options::WorkloadOptions;
 use crate::registers::pacing;
 use crate::txn::TxnGenerator;
 use crate::workload::{DelaySchedule, Invocation, OpGenerator, Workload};
+use faultline_checkers::elle::units::{LIST_APPEND, RW_REGISTER};
+use faultline_checkers::Checker;
 
 /// An Elle transactional workload; `write` is `Append` (list-append) or `Write` (rw-register).
 pub struct Transactional {
@@ -68,8 +70,11 @@ impl Workload for Transactional {
         Vec::new()
     }
 
-    fn checkers(&self) -> Vec<&'static str> {
-        vec![self.name()]
+    fn checkers(&self) -> Vec<&'static dyn Checker> {
+        match self.write {
+            MicroKind::Append => vec![&LIST_APPEND],
+            _ => vec![&RW_REGISTER],
+        }
     }
 
     fn delay_schedule(&self, slot: u32, concurrency: u32, seed: u64) -> DelaySchedule {

@@ -10,7 +10,7 @@
 //! final-read marker event (`faultline_checkers::safety::FINAL_READS_MARKER`, a nemesis `info`
 //! event) → `final_reads`, on every node when `final_reads_on_every_node`.
 
-use faultline_checkers::Value;
+use faultline_checkers::{Checker, Value};
 
 pub use crate::schedule::DelaySchedule;
 
@@ -38,7 +38,7 @@ pub trait OpGenerator: Send {
 }
 
 /// A workload: generators for the clients, the final reads after healing, and the checker models
-/// (names from `faultline_checkers::check::MODELS`) that judge its history.
+/// (units of `faultline_checkers::registry::CHECKERS`) that judge its history.
 pub trait Workload: Send + Sync {
     fn name(&self) -> &'static str;
 
@@ -49,7 +49,7 @@ pub trait Workload: Send + Sync {
     fn final_reads(&self) -> Vec<Invocation>;
 
     /// The checker models that judge this workload's history.
-    fn checkers(&self) -> Vec<&'static str>;
+    fn checkers(&self) -> Vec<&'static dyn Checker>;
 
     /// How long slot `slot` waits before each of its operations (the `--rate` pacing with
     /// jitter), from its own stream of the run seed so pacing never changes the operations.

@@ -4,8 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use faultline_checkers::check::{Family, MODELS};
 use faultline_checkers::history::txn::{parse_txn, MicroKind};
+use faultline_checkers::registry::{self, CHECKERS};
+use faultline_checkers::Family;
 use faultline_workloads::{by_name, Invocation, KeyDistribution, WorkloadOptions, WORKLOADS};
 use serde_json::{json, Value};
 
@@ -223,11 +224,9 @@ fn registry_refuses_unknown_names_and_bad_options() {
 }
 
 #[test]
-fn data_safety_checkers_named_by_workloads_are_registered() {
-    let safety: HashSet<&str> = MODELS
-        .iter()
-        .filter(|m| m.family == Family::DataSafety)
-        .map(|m| m.name)
+fn checkers_named_by_workloads_are_registered() {
+    let safety: HashSet<&str> = registry::of_family(Family::DataSafety)
+        .map(|c| c.name())
         .collect();
     let mut used = HashSet::new();
     for (name, _) in WORKLOADS {
@@ -235,7 +234,15 @@ fn data_safety_checkers_named_by_workloads_are_registered() {
             .unwrap()
             .checkers()
         {
-            used.insert(c);
+            // The very unit the registry lists under that name, not a look-alike.
+            let listed = registry::by_name(c.name()).unwrap();
+            assert!(
+                std::ptr::addr_eq(listed, c),
+                "{name} names an unlisted {}",
+                c.name()
+            );
+            assert!(CHECKERS.iter().any(|l| std::ptr::addr_eq(*l, c)));
+            used.insert(c.name());
         }
     }
     for c in [

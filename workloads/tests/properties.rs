@@ -4,7 +4,8 @@
 
 mod support;
 
-use faultline_checkers::check::{check, CheckOptions};
+use faultline_checkers::registry::check;
+use faultline_checkers::CheckOptions;
 use faultline_checkers::{CheckReport, History, Validity};
 use faultline_workloads::{by_name, WorkloadOptions};
 use proptest::prelude::*;

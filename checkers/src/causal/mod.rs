@@ -46,6 +46,7 @@ mod order;
 mod reads_from;
 mod sessions;
 mod sink;
+pub mod unit;
 
 #[cfg(test)]
 mod tests;
@@ -56,7 +57,7 @@ use serde_json::json;
 
 pub use guarantee::{Guarantee, GuaranteeSet};
 
-use crate::check::{CheckError, CheckOptions};
+use crate::options::{CheckError, CheckOptions};
 use crate::{Anomaly, CheckReport, History};
 use analysis::Analysis;
 use missed_write::KeyWrites;

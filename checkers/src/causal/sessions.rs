@@ -15,9 +15,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::atom::{Atom, Interner};
-use crate::check::{CheckError, CheckOptions};
 use crate::history::txn::{parse_txn, MicroKind, MicroOp};
 use crate::history::OpPair;
+use crate::options::{CheckError, CheckOptions};
 use crate::{History, OpType, Value};
 
 pub type TxnId = u32;

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::anomaly::{Direct, DirectFinding};
 use super::graph::{EdgeList, Reason, NONE, RW, VIA_UNREAD, WR, WW};
-use super::intern::{fast_map, pair, FastMap};
+use super::intern::{fast_map, pair, pair_map, FastMap, PairMap};
 use super::txns::{MopVal, Outcome, Txns};
 use crate::history::txn::MicroKind;
 
@@ -47,7 +47,7 @@ pub fn infer(txns: &Txns) -> Inference {
     let nkeys = txns.keys.len();
     let mut findings = Vec::new();
     // Who appended each (key, element); appends per key in history order.
-    let mut writers: FastMap<u64, Writer> = fast_map();
+    let mut writers: PairMap<Writer> = pair_map();
     let mut appends: Vec<Vec<(u32, u32)>> = vec![Vec::new(); nkeys];
     for t in 0..txns.len() as u32 {
         for (i, m) in txns.mops(t).iter().enumerate() {
@@ -62,7 +62,7 @@ pub fn infer(txns: &Txns) -> Inference {
     }
     let writer_of = |k: u32, e: u32| writers.get(&pair(k, e)).copied();
     // Appends of failed transactions (usually few): what aborted reads are checked against.
-    let failed: FastMap<u64, u32> = writers
+    let failed: PairMap<u32> = writers
         .iter()
         .filter(|(_, w)| txns.txns[w.txn as usize].outcome == Outcome::Fail)
         .map(|(&k, w)| (k, w.txn))

@@ -22,6 +22,7 @@ pub mod rw_register;
 pub mod scc;
 pub mod stream;
 pub mod txns;
+pub mod units;
 
 #[cfg(test)]
 mod tests;
@@ -31,7 +32,7 @@ use std::time::Duration;
 pub use rw_register::Assumptions;
 pub use txns::Workload;
 
-use crate::check::CheckError;
+use crate::options::CheckError;
 use crate::{Budget, CheckReport, History};
 
 /// What the user may tune.

@@ -12,7 +12,7 @@ use super::anomaly::{Direct, DirectFinding};
 use super::graph::{
     EdgeList, Reason, NONE, RW, VIA_INITIAL, VIA_PROCESS, VIA_REALTIME, VIA_WFR, WR, WW,
 };
-use super::intern::{fast_map, pair, FastMap};
+use super::intern::{fast_map, pair, pair_map, FastMap, PairMap};
 use super::txns::{MopVal, Outcome, Txns};
 use crate::history::txn::MicroKind;
 
@@ -62,7 +62,7 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
         }
     };
     let mut findings = Vec::new();
-    let mut writers: FastMap<u64, Writer> = fast_map();
+    let mut writers: PairMap<Writer> = pair_map();
     let mut ambiguous = 0usize;
     for t in 0..txns.len() as u32 {
         for (i, m) in txns.mops(t).iter().enumerate() {
@@ -90,12 +90,12 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
     };
 
     // External reads: (key, version) -> (reader, read mop).
-    let mut readers: FastMap<u64, Vec<(u32, u32)>> = fast_map();
+    let mut readers: PairMap<Vec<(u32, u32)>> = pair_map();
     // Version-order edges: (key, earlier, later, via, witness).
     let mut vedges: Vec<(u32, u32, u32, u8, u32)> = Vec::new();
     // Per process and key, the last version it observed (sequential keys).
-    let mut last_seen: FastMap<u64, u32> = fast_map();
-    let mut lost: FastMap<u64, Vec<u32>> = fast_map();
+    let mut last_seen: PairMap<u32> = pair_map();
+    let mut lost: PairMap<Vec<u32>> = pair_map();
     let mut state: Vec<(u32, Option<u32>, bool)> = Vec::new();
     for t in 0..txns.len() as u32 {
         let txn = &txns.txns[t as usize];

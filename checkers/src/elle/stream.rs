@@ -19,9 +19,9 @@ use thiserror::Error;
 use super::intern::{fast_map, FastMap};
 use super::txns::{Mop, MopVal, Outcome, Txn, Txns, Workload};
 use super::{report, ElleOptions};
-use crate::check::CheckError;
 use crate::history::txn::{parse_txn_ref, MicroKind};
 use crate::history::{HistoryError, InputError};
+use crate::options::CheckError;
 use crate::{CheckReport, Op, OpType, Process, Value};
 
 /// Why a JSON Lines history could not be checked.

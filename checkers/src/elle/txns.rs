@@ -1,8 +1,8 @@
 //! The transactions of a history, read once into compact, interned form: every key and value an
 //! integer, every read list a slice of one shared buffer.
 
-use crate::check::CheckError;
 use crate::history::txn::{parse_txn_ref, MicroKind};
+use crate::options::CheckError;
 use crate::{History, OpType, Value};
 
 use super::intern::Interner;

@@ -6,9 +6,12 @@
 //! - [`split`]: P-compositionality, one sub-history per key.
 //! - [`prepare`]: parsing each operation once, `info` operations open to the end, pruning.
 //! - [`search`]: the Wing–Gong–Lowe search with memoisation.
+//! - [`distinct`]: the exact polynomial procedure for registers whose written values are
+//!   distinct, used instead of the search when a key qualifies.
 //! - [`counterexample`]: the explanation of a failure.
 
 pub mod counterexample;
+pub mod distinct;
 pub mod intern;
 pub mod memo;
 pub mod model;
@@ -16,54 +19,17 @@ pub mod models;
 pub mod prepare;
 pub mod search;
 pub mod split;
+pub mod unit;
 
 use serde_json::json;
 
-use crate::check::{CheckError, CheckOptions};
+use crate::options::{CheckError, CheckOptions};
 use crate::{CheckReport, History};
 use counterexample::{explain, FailedKey};
 use intern::Interner;
 use model::Model;
 use prepare::KeyCalls;
 use search::Verdict;
-
-/// The linearizability models, as `--model` names them.
-pub const MODEL_NAMES: &[&str] = &[
-    "register",
-    "cas-register",
-    "multi-register",
-    "set",
-    "queue",
-    "fifo-queue",
-    "mutex",
-];
-
-/// Checks `history` against the model called `name` (one of [`MODEL_NAMES`]).
-pub fn check_model(
-    name: &str,
-    history: &History,
-    options: &CheckOptions,
-) -> Result<CheckReport, CheckError> {
-    use models::*;
-    let null_read_unknown = options.initial.as_ref().is_some_and(|v| !v.is_null());
-    let register = |cas| Register {
-        cas,
-        null_read_unknown,
-    };
-    match name {
-        "register" => check(&register(false), history, options),
-        "cas-register" => check(&register(true), history, options),
-        "multi-register" => check(&MultiRegister, history, options),
-        "set" => check(&Set, history, options),
-        "queue" => check(&Queue { fifo: false }, history, options),
-        "fifo-queue" => check(&Queue { fifo: true }, history, options),
-        "mutex" => check(&Mutex, history, options),
-        other => Err(CheckError::UnknownModel {
-            name: other.to_string(),
-            known: MODEL_NAMES.join(", "),
-        }),
-    }
-}
 
 /// Checks `history` against `model`, key by key.
 pub fn check<M: Model>(
@@ -83,7 +49,7 @@ pub fn check<M: Model>(
         prepare::prepare_all(model, history, options.independent_tuples, &mut values)?;
     let (mut configurations, mut peak_bytes, mut ops, mut ignored, mut unobserved) =
         (0, 0, 0, 0, 0);
-    let mut unknown_keys = 0;
+    let (mut unknown_keys, mut decided_keys) = (0, 0);
     for KeyCalls {
         key,
         prepared: calls,
@@ -92,7 +58,13 @@ pub fn check<M: Model>(
         ops += calls.calls.len();
         ignored += calls.ignored;
         unobserved += calls.unobserved;
-        let outcome = search::search(model, &calls.calls, initial.clone(), &options.budget);
+        let outcome = match model.decide(&calls.calls, &initial) {
+            Some(decided) => {
+                decided_keys += 1;
+                decided
+            }
+            None => search::search(model, &calls.calls, initial.clone(), &options.budget),
+        };
         configurations += outcome.configurations;
         peak_bytes = peak_bytes.max(outcome.memo_bytes);
         match outcome.verdict {
@@ -121,6 +93,9 @@ pub fn check<M: Model>(
     report.stat("reads_ignored", ignored);
     report.stat("unobserved_info_dropped", unobserved);
     report.stat("configurations", configurations);
+    if decided_keys > 0 {
+        report.stat("keys_decided_by_distinct_values", decided_keys);
+    }
     report.stat("peak_search_bytes", peak_bytes);
     if unknown_keys > 0 {
         report.stat("unknown_keys", unknown_keys);

@@ -8,6 +8,8 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 use super::intern::{Interner, ValueId};
+use super::prepare::Call;
+use super::search::SearchOutcome;
 use crate::Value;
 
 /// How an operation ended, as far as a model cares (`fail` operations never reach a model: they
@@ -87,6 +89,17 @@ pub trait Model {
     /// default drops nothing.
     fn unobserved_infos(&self, ops: &[(Self::Op, bool)]) -> Vec<bool> {
         vec![false; ops.len()]
+    }
+
+    /// Decides one key's operations without the general search, when this model has an exact
+    /// procedure for their shape (registers whose written values are distinct: `distinct.rs`);
+    /// `None` sends them to the search. The default has none.
+    fn decide(
+        &self,
+        _calls: &[Call<Self::Op>],
+        _initial: &Self::State,
+    ) -> Option<SearchOutcome<Self::State>> {
+        None
     }
 
     /// The operation in plain words, e.g. `read 3`, `cas 1 -> 2`.

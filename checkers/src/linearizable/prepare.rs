@@ -5,7 +5,7 @@
 use super::intern::Interner;
 use super::model::{Model, Outcome, Parsed};
 use super::split::{member_value, walk_by_key, Member};
-use crate::check::CheckError;
+use crate::options::CheckError;
 use crate::{History, OpType, Value};
 
 /// The completion position of an operation that never (certainly) completed.

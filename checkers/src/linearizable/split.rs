@@ -5,8 +5,8 @@
 //! checked on its own.
 
 use super::intern::Interner;
-use crate::check::CheckError;
 use crate::history::OpPair;
+use crate::options::CheckError;
 use crate::{History, OpType, Value};
 
 /// One client operation of a key's sub-history.

@@ -22,7 +22,8 @@ use super::ops::{
     expect_initial_object, flatten_per_key, initial_bool, initial_field, initial_number,
 };
 use super::push_capped;
-use crate::check::{CheckError, CheckOptions};
+use crate::checker::{Checker, Family, Tunable};
+use crate::options::{CheckError, CheckOptions};
 use crate::{Anomaly, CheckReport, History, Value};
 
 fn account_id(v: &Value) -> String {
@@ -161,6 +162,35 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
         );
     }
     Ok(report)
+}
+
+/// `--model bank` as a registered checker.
+pub struct Bank;
+
+impl Checker for Bank {
+    fn name(&self) -> &'static str {
+        "bank"
+    }
+
+    fn family(&self) -> Family {
+        Family::DataSafety
+    }
+
+    fn about(&self) -> &'static str {
+        "bank transfers: every read sums to the total, no negative balance"
+    }
+
+    fn judges(&self) -> &'static [&'static str] {
+        &["read", "transfer"]
+    }
+
+    fn options(&self) -> &'static [Tunable] {
+        &[Tunable::Initial]
+    }
+
+    fn check(&self, history: &History, options: &CheckOptions) -> Result<CheckReport, CheckError> {
+        check(history, options)
+    }
 }
 
 #[cfg(test)]

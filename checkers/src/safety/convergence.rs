@@ -18,7 +18,8 @@ use serde_json::json;
 use super::final_reads::marker_position;
 use super::ops::{canonical, expect_initial_object, flatten_per_key, initial_bool};
 use super::push_capped;
-use crate::check::{CheckError, CheckOptions};
+use crate::checker::{Checker, Family, Tunable};
+use crate::options::{CheckError, CheckOptions};
 use crate::{Anomaly, CheckReport, History, Value};
 
 fn normalise(v: &Value, ordered: bool) -> String {
@@ -114,6 +115,35 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
             .set_unknown("no key has final reads from two or more nodes (reads must carry `node`)");
     }
     Ok(report)
+}
+
+/// `--model convergence` as a registered checker.
+pub struct Convergence;
+
+impl Checker for Convergence {
+    fn name(&self) -> &'static str {
+        "convergence"
+    }
+
+    fn family(&self) -> Family {
+        Family::DataSafety
+    }
+
+    fn about(&self) -> &'static str {
+        "after heal and quiescence every node's final read of a key is the same"
+    }
+
+    fn judges(&self) -> &'static [&'static str] {
+        &["read"]
+    }
+
+    fn options(&self) -> &'static [Tunable] {
+        &[Tunable::Initial, Tunable::Independent]
+    }
+
+    fn check(&self, history: &History, options: &CheckOptions) -> Result<CheckReport, CheckError> {
+        check(history, options)
+    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,8 @@ use serde_json::json;
 use super::distribution::number;
 use super::ops::{flatten_per_key, KeyOps};
 use super::push_capped;
-use crate::check::{CheckError, CheckOptions};
+use crate::checker::{Checker, Family, Tunable};
+use crate::options::{CheckError, CheckOptions};
 use crate::{Anomaly, CheckReport, History, OpType, Value};
 
 /// Runs the counter checker.
@@ -132,6 +133,35 @@ fn check_key(
         }
     }
     Ok(reads)
+}
+
+/// `--model counter` as a registered checker.
+pub struct Counter;
+
+impl Checker for Counter {
+    fn name(&self) -> &'static str {
+        "counter"
+    }
+
+    fn family(&self) -> Family {
+        Family::DataSafety
+    }
+
+    fn about(&self) -> &'static str {
+        "counter: every read within the bounds the adds allow (--initial N)"
+    }
+
+    fn judges(&self) -> &'static [&'static str] {
+        &["add", "read"]
+    }
+
+    fn options(&self) -> &'static [Tunable] {
+        &[Tunable::Initial, Tunable::Independent]
+    }
+
+    fn check(&self, history: &History, options: &CheckOptions) -> Result<CheckReport, CheckError> {
+        check(history, options)
+    }
 }
 
 #[cfg(test)]

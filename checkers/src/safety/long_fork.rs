@@ -17,8 +17,9 @@ use serde_json::json;
 
 use super::ops::{canonical, flatten_per_key};
 use super::push_capped;
-use crate::check::{CheckError, CheckOptions};
+use crate::checker::{Checker, Family, Tunable};
 use crate::history::txn::{parse_txn, MicroKind};
+use crate::options::{CheckError, CheckOptions};
 use crate::{Anomaly, CheckReport, History, Value};
 
 /// One read: the group's keys (canonical, sorted) and the value read for each.
@@ -165,6 +166,35 @@ fn compare(a: &[Value], b: &[Value]) -> Result<bool, usize> {
         }
     }
     Ok(!(a_more && b_more))
+}
+
+/// `--model long-fork` as a registered checker.
+pub struct LongFork;
+
+impl Checker for LongFork {
+    fn name(&self) -> &'static str {
+        "long-fork"
+    }
+
+    fn family(&self) -> Family {
+        Family::DataSafety
+    }
+
+    fn about(&self) -> &'static str {
+        "inserts observed in opposite orders by two reads (--initial GROUP-SIZE)"
+    }
+
+    fn judges(&self) -> &'static [&'static str] {
+        &["txn", "read", "write"]
+    }
+
+    fn options(&self) -> &'static [Tunable] {
+        &[Tunable::Initial]
+    }
+
+    fn check(&self, history: &History, options: &CheckOptions) -> Result<CheckReport, CheckError> {
+        check(history, options)
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,8 @@ use super::final_reads::marker_position;
 use super::ops::flatten_per_key;
 use super::push_capped;
 use super::register::{Register, Source};
-use crate::check::{CheckError, CheckOptions};
+use crate::checker::{Checker, Family, Tunable};
+use crate::options::{CheckError, CheckOptions};
 use crate::{Anomaly, CheckReport, History, OpType, Value};
 
 /// Runs the lost-update checker.
@@ -136,6 +137,35 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
         report.set_unknown("no final read: nothing shows what the store kept");
     }
     Ok(report)
+}
+
+/// `--model lost-update` as a registered checker.
+pub struct LostUpdate;
+
+impl Checker for LostUpdate {
+    fn name(&self) -> &'static str {
+        "lost-update"
+    }
+
+    fn family(&self) -> Family {
+        Family::DataSafety
+    }
+
+    fn about(&self) -> &'static str {
+        "registers/kv: acknowledged writes that the final reads show were discarded"
+    }
+
+    fn judges(&self) -> &'static [&'static str] {
+        &["read", "write", "cas"]
+    }
+
+    fn options(&self) -> &'static [Tunable] {
+        &[Tunable::Initial, Tunable::Independent]
+    }
+
+    fn check(&self, history: &History, options: &CheckOptions) -> Result<CheckReport, CheckError> {
+        check(history, options)
+    }
 }
 
 #[cfg(test)]

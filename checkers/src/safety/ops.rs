@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::{CheckError, CheckOptions};
+use crate::options::{CheckError, CheckOptions};
 use crate::{History, OpType, Value};
 
 /// One client operation: its invocation, its completion if any, and the value it is known by.

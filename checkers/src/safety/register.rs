@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use super::ops::{canonical, FlatOp, KeyOps};
-use crate::check::CheckError;
+use crate::options::CheckError;
 use crate::{OpType, Value};
 
 /// Where the value a read returned came from.

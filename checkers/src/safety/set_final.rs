@@ -10,7 +10,8 @@ use serde_json::json;
 
 use super::ops::{canonical, flatten_per_key, KeyOps, ValueKey, ValueSet};
 use super::push_capped;
-use crate::check::{CheckError, CheckOptions};
+use crate::checker::{Checker, Family, Tunable};
+use crate::options::{CheckError, CheckOptions};
 use crate::{Anomaly, CheckReport, History, Value};
 
 /// Runs the set-final checker.
@@ -128,6 +129,35 @@ fn check_key(
         ("recovered-count", recovered),
         ("unexpected-count", unexpected),
     ]))
+}
+
+/// `--model set-final` as a registered checker.
+pub struct SetFinal;
+
+impl Checker for SetFinal {
+    fn name(&self) -> &'static str {
+        "set-final"
+    }
+
+    fn family(&self) -> Family {
+        Family::DataSafety
+    }
+
+    fn about(&self) -> &'static str {
+        "grow-only set: the last read holds every acknowledged add (Jepsen's set)"
+    }
+
+    fn judges(&self) -> &'static [&'static str] {
+        &["add", "read"]
+    }
+
+    fn options(&self) -> &'static [Tunable] {
+        &[Tunable::Independent]
+    }
+
+    fn check(&self, history: &History, options: &CheckOptions) -> Result<CheckReport, CheckError> {
+        check(history, options)
+    }
 }
 
 #[cfg(test)]

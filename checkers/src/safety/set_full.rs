@@ -32,7 +32,8 @@ use super::ops::{
     ValueMap,
 };
 use super::{ms, push_capped};
-use crate::check::{CheckError, CheckOptions};
+use crate::checker::{Checker, Family, Tunable};
+use crate::options::{CheckError, CheckOptions};
 use crate::{Anomaly, CheckReport, History, Value};
 
 /// What became of one element.
@@ -384,6 +385,35 @@ fn report_stale(report: &mut CheckReport, group: &KeyOps, e: &Element, latency_m
                            "stable-latency-ms": number(latency_ms)}),
         },
     );
+}
+
+/// `--model set-full` as a registered checker.
+pub struct SetFull;
+
+impl Checker for SetFull {
+    fn name(&self) -> &'static str {
+        "set-full"
+    }
+
+    fn family(&self) -> Family {
+        Family::DataSafety
+    }
+
+    fn about(&self) -> &'static str {
+        "grow-only set: per element lost, stale (and how long until visible), never read"
+    }
+
+    fn judges(&self) -> &'static [&'static str] {
+        &["add", "read"]
+    }
+
+    fn options(&self) -> &'static [Tunable] {
+        &[Tunable::Initial, Tunable::Independent]
+    }
+
+    fn check(&self, history: &History, options: &CheckOptions) -> Result<CheckReport, CheckError> {
+        check(history, options)
+    }
 }
 
 #[cfg(test)]

@@ -23,7 +23,8 @@ use super::distribution::{number, quantiles};
 use super::ops::{expect_initial_object, flatten_per_key, initial_field, initial_number};
 use super::register::{Register, Source};
 use super::{ms, push_capped};
-use crate::check::{CheckError, CheckOptions};
+use crate::checker::{Checker, Family, Tunable};
+use crate::options::{CheckError, CheckOptions};
 use crate::{Anomaly, CheckReport, History, Value};
 
 /// How far behind one read was.
@@ -239,6 +240,35 @@ impl Fenwick {
             i -= i & i.wrapping_neg();
         }
         (c, m)
+    }
+}
+
+/// `--model staleness` as a registered checker.
+pub struct Staleness;
+
+impl Checker for Staleness {
+    fn name(&self) -> &'static str {
+        "staleness"
+    }
+
+    fn family(&self) -> Family {
+        Family::DataSafety
+    }
+
+    fn about(&self) -> &'static str {
+        "registers/kv: versions and milliseconds each read lags (replication lag)"
+    }
+
+    fn judges(&self) -> &'static [&'static str] {
+        &["read", "write", "cas"]
+    }
+
+    fn options(&self) -> &'static [Tunable] {
+        &[Tunable::Initial, Tunable::Independent]
+    }
+
+    fn check(&self, history: &History, options: &CheckOptions) -> Result<CheckReport, CheckError> {
+        check(history, options)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Hand-built histories for the data-safety checkers' tests: events get consecutive indices and a
 //! time of one millisecond per event.
 
-use crate::check::{CheckError, CheckOptions};
+use crate::options::{CheckError, CheckOptions};
 use crate::{CheckReport, History, Op, OpType, Value};
 
 #[derive(Default)]

@@ -10,5 +10,6 @@ mod rng;
 pub use register::{RegisterWorkload, Values};
 pub use rng::SplitMix;
 
+pub mod append_shapes;
 pub mod causal;
 pub mod elle;

@@ -13,12 +13,23 @@ pub struct HistoryFile {
 
 impl HistoryFile {
     pub fn write(label: &str, ops: &[Op]) -> std::io::Result<HistoryFile> {
-        let path = std::env::temp_dir().join(format!(
-            "faultline-bench-{}-{label}.jsonl",
-            std::process::id()
-        ));
-        write_jsonl(ops, std::fs::File::create(&path)?)?;
-        Ok(HistoryFile { path })
+        HistoryFile::write_with(label, |file| write_jsonl(ops, file))
+    }
+
+    /// A file that `write` fills (for generators that stream their lines). The file is removed
+    /// if `write` fails.
+    pub fn write_with(
+        label: &str,
+        write: impl FnOnce(std::fs::File) -> std::io::Result<()>,
+    ) -> std::io::Result<HistoryFile> {
+        let file = HistoryFile {
+            path: std::env::temp_dir().join(format!(
+                "faultline-bench-{}-{label}.jsonl",
+                std::process::id()
+            )),
+        };
+        write(std::fs::File::create(&file.path)?)?;
+        Ok(file)
     }
 
     pub fn path(&self) -> &Path {

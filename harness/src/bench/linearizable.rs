@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use faultline_checkers::check::{check, CheckOptions};
+use faultline_checkers::registry::check;
 use faultline_checkers::synth::register::plant_stale_read;
 use faultline_checkers::synth::RegisterWorkload;
+use faultline_checkers::CheckOptions;
 use faultline_checkers::{History, Validity};
 
 use super::{Case, Outcome, Suite, Timed};
@@ -51,6 +52,12 @@ fn cases(quick: bool) -> Vec<Case> {
     let scale = if quick { 10 } else { 1 };
     let hot = 100_000 / scale;
     let many = 1_000_000 / scale;
+    // Like `faultline run --workload register --concurrency 100`: every written value unique.
+    let crowd = move |seed| {
+        let mut w = RegisterWorkload::indeterminate(seed, hot, 0.05);
+        w.clients = 100;
+        w.generate()
+    };
     vec![
         Case {
             name: "102 etcd-like histories (85 ops, 5 clients, 15% info)".into(),
@@ -83,6 +90,23 @@ fn cases(quick: bool) -> Vec<Case> {
                 let mut w = RegisterWorkload::hot_key(5, hot, 10);
                 w.info_rate = 0.15;
                 check_all(vec![w.generate()])
+            }),
+        },
+        Case {
+            name: format!("hot key, 100 clients, {hot} ops, 5% info, unique values"),
+            target: "one hot key, 100 clients, 100k ops, 5% info: decided < 10 s and 2 GB",
+            limit: Some(Duration::from_secs(10)),
+            expected: Validity::Valid,
+            setup: Box::new(move || check_all(vec![crowd(6)])),
+        },
+        Case {
+            name: format!("hot key, 100 clients, {hot} ops, 5% info, one stale read"),
+            target: "one hot key, 100 clients, 100k ops, 5% info: decided < 10 s and 2 GB",
+            limit: Some(Duration::from_secs(10)),
+            expected: Validity::Invalid,
+            setup: Box::new(move || {
+                let planted = plant_stale_read(&crowd(7)).expect("the workload has reads to plant");
+                check_all(vec![planted.0])
             }),
         },
         Case {

@@ -105,6 +105,7 @@ fn plan(
         seed: at.seed,
     };
     let request = RunRequest {
+        backend: Default::default(),
         target: point.target.clone(),
         mode: point.mode.clone(),
         bug: point.bug.clone(),

@@ -11,11 +11,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use faultline_checkers::check::{check, CheckError, CheckOptions, MODELS};
-use faultline_checkers::elle::stream::{check_jsonl, JsonlError};
-use faultline_checkers::elle::{ElleOptions, Workload};
+use faultline_checkers::elle::stream::JsonlError;
 use faultline_checkers::history::formats::{self, Format};
-use faultline_checkers::{Budget, CheckReport, Validity, Value};
+use faultline_checkers::registry::{self, CHECKERS};
+use faultline_checkers::{Budget, CheckError, CheckOptions, CheckReport, Checker, Validity, Value};
 use serde_json::json;
 
 use crate::exit::Exit;
@@ -73,24 +72,38 @@ pub(crate) fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
 }
 
+/// The `--model` help: every registered checker, what it is for, the operation kinds it judges
+/// and the options it reads.
 fn models_help() -> String {
     let mut help = String::from("The model to check against. Known models:");
-    if MODELS.is_empty() {
+    if CHECKERS.is_empty() {
         help.push_str(" none in this build.");
     }
-    for m in MODELS {
-        help.push_str(&format!("\n  {:<22} {}", m.name, m.about));
+    for c in CHECKERS {
+        help.push_str(&format!("\n  {:<22} {}", c.name(), c.about()));
+        let judges: Vec<&str> = c
+            .judges()
+            .iter()
+            .map(|f| if f.is_empty() { "(no f)" } else { f })
+            .collect();
+        help.push_str(&format!("\n  {:<22}   judges f: {}", "", judges.join(", ")));
+        if !c.options().is_empty() {
+            let flags: Vec<&str> = c.options().iter().map(|o| o.flag()).collect();
+            help.push_str(&format!("; reads {}", flags.join(", ")));
+        }
     }
     help
 }
 
 /// "unknown model …; known models: …" (the same words whether the registry or we notice).
 fn unknown_model_message(name: &str) -> String {
-    if MODELS.is_empty() {
+    if CHECKERS.is_empty() {
         format!("unknown model {name:?}; no models are registered in this build")
     } else {
-        let known: Vec<&str> = MODELS.iter().map(|m| m.name).collect();
-        format!("unknown model {name:?}; known models: {}", known.join(", "))
+        format!(
+            "unknown model {name:?}; known models: {}",
+            registry::names().join(", ")
+        )
     }
 }
 
@@ -217,8 +230,8 @@ fn check_file(
         file.display().to_string()
     };
     let started = Instant::now();
-    if let Some(workload) = streamable(args, file) {
-        return check_streaming(args, file, &name, workload, options, started, out, err);
+    if let Some(checker) = streamable(args, file, options) {
+        return check_streaming(args, file, &name, checker, options, started, out, err);
     }
     let history = match formats::read_path(file, args.format) {
         Ok(h) => h,
@@ -232,7 +245,7 @@ fn check_file(
         let _ = writeln!(err, "warning: {w}");
     }
     let read_ms = ms(started.elapsed());
-    let report = match check(&args.model, &history, options) {
+    let report = match registry::check(&args.model, &history, options) {
         Ok(report) => report,
         Err(e) => return check_error(args, &name, e, out, err),
     };
@@ -340,7 +353,9 @@ fn check_error(
             let _ = writeln!(err, "faultline check: {e}");
             Err(Exit::BadInput)
         }
-        e @ CheckError::BadOperation { .. } => {
+        // A history the model reads nothing of is bad input for this model: exit 64 naming the
+        // operation kinds found and the models that judge them, never a verdict over nothing.
+        e @ (CheckError::BadOperation { .. } | CheckError::NothingJudged { .. }) => {
             let message = format!("{name}: {e}");
             let _ = writeln!(err, "faultline check: {message}");
             report_bad_input(args, name, &message, out);
@@ -349,21 +364,17 @@ fn check_error(
     }
 }
 
-/// The transactional models read JSON Lines straight into their compact tables, without building
-/// a `History` of JSON values first: 2x faster and 10x smaller on large histories (DESIGN.md
-/// section 9). Not for the causal guarantees, which need the whole history.
-fn streamable(args: &CheckArgs, file: &std::path::Path) -> Option<Workload> {
-    let workload = match args.model.as_str() {
-        "list-append" => Workload::ListAppend,
-        "rw-register" => Workload::RwRegister,
-        _ => return None,
-    };
-    if file == std::path::Path::new("-")
-        || args
-            .consistency_models
-            .iter()
-            .any(|m| faultline_checkers::causal::Guarantee::from_name(m).is_some())
-    {
+/// The checker, when it reads this file's JSON Lines straight into its own tables (see
+/// [`Checker::streams`]); standard input and other formats go through a `History`.
+fn streamable(
+    args: &CheckArgs,
+    file: &std::path::Path,
+    options: &CheckOptions,
+) -> Option<&'static dyn Checker> {
+    let checker = registry::by_name(&args.model)
+        .ok()
+        .filter(|c| c.streams(options))?;
+    if file == std::path::Path::new("-") {
         return None;
     }
     let is_jsonl = match args.format {
@@ -378,7 +389,7 @@ fn streamable(args: &CheckArgs, file: &std::path::Path) -> Option<Workload> {
         }
         _ => false,
     };
-    is_jsonl.then_some(workload)
+    is_jsonl.then_some(checker)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -386,18 +397,13 @@ fn check_streaming(
     args: &CheckArgs,
     file: &std::path::Path,
     name: &str,
-    workload: Workload,
+    checker: &dyn Checker,
     options: &CheckOptions,
     started: Instant,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<FileOutcome, Exit> {
-    let mut elle = match ElleOptions::with_models(&options.consistency_models) {
-        Ok(o) => o,
-        Err(e) => return check_error(args, name, e, out, err),
-    };
-    elle.budget = options.budget.clone();
-    let reader = match std::fs::File::open(file) {
+    let mut reader = match std::fs::File::open(file) {
         Ok(f) => std::io::BufReader::with_capacity(1 << 20, f),
         Err(e) => {
             let message = format!("cannot read {name}: {e}");
@@ -406,7 +412,7 @@ fn check_streaming(
             return Ok(FileOutcome::BadInput);
         }
     };
-    let mut report = match check_jsonl(reader, name, workload, &elle) {
+    let mut report = match checker.check_jsonl(&mut reader, name, options) {
         Ok(r) => r,
         Err(JsonlError::Input(e)) => {
             let _ = writeln!(err, "faultline check: {e}");
@@ -463,6 +469,7 @@ fn emit(
             "anomaly_types": report.anomaly_types(),
             "anomalies": report.anomalies,
             "unknown_reason": report.unknown_reason,
+            "skipped_ops": report.skipped_ops,
             "warnings": warnings,
             "ops": events,
             "read_ms": read_ms,
@@ -484,6 +491,25 @@ fn emit(
         _ => {
             let _ = writeln!(out);
         }
+    }
+    if !report.skipped_ops.is_empty() {
+        let skipped: Vec<String> = report
+            .skipped_ops
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({})",
+                    if s.f.is_empty() { "(no f)" } else { &s.f },
+                    s.count
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  not judged by {}: {}",
+            args.model,
+            skipped.join(", ")
+        );
     }
     for anomaly in &report.anomalies {
         let _ = writeln!(out, "  {}:", anomaly.kind);
@@ -616,8 +642,8 @@ mod tests {
     fn unknown_model_lists_the_known_ones() {
         let message = unknown_model_message("nope");
         assert!(message.starts_with("unknown model \"nope\""));
-        for m in MODELS {
-            assert!(message.contains(m.name));
+        for c in CHECKERS {
+            assert!(message.contains(c.name()));
         }
     }
 }

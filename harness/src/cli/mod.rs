@@ -14,7 +14,13 @@ use crate::exit::Exit;
 
 /// faultline: chaos and consistency verification for distributed data stores.
 #[derive(Debug, Parser)]
-#[command(name = "faultline", version, about, long_about = None)]
+#[command(
+    name = "faultline",
+    version,
+    about,
+    long_about = None,
+    after_help = "Documentation: docs/README.md (one page per task; start with docs/getting-started.md)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -23,18 +29,31 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start a cluster, drive clients under faults, and check the history.
+    #[command(
+        after_help = "Documentation: docs/run.md (options, nemesis catalogue, the run folder)."
+    )]
     Run(Box<run::RunArgs>),
     /// Run a matrix of tests from a TOML file and summarise them; exits with the worst verdict.
+    #[command(after_help = "Documentation: docs/campaigns.md (the file, summaries, exit code).")]
     Campaign(campaign::CampaignArgs),
     /// Remove Docker containers, networks and volumes left by dead runs.
+    #[command(after_help = "Documentation: docs/run.md (section \"Cleaning up\").")]
     Clean(clean::CleanArgs),
     /// Measure the checkers against the performance targets on generated histories.
+    #[command(after_help = "Documentation: docs/performance.md (suites and measured figures).")]
     Bench(bench::BenchArgs),
     /// Check recorded histories (faultline JSONL, Jepsen EDN/JSON/logs) against a model.
+    #[command(
+        after_help = "Documentation: docs/check.md (models, formats, migrating from Knossos/Elle/Porcupine)."
+    )]
     Check(check::CheckArgs),
     /// Convert a history between formats (import Jepsen histories, export EDN).
+    #[command(
+        after_help = "Documentation: docs/check.md (section \"faultline convert\") and docs/history-format.md."
+    )]
     Convert(convert::ConvertArgs),
     /// Regenerate report.html and junit.xml of stored run folders, and the results index.
+    #[command(after_help = "Documentation: docs/reports.md (the page, junit.xml, results.json).")]
     Report(report::ReportArgs),
 }
 

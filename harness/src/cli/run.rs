@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::backend::BackendKind;
 use crate::exit::{Exit, FaultlineError};
 use crate::nemesis::schedule::Pacing;
 use crate::run::plan::{DEFAULT_NEMESIS, DEFAULT_RESULTS_DIR, DEFAULT_TARGET, DEFAULT_WORKLOAD};
@@ -20,11 +21,15 @@ pub struct RunArgs {
     /// The system under test.
     #[arg(long, default_value = DEFAULT_TARGET)]
     pub target: String,
+    /// Where the cluster runs: docker (containers on the local engine, every target) or
+    /// in-process (reference nodes inside faultline on loopback, no Docker; reference target only).
+    #[arg(long, default_value = "docker", value_parser = BackendKind::parse)]
+    pub backend: BackendKind,
     /// Target mode (reference nodes: raft (default), primary-backup, lww, quorum, crdt).
     #[arg(long)]
     pub mode: Option<String>,
     /// A target setting as NAME=VALUE, repeatable (reference nodes: r, w, n, resolve,
-    /// read-repair, replication, ...; the README's target sections list them).
+    /// read-repair, replication, ...; docs/targets/<target>.md lists them).
     #[arg(long = "target-option", value_name = "NAME=VALUE", value_parser = name_value)]
     pub target_options: Vec<(String, String)>,
     /// Transaction isolation level, for targets that have one (PostgreSQL): serializable,
@@ -37,9 +42,7 @@ pub struct RunArgs {
     /// What the clients do.
     #[arg(long, default_value = DEFAULT_WORKLOAD)]
     pub workload: String,
-    /// Faults, comma-separated: partition[-one|-halves|-random-halves|-ring|-bridge|-one-way], kill,
-    /// pause, clock[-offset|-bump|-strobe], loss, delay; or none.
-    #[arg(long, default_value = DEFAULT_NEMESIS)]
+    #[arg(long, default_value = DEFAULT_NEMESIS, help = crate::nemesis::faults::help())]
     pub nemesis: String,
     /// Seconds between faults (quiet period, then fault period of the same length).
     #[arg(long, default_value_t = D.nemesis_interval_secs)]
@@ -63,7 +66,7 @@ pub struct RunArgs {
     pub concurrency: u32,
     /// A workload control as NAME=VALUE, repeatable: key-count, key-distribution
     /// (uniform|zipfian[:EXP]|hot[:FRACTION]), read-fraction, conflict-rate, max-txn-length,
-    /// jitter, ... (the README's "Generator controls" lists them all).
+    /// jitter, ... (docs/workloads.md lists them all).
     #[arg(long = "workload-option", value_name = "NAME=VALUE")]
     pub workload_options: Vec<String>,
     /// Operations per second over all clients (default: as fast as the store answers).
@@ -111,6 +114,7 @@ impl RunArgs {
         }
         RunRequest {
             target: self.target,
+            backend: self.backend,
             mode: self.mode,
             bug: self.bug,
             target_options,

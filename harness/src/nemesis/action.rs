@@ -1,98 +1,52 @@
-//! What the nemesis can do, as data: the schedule is a list of these, the history records them, and a
-//! schedule file is written in the same shape (`{"at": secs, "f": ..., "value": ...}`).
+//! What the nemesis does, as data: the schedule is a list of [`Step`]s, the history records each
+//! [`Action`] as a `nemesis` event with its `f` and `value`, and a schedule file is written in the
+//! same shape (`{"at": secs, "f": ..., "value": ...}`). Which `f` exist and what their values hold
+//! is up to the fault that owns them (`faults`): each parses its own values into its own types.
 
-use std::collections::BTreeMap;
-
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-/// Node name → the nodes whose packets it drops (Jepsen's "grudge").
-pub type Grudge = BTreeMap<String, Vec<String>>;
+pub use crate::backend::Grudge;
 
 /// One nemesis action. `f` is the history's `f` (DESIGN.md section 3), `value` its payload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "f", content = "value", rename_all = "kebab-case")]
-pub enum Action {
-    /// Drop packets per the grudge (iptables DROP in the harness's own chain, on INPUT).
-    PartitionStart {
-        kind: String,
-        grudge: Grudge,
-    },
-    /// Flush the partition chain on every node.
-    PartitionStop,
-    /// SIGKILL the service containers of these nodes.
-    Kill {
-        nodes: Vec<String>,
-    },
-    /// Start the killed service containers again.
-    Restart {
-        nodes: Vec<String>,
-    },
-    /// Freeze the service containers (cgroup freezer).
-    Pause {
-        nodes: Vec<String>,
-    },
-    Resume {
-        nodes: Vec<String>,
-    },
-    /// Set each node's wall-clock offset, in seconds (libfaketime timestamp file).
-    ClockOffset {
-        offsets: BTreeMap<String, f64>,
-    },
-    /// Add a jump to each node's current offset, in seconds.
-    ClockBump {
-        deltas: BTreeMap<String, f64>,
-    },
-    /// Flip the nodes' clocks between their offset and offset + `delta` every `period_ms`, until the
-    /// next clock reset.
-    ClockStrobe {
-        nodes: Vec<String>,
-        delta: f64,
-        period_ms: u64,
-    },
-    /// Every node's offset back to zero; stops strobes.
-    ClockReset,
-    /// Drop this fraction of the packets each node receives from its peers (iptables statistic).
-    LossStart {
-        nodes: Vec<String>,
-        probability: f64,
-    },
-    LossStop,
-    /// netem delay on the nodes' interfaces, where the kernel has netem.
-    DelayStart {
-        nodes: Vec<String>,
-        delay_ms: u64,
-        jitter_ms: u64,
-    },
-    DelayStop,
+pub struct Action {
+    pub f: String,
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub value: Value,
 }
 
 impl Action {
-    /// The history's `f` for this action.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Action::PartitionStart { .. } => "partition-start",
-            Action::PartitionStop => "partition-stop",
-            Action::Kill { .. } => "kill",
-            Action::Restart { .. } => "restart",
-            Action::Pause { .. } => "pause",
-            Action::Resume { .. } => "resume",
-            Action::ClockOffset { .. } => "clock-offset",
-            Action::ClockBump { .. } => "clock-bump",
-            Action::ClockStrobe { .. } => "clock-strobe",
-            Action::ClockReset => "clock-reset",
-            Action::LossStart { .. } => "loss-start",
-            Action::LossStop => "loss-stop",
-            Action::DelayStart { .. } => "delay-start",
-            Action::DelayStop => "delay-stop",
+    /// An action with a payload.
+    pub fn new(f: &str, value: impl Serialize) -> Action {
+        Action {
+            f: f.to_string(),
+            value: serde_json::to_value(value).expect("payloads serialise"),
         }
     }
 
+    /// An action without a payload (`partition-stop`).
+    pub fn bare(f: &str) -> Action {
+        Action {
+            f: f.to_string(),
+            value: Value::Null,
+        }
+    }
+
+    /// The history's `f` for this action.
+    pub fn name(&self) -> &str {
+        &self.f
+    }
+
     /// The history's `value` for this action.
-    pub fn value(&self) -> serde_json::Value {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.get("value").cloned())
-            .unwrap_or(serde_json::Value::Null)
+    pub fn value(&self) -> Value {
+        self.value.clone()
+    }
+
+    /// The value as the fault's own type; `Err` says what does not fit.
+    pub fn payload<T: DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_value(self.value.clone()).map_err(|e| format!("{}: {e}", self.f))
     }
 }
 
@@ -111,22 +65,28 @@ mod tests {
 
     #[test]
     fn actions_serialise_as_history_f_and_value() {
+        let grudge = Grudge::from([("n1".into(), vec!["n2".into(), "n3".into()])]);
         let step = Step {
             at: 1.5,
-            action: Action::PartitionStart {
-                kind: "one".into(),
-                grudge: Grudge::from([("n1".into(), vec!["n2".into(), "n3".into()])]),
-            },
+            action: crate::nemesis::faults::partition("one", grudge),
         };
         let json = serde_json::to_value(&step).unwrap();
         assert_eq!(
             json,
             serde_json::json!({"at":1.5,"f":"partition-start","value":{"kind":"one","grudge":{"n1":["n2","n3"]}}})
         );
+        assert_eq!(
+            serde_json::to_string(&step).unwrap(),
+            r#"{"at":1.5,"f":"partition-start","value":{"kind":"one","grudge":{"n1":["n2","n3"]}}}"#
+        );
         assert_eq!(serde_json::from_value::<Step>(json).unwrap(), step);
         let heal: Step = serde_json::from_str(r#"{"at":3,"f":"partition-stop"}"#).unwrap();
-        assert_eq!(heal.action, Action::PartitionStop);
+        assert_eq!(heal.action, Action::bare("partition-stop"));
         assert_eq!(heal.action.name(), "partition-stop");
+        assert_eq!(
+            serde_json::to_string(&heal).unwrap(),
+            r#"{"at":3.0,"f":"partition-stop"}"#
+        );
         assert_eq!(step.action.value()["grudge"]["n1"][1], "n3");
     }
 }

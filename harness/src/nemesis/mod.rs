@@ -2,15 +2,12 @@
 //! plays it against a running cluster, records every action in the history, and heals everything
 //! before final reads and at teardown.
 //!
-//! One file per fault kind: [`partition`], [`process`] (kill/restart, pause/resume), [`clock`],
-//! [`packet`] (loss, delay).
+//! The executor acts through the backend's fault primitives (`crate::backend::Cluster`), never on
+//! Docker directly.
 
 pub mod action;
-pub mod clock;
 pub mod executor;
-pub mod packet;
-pub mod partition;
-pub mod process;
+pub mod faults;
 pub mod schedule;
 
 pub use action::{Action, Grudge, Step};

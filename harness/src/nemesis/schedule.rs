@@ -1,34 +1,12 @@
 //! The fault schedule: computed up front from the seed (same seed, same schedule), or read from a
 //! schedule file. Sans-IO: a list of [`Step`]s the executor plays against the cluster.
 
-use std::collections::BTreeMap;
-
-use rand::seq::{IndexedRandom, SliceRandom};
+use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::action::{Action, Step};
-use super::partition;
-
-/// The fault kinds `--nemesis` accepts. `partition` picks a shape each time; `partition-<shape>`
-/// fixes it.
-pub const KINDS: &[&str] = &[
-    "partition",
-    "partition-one",
-    "partition-halves",
-    "partition-random-halves",
-    "partition-ring",
-    "partition-bridge",
-    "partition-one-way",
-    "kill",
-    "pause",
-    "clock",
-    "clock-offset",
-    "clock-bump",
-    "clock-strobe",
-    "loss",
-    "delay",
-];
+use super::action::Step;
+use super::faults;
 
 /// How faults are spaced in time.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -59,10 +37,10 @@ pub fn parse_kinds(list: &str) -> Result<Vec<String>, String> {
         if k == "none" {
             continue;
         }
-        if !KINDS.contains(&k) {
+        if faults::by_word(k).is_none() {
             return Err(format!(
                 "unknown nemesis {k:?}; known: none, {}",
-                KINDS.join(", ")
+                faults::words().collect::<Vec<_>>().join(", ")
             ));
         }
         if !kinds.iter().any(|x| x == k) {
@@ -70,105 +48,6 @@ pub fn parse_kinds(list: &str) -> Result<Vec<String>, String> {
         }
     }
     Ok(kinds)
-}
-
-/// A random non-empty subset: one node, a minority, or (rarely) all of them.
-fn some_nodes(nodes: &[String], rng: &mut ChaCha8Rng) -> Vec<String> {
-    let mut shuffled = nodes.to_vec();
-    shuffled.shuffle(rng);
-    let count = match rng.random_range(0..4) {
-        0 | 1 => 1,
-        2 => nodes.len().div_ceil(2).saturating_sub(1).max(1),
-        _ => nodes.len(),
-    };
-    shuffled.truncate(count);
-    shuffled.sort();
-    shuffled
-}
-
-/// The start and end of one fault of `kind`.
-fn fault(kind: &str, spec: &ScheduleSpec, rng: &mut ChaCha8Rng) -> (Action, Action) {
-    let skew = spec.max_clock_skew_secs;
-    let offset = |rng: &mut ChaCha8Rng| {
-        let s: f64 = rng.random_range(-skew..=skew);
-        (s * 1000.0).round() / 1000.0
-    };
-    let clock = |sub: &str, rng: &mut ChaCha8Rng| match sub {
-        "offset" => Action::ClockOffset {
-            offsets: spec
-                .nodes
-                .iter()
-                .map(|n| (n.clone(), offset(rng)))
-                .collect(),
-        },
-        "bump" => Action::ClockBump {
-            deltas: some_nodes(&spec.nodes, rng)
-                .into_iter()
-                .map(|n| (n, offset(rng)))
-                .collect::<BTreeMap<_, _>>(),
-        },
-        _ => Action::ClockStrobe {
-            nodes: some_nodes(&spec.nodes, rng),
-            delta: offset(rng),
-            period_ms: 250,
-        },
-    };
-    match kind {
-        "kill" => {
-            let nodes = some_nodes(&spec.nodes, rng);
-            (
-                Action::Kill {
-                    nodes: nodes.clone(),
-                },
-                Action::Restart { nodes },
-            )
-        }
-        "pause" => {
-            let nodes = some_nodes(&spec.nodes, rng);
-            (
-                Action::Pause {
-                    nodes: nodes.clone(),
-                },
-                Action::Resume { nodes },
-            )
-        }
-        "clock" => {
-            let sub = *["offset", "bump", "strobe"].choose(rng).expect("non-empty");
-            (clock(sub, rng), Action::ClockReset)
-        }
-        "clock-offset" | "clock-bump" | "clock-strobe" => {
-            (clock(&kind["clock-".len()..], rng), Action::ClockReset)
-        }
-        "loss" => (
-            Action::LossStart {
-                nodes: spec.nodes.clone(),
-                probability: spec.loss_probability,
-            },
-            Action::LossStop,
-        ),
-        "delay" => (
-            Action::DelayStart {
-                nodes: spec.nodes.clone(),
-                delay_ms: 50,
-                jitter_ms: 25,
-            },
-            Action::DelayStop,
-        ),
-        partition_kind => {
-            let shape = match partition_kind.strip_prefix("partition-") {
-                Some(shape) => shape,
-                None => partition::SHAPES.choose(rng).expect("non-empty"),
-            };
-            let grudge = partition::grudge(shape, &spec.nodes, rng).unwrap_or_default();
-            (
-                Action::PartitionStart {
-                    kind: shape.to_string(),
-                    grudge,
-                },
-                Action::PartitionStop,
-            )
-        }
-    }
 }
 
 /// The schedule for `spec` from `seed`. Every fault that starts also ends before the time limit.
@@ -186,7 +65,8 @@ pub fn generate(spec: &ScheduleSpec, seed: u64) -> Vec<Step> {
     let mut t = span(&mut rng);
     while t < spec.time_limit_secs {
         let kind = spec.kinds.choose(&mut rng).expect("non-empty").clone();
-        let (start, end) = fault(&kind, spec, &mut rng);
+        let fault = faults::by_word(&kind).expect("kinds come from parse_kinds");
+        let (start, end) = fault.draw(&kind, spec, &mut rng);
         let end_at = (t + span(&mut rng)).min(spec.time_limit_secs);
         steps.push(Step {
             at: round(t),
@@ -201,16 +81,26 @@ pub fn generate(spec: &ScheduleSpec, seed: u64) -> Vec<Step> {
     steps
 }
 
-/// Reads a schedule file: a JSON array of steps, or one step per line.
+/// Reads a schedule file: a JSON array of steps, or one step per line. Every action must be one
+/// a fault of the list owns, with a value that fault accepts.
 pub fn parse_file(text: &str, path: &str) -> Result<Vec<Step>, String> {
     let steps: Vec<Step> = if text.trim_start().starts_with('[') {
-        serde_json::from_str(text).map_err(|e| format!("{path}: {e}"))?
+        let steps: Vec<Step> = serde_json::from_str(text).map_err(|e| format!("{path}: {e}"))?;
+        for (i, step) in steps.iter().enumerate() {
+            faults::check(&step.action).map_err(|e| format!("{path}: step {}: {e}", i + 1))?;
+        }
+        steps
     } else {
         text.lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("{path}:{}: {e}", i + 1)))
-            .collect::<Result<_, _>>()?
+            .map(|(i, l)| {
+                let step: Step =
+                    serde_json::from_str(l).map_err(|e| format!("{path}:{}: {e}", i + 1))?;
+                faults::check(&step.action).map_err(|e| format!("{path}:{}: {e}", i + 1))?;
+                Ok(step)
+            })
+            .collect::<Result<_, String>>()?
     };
     if let Some(w) = steps.windows(2).find(|w| w[1].at < w[0].at) {
         return Err(format!(
@@ -251,17 +141,16 @@ mod tests {
         assert_eq!(steps[0].at, 2.0);
         assert_eq!(steps[1].at, 4.0);
         for pair in steps.chunks(2) {
-            let end = match &pair[0].action {
-                Action::PartitionStart { .. } => Action::PartitionStop,
-                Action::Kill { nodes } => Action::Restart {
-                    nodes: nodes.clone(),
-                },
-                Action::Pause { nodes } => Action::Resume {
-                    nodes: nodes.clone(),
-                },
+            let end = match pair[0].action.f.as_str() {
+                "partition-start" => "partition-stop".to_string(),
+                "kill" => "restart".to_string(),
+                "pause" => "resume".to_string(),
                 other => panic!("unexpected {other:?}"),
             };
-            assert_eq!(pair[1].action, end);
+            assert_eq!(pair[1].action.f, end);
+            if end != "partition-stop" {
+                assert_eq!(pair[1].action.value, pair[0].action.value);
+            }
             assert!(pair[1].at <= 20.0);
         }
         assert!(steps.windows(2).all(|w| w[0].at <= w[1].at));
@@ -293,5 +182,9 @@ mod tests {
         assert!(parse_file("{\"at\":1,\"f\":\"melt\"}", "m")
             .unwrap_err()
             .starts_with("m:1:"));
+        let bad_value = "[{\"at\":1,\"f\":\"kill\",\"value\":{\"nodes\":3}}]";
+        assert!(parse_file(bad_value, "k")
+            .unwrap_err()
+            .starts_with("k: step 1: kill"));
     }
 }

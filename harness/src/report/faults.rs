@@ -47,16 +47,17 @@ enum Role {
     Instant,
 }
 
+/// faultline's own events go by the fault list (which fault owns `f`, and whether it starts or
+/// heals it); Jepsen's `start`/`stop`, and other tools' `X-start`/`X-stop`, by name.
 fn role(f: &str) -> Role {
+    if let Some(fault) = crate::nemesis::faults::owner(f) {
+        return if fault.stop() == f {
+            Role::Stop(fault.family())
+        } else {
+            Role::Start(fault.family())
+        };
+    }
     match f {
-        "partition-start" => Role::Start("partition"),
-        "partition-stop" => Role::Stop("partition"),
-        "kill" => Role::Start("kill"),
-        "restart" => Role::Stop("kill"),
-        "pause" => Role::Start("pause"),
-        "resume" => Role::Stop("pause"),
-        "clock-offset" | "clock-bump" | "clock-strobe" => Role::Start("clock"),
-        "clock-reset" => Role::Stop("clock"),
         "start" => Role::Start("start"),
         "stop" => Role::Stop("start"),
         f => {

@@ -31,7 +31,7 @@ th{background:#f6f8fa}pre{background:#f6f8fa;padding:8px;overflow-x:auto;white-s
 .points{fill:none;stroke-width:3.2;stroke-linecap:round}.points.ok{stroke:#2da44e;stroke-opacity:.55}.points.fail{stroke:#cf222e}.points.info{stroke:#e16f24}
 .bars.ok,.op.ok{fill:#2da44e}.bars.fail,.op.fail{fill:#cf222e}.bars.info,.op.info{fill:#e16f24}.op.open{fill:#8c959f}
 .op.hl{stroke:#0550ae;stroke-width:2}
-.fault{fill:#cf222e;fill-opacity:.08}.fault-kill,.fault-pause{fill:#8250df}.fault-clock{fill:#0969da}.fault-loss,.fault-delay{fill:#bf8700}
+.fault{fill:#cf222e;fill-opacity:.08}
 .fault-label{fill:#57606a;font-size:10px}.instant{stroke:#57606a;stroke-dasharray:3 3}
 .edge path{fill:none;stroke-width:1.6}.edge text{font-size:11px}
 .edge-ww path,marker.edge-ww path{stroke:#1f77b4;fill:#1f77b4}.edge-ww text{fill:#1f77b4}
@@ -85,9 +85,10 @@ pub fn render(folder: &RunFolder, digest: &Digest) -> String {
     let mut out = String::with_capacity(1 << 20);
     let _ = write!(
         out,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>faultline: {} {} — {overall}</title><style>{CSS}</style></head><body>",
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>faultline: {} {} — {overall}</title><style>{CSS}{}</style></head><body>",
         escape(&name),
-        escape(&folder.stamp())
+        escape(&folder.stamp()),
+        crate::nemesis::faults::shading_css()
     );
     out.push_str(&svg::cycle::marker_defs());
     let _ = write!(

@@ -7,6 +7,7 @@ use faultline_targets::TargetError;
 use thiserror::Error;
 
 use super::plan::PlanError;
+use crate::backend::BackendError;
 use crate::docker::DockerError;
 
 #[derive(Debug, Error)]
@@ -14,6 +15,10 @@ pub enum RunError {
     /// The request is not a run (bad flags, a fault the target refuses...).
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// The cluster backend could not start, watch or stop the cluster (Docker missing, an image
+    /// that does not build, a node that never became healthy...).
+    #[error(transparent)]
+    Backend(#[from] BackendError),
     /// The Docker engine is missing, or refused something (containers, networks, images).
     #[error(transparent)]
     Docker(#[from] DockerError),

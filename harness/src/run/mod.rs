@@ -5,7 +5,6 @@
 //! against the run); a [`CleanupGuard`] is the last resort if even that is skipped.
 
 pub mod clients;
-pub mod cluster;
 pub mod error;
 pub mod plan;
 pub mod progress;
@@ -15,18 +14,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use faultline_checkers::Validity;
+use faultline_checkers::{Checker, Validity};
 use faultline_targets::Target;
 use faultline_workloads::Workload;
 use futures_util::FutureExt;
 use serde_json::{json, Value};
 use tokio::sync::{watch, Mutex};
 
-use crate::docker::{CleanupGuard, DockerClient};
+use crate::backend::{Backend, Cluster, ClusterPlan};
+use crate::nemesis::faults::{self, Fault};
 use crate::nemesis::{Nemesis, Step};
 use crate::results::{Recorder, RunDir};
 use clients::{ClientContext, SlotStats};
-use cluster::{Cluster, ClusterPlan};
 pub use error::RunError;
 pub use plan::{PlanError, RunPlan, RunRequest, RunSettings};
 
@@ -38,49 +37,41 @@ pub struct RunOutcome {
     pub summary: String,
 }
 
-fn uses_clock(steps: &[Step]) -> bool {
-    steps.iter().any(|s| s.action.name().starts_with("clock"))
+/// The faults the schedule holds, in list order.
+fn scheduled(steps: &[Step]) -> impl Iterator<Item = &'static dyn Fault> + '_ {
+    faults::ALL
+        .iter()
+        .copied()
+        .filter(|fault| steps.iter().any(|s| fault.owns(&s.action.f)))
 }
 
-/// Partitions and packet loss drop traffic between nodes only (see `nemesis::partition` and
-/// `nemesis::packet`); delay slows every packet a node sends, clients' answers included.
-/// The first fault named with one of `prefixes` that the run asked for (`--nemesis`) or its
-/// schedule holds. Refusals go by what was asked too: a short run may draw no such step, and a
-/// user asking for a fault the run cannot have should hear so every time. With `--schedule`, the
-/// file is what runs and `--nemesis` (perhaps its default) is not used.
-fn fault_wanted(opts: &RunPlan, steps: &[Step], prefixes: &[&str]) -> Option<String> {
-    let matches = |name: &str| prefixes.iter().any(|p| name.starts_with(p));
+/// The first word or action of `fault` that the run asked for (`--nemesis`) or its schedule
+/// holds. Refusals go by what was asked too: a short run may draw no such step, and a user asking
+/// for a fault the run cannot have should hear so every time. With `--schedule`, the file is what
+/// runs and `--nemesis` (perhaps its default) is not used.
+pub(crate) fn fault_wanted(opts: &RunPlan, steps: &[Step], fault: &dyn Fault) -> Option<String> {
     let asked: &[String] = if opts.schedule_file.is_some() {
         &[]
     } else {
         &opts.nemesis
     };
-    asked.iter().find(|k| matches(k)).cloned().or_else(|| {
-        steps
-            .iter()
-            .map(|s| s.action.name())
-            .find(|n| matches(n))
-            .map(str::to_string)
-    })
-}
-
-fn uses_delay(steps: &[Step]) -> bool {
-    steps.iter().any(|s| s.action.name() == "delay-start")
-}
-
-fn versions(docker: &DockerClient) -> Value {
-    json!({
-        "faultline": env!("CARGO_PKG_VERSION"),
-        "docker_engine": docker.engine_version,
-        "docker_api": docker.api_version,
-    })
+    asked
+        .iter()
+        .find(|k| fault.words().iter().any(|w| w.name == k.as_str()))
+        .cloned()
+        .or_else(|| {
+            steps
+                .iter()
+                .map(|s| s.action.name())
+                .find(|f| fault.owns(f))
+                .map(str::to_string)
+        })
 }
 
 /// Runs a whole test. Prints progress on stderr.
 pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
     let (workload, target, steps) = (opts.workload.clone(), opts.target.clone(), &opts.steps);
-    let docker = DockerClient::connect().await?;
-    report_leftovers(&docker).await;
+    let mut backend = opts.backend.connect().await?;
 
     let dir = RunDir::create(&opts.results_dir, &opts.test_name).map_err(|source| {
         RunError::RunFolder {
@@ -91,30 +82,27 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
     let run_id = format!("{}-{}", dir.stamp.to_lowercase(), std::process::id());
     eprintln!("faultline: run {run_id} → {}", dir.path.display());
 
-    let recipe = target.image().map_err(RunError::Image)?;
-    let images = docker.ensure_images(&recipe).await?;
+    let facts = backend.provision(target.as_ref(), &run_id).await?;
     let mut test = json!({
         "run_id": run_id,
         "options": opts.recorded(),
         "seed": opts.seed,
-        "versions": versions(&docker),
-        "images": {"base": images.base, "tools": images.tools, "target": images.target},
-        "schedule": steps,
     });
+    for (key, value) in facts {
+        test[key] = value;
+    }
+    test["schedule"] = json!(steps);
     dir.write_json("test.json", &test)
         .map_err(written(dir.file("test.json")))?;
 
     let recorder = Recorder::create(&dir.file("history.jsonl"), Instant::now())
         .map_err(written(dir.file("history.jsonl")))?;
-    let mut guard = CleanupGuard::new(&run_id);
     let nemesis: Arc<Mutex<Option<Nemesis>>> = Arc::new(Mutex::new(None));
-    let cluster: Arc<Mutex<Option<Cluster>>> = Arc::new(Mutex::new(None));
+    let cluster: Arc<Mutex<Option<Arc<dyn Cluster>>>> = Arc::new(Mutex::new(None));
 
     let phases = Phases {
         opts: &opts,
-        docker: &docker,
-        run_id: &run_id,
-        images: &images,
+        backend: backend.as_ref(),
         workload: workload.clone(),
         target: target.clone(),
         steps,
@@ -134,15 +122,13 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
     if let Some(n) = nemesis.lock().await.as_mut() {
         n.heal().await;
     }
-    if let Some(c) = cluster.lock().await.as_ref() {
-        for (node, file, text) in c.logs().await {
-            let _ = dir.write_node_log(&node, &file, &text);
+    if let Some(c) = cluster.lock().await.take() {
+        for log in c.logs().await {
+            let _ = dir.write_node_log(&log.node, &log.file, &log.text);
         }
     }
-    let removed = docker.remove_run(&run_id).await;
-    match removed {
-        Ok(_) => guard.disarm(),
-        Err(e) => eprintln!("faultline: {e}"),
+    if let Err(e) = backend.teardown().await {
+        eprintln!("faultline: {e}");
     }
 
     let figures = outcome?;
@@ -154,17 +140,18 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
         });
     }
     let skipped = target.inapplicable_checkers(&opts.cluster_spec());
-    let models: Vec<&str> = workload
+    let models: Vec<&'static dyn Checker> = workload
         .checkers()
         .into_iter()
-        .filter(|m| !skipped.iter().any(|(s, _)| s == m))
+        .filter(|m| !skipped.iter().any(|(s, _)| *s == m.name()))
         .collect();
+    let names: Vec<&str> = models.iter().map(|m| m.name()).collect();
     let initial = |model: &str| workload.checker_initial(model);
     for (checker, why) in &skipped {
         eprintln!("faultline: not running {checker}: {why}");
     }
     eprintln!(
-        "faultline: checking {} events with {models:?}",
+        "faultline: checking {} events with {names:?}",
         recorder.len()
     );
     let verdict = verdict::judge(
@@ -225,46 +212,38 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
 /// through mutex slots so an error or Ctrl-C still tears down what exists.
 struct Phases<'a> {
     opts: &'a RunPlan,
-    docker: &'a DockerClient,
-    run_id: &'a str,
-    images: &'a crate::docker::Images,
+    backend: &'a dyn Backend,
     workload: Arc<dyn Workload>,
     target: Arc<dyn Target>,
     steps: &'a [Step],
     recorder: Recorder,
     nemesis: Arc<Mutex<Option<Nemesis>>>,
-    cluster: Arc<Mutex<Option<Cluster>>>,
+    cluster: Arc<Mutex<Option<Arc<dyn Cluster>>>>,
 }
 
 impl Phases<'_> {
     async fn run(self) -> Result<Value, RunError> {
         let opts = self.opts;
         let plan = ClusterPlan {
-            run_id: self.run_id,
             node_count: opts.nodes,
-            tools_image: &self.images.tools,
-            target_image: &self.images.target,
             mode: opts.mode.clone(),
             bug: opts.bug.clone(),
             options: opts.target_options.clone(),
-            faketime: uses_clock(self.steps),
+            clock_faults: scheduled(self.steps).any(|f| f.needs_clock()),
+            seed: opts.seed,
         };
         let started = Instant::now();
-        let result = cluster::start(self.docker, self.target.as_ref(), &plan).await;
+        let result = self.backend.start(self.target.clone(), &plan).await;
         let c = result?;
-        let spec = c.spec.clone();
-        let nodes = c.nodes.clone();
-        *self.cluster.lock().await = Some(c);
-        let healthy = {
-            let guard = self.cluster.lock().await;
-            let c = guard.as_ref().expect("just stored");
-            c.wait_healthy(
+        let spec = c.spec();
+        *self.cluster.lock().await = Some(c.clone());
+        let healthy = c
+            .wait_healthy(
                 self.target.as_ref(),
                 Duration::from_secs_f64(opts.settings.health_timeout_secs),
             )
             .await
-            .map_err(RunError::Unhealthy)?
-        };
+            .map_err(RunError::Unhealthy)?;
         let healthy_total = started.elapsed();
         eprintln!(
             "faultline: {} nodes healthy {:.2} s after start ({:.2} s after their containers)",
@@ -272,15 +251,16 @@ impl Phases<'_> {
             healthy_total.as_secs_f64(),
             healthy.as_secs_f64()
         );
-        if uses_delay(self.steps) {
-            crate::nemesis::packet::probe_netem(self.docker, &nodes[0])
+        for fault in scheduled(self.steps) {
+            fault
+                .preflight(c.as_ref())
                 .await
                 .map_err(RunError::NoNetem)?;
         }
-        let mut nemesis = Nemesis::new(self.docker.clone(), nodes, self.recorder.clone());
         if !self.steps.is_empty() {
-            nemesis.open_shells().await;
+            c.prepare_faults().await;
         }
+        let nemesis = Nemesis::new(c.clone(), self.recorder.clone());
         let faults_in_force = nemesis.faults_in_force();
         *self.nemesis.lock().await = Some(nemesis);
 
@@ -330,12 +310,10 @@ impl Phases<'_> {
         let ops_before = self.recorder.len();
         let slots: Vec<_> = (0..opts.settings.concurrency)
             .map(|slot| {
-                let generator = self
+                let generator = self.workload.generator(slot, opts.settings.concurrency, opts.seed);
+                let pacing = self
                     .workload
-                    .generator(slot, opts.settings.concurrency, opts.seed);
-                let pacing =
-                    self.workload
-                        .delay_schedule(slot, opts.settings.concurrency, opts.seed);
+                    .delay_schedule(slot, opts.settings.concurrency, opts.seed);
                 tokio::spawn(
                     ctx.clone()
                         .run_slot(slot, generator, pacing, stop_rx.clone()),
@@ -364,20 +342,11 @@ impl Phases<'_> {
         let client_events = self.recorder.len() - ops_before;
 
         // Heal, let the cluster recover, final reads.
-        let (lateness, lateness_json) = {
+        let ((median_late, max_late), lateness_json) = {
             let mut guard = self.nemesis.lock().await;
             let n = guard.as_mut().expect("nemesis stored above");
             n.heal().await;
-            let mut late: Vec<f64> = n
-                .lateness_ms
-                .iter()
-                .filter(|(f, _)| {
-                    f.ends_with("-start") || f == "kill" || f == "pause" || f.starts_with("clock-")
-                })
-                .map(|(_, ms)| *ms)
-                .collect();
-            late.sort_by(f64::total_cmp);
-            (late, n.lateness_json())
+            (n.start_lateness(), n.lateness_json())
         };
         tokio::time::sleep(Duration::from_secs_f64(opts.settings.recovery_secs)).await;
         self.recorder
@@ -416,7 +385,6 @@ impl Phases<'_> {
 
         let total = |f: fn(&SlotStats) -> u64| stats.iter().map(f).sum::<u64>();
         let ops = total(|s| s.ops);
-        let median = |v: &[f64]| if v.is_empty() { 0.0 } else { v[v.len() / 2] };
         Ok(json!({
             "healthy_seconds": healthy_total.as_secs_f64(),
             "client_seconds": client_secs,
@@ -427,14 +395,13 @@ impl Phases<'_> {
             "fail": total(|s| s.fail),
             "info": total(|s| s.info),
             "final_reads": {"asked": asked, "ok": final_ok},
-            "nemesis_median_late_ms": median(&lateness),
-            "nemesis_max_late_ms": lateness.last().copied().unwrap_or(0.0),
+            "nemesis_median_late_ms": median_late,
+            "nemesis_max_late_ms": max_late,
             "nemesis_steps": lateness_json,
         }))
     }
 }
 
-/// Maps a failed write of `path` to [`RunError::Results`].
 fn written(path: PathBuf) -> impl FnOnce(std::io::Error) -> RunError {
     move |source| RunError::Results { path, source }
 }
@@ -468,17 +435,5 @@ pub(crate) async fn interrupted() -> &'static str {
     {
         let _ = tokio::signal::ctrl_c().await;
         "Ctrl-C"
-    }
-}
-
-/// Warns about objects of dead runs (the user may `faultline clean`).
-async fn report_leftovers(docker: &DockerClient) {
-    if let Ok(runs) = docker.run_objects(None).await {
-        for (run, objects) in runs.iter().filter(|(_, o)| !o.owner_alive()) {
-            eprintln!(
-                "faultline: warning: leftovers of dead run {run}: {}; remove them with `faultline clean`",
-                objects.summary()
-            );
-        }
     }
 }

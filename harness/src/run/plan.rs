@@ -17,6 +17,8 @@ use faultline_workloads::{Workload, WorkloadError, WorkloadOptions};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::backend::BackendKind;
+use crate::nemesis::faults;
 use crate::nemesis::schedule::{self, Pacing, ScheduleSpec};
 use crate::nemesis::Step;
 
@@ -219,6 +221,8 @@ impl FromStr for Pacing {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRequest {
     pub target: String,
+    /// Where the cluster runs (`--backend`).
+    pub backend: BackendKind,
     /// `None`: the target's first mode.
     pub mode: Option<String>,
     pub bug: Option<String>,
@@ -245,6 +249,7 @@ impl Default for RunRequest {
     fn default() -> Self {
         RunRequest {
             target: DEFAULT_TARGET.into(),
+            backend: BackendKind::Docker,
             mode: None,
             bug: None,
             target_options: BTreeMap::new(),
@@ -290,16 +295,12 @@ pub enum PlanError {
     /// The schedule file's own message names the file and line.
     #[error("--schedule: {0}")]
     Schedule(String),
-    #[error("the {fault} nemesis acts only on traffic between nodes, and a single node has no peers, so the run would have no faults (clients are never cut off); use kill, pause or clock")]
-    NoPeers { fault: String },
-    #[error("cannot skew the clock of target {target}: {source}")]
-    NoClockSkew {
-        target: String,
-        #[source]
-        source: TargetError,
-    },
     #[error("--test-name {0:?} must be a plain folder name")]
     TestName(String),
+    /// A fault or backend this run cannot have, with the reason (one-node partitions, clock skew
+    /// of a Go binary, the in-process backend for another target...).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// A run, resolved and checked: what [`crate::run::run`] executes.
@@ -308,6 +309,8 @@ pub struct RunPlan {
     /// The folder under the results directory.
     pub test_name: String,
     pub target: Arc<dyn Target>,
+    /// Where the cluster runs (`--backend`).
+    pub backend: BackendKind,
     /// The mode that runs (the target's first when none was asked), so names and test.json say it.
     pub mode: Option<String>,
     pub bug: Option<String>,
@@ -336,6 +339,9 @@ impl RunPlan {
         let target: Arc<dyn Target> = faultline_targets::by_name(&r.target)
             .map_err(PlanError::UnknownTarget)?
             .into();
+        if let Some(why) = r.backend.refusal(target.name()) {
+            return Err(PlanError::Refused(why));
+        }
         let nodes = r.nodes.unwrap_or_else(|| target.default_nodes());
         if nodes == 0 || nodes > MAX_NODES {
             return Err(PlanError::OutOfRange {
@@ -376,6 +382,7 @@ impl RunPlan {
         let mut plan = RunPlan {
             test_name,
             target,
+            backend: r.backend,
             mode,
             bug: r.bug,
             target_options: r.target_options,
@@ -395,18 +402,12 @@ impl RunPlan {
         faultline_targets::validate_run(plan.target.as_ref(), plan.nodes, plan.workload.name())
             .map_err(PlanError::Target)?;
         plan.steps = plan.schedule()?;
-        if plan.nodes == 1 {
-            if let Some(fault) = super::fault_wanted(&plan, &plan.steps, &["partition", "loss"]) {
-                return Err(PlanError::NoPeers { fault });
+        for fault in faults::ALL {
+            if let Some(asked) = super::fault_wanted(&plan, &plan.steps, *fault) {
+                if let Some(why) = fault.refusal(&asked, plan.target.as_ref(), plan.nodes) {
+                    return Err(PlanError::Refused(why));
+                }
             }
-        }
-        if super::fault_wanted(&plan, &plan.steps, &["clock"]).is_some() {
-            plan.target
-                .clock_skew_support()
-                .map_err(|source| PlanError::NoClockSkew {
-                    target: plan.target.name().to_string(),
-                    source,
-                })?;
         }
         Ok(plan)
     }
@@ -464,6 +465,9 @@ impl RunPlan {
             args.push(value);
         };
         flag("target", self.target.name().to_string());
+        if self.backend != BackendKind::Docker {
+            flag("backend", self.backend.name().to_string());
+        }
         if let Some(m) = &self.mode {
             flag("mode", m.clone());
         }
@@ -530,6 +534,7 @@ impl RunPlan {
         RecordedOptions {
             test_name: self.test_name.clone(),
             target: self.target.name().to_string(),
+            backend: self.backend,
             mode: self.mode.clone(),
             bug: self.bug.clone(),
             target_options: self.target_options.clone(),
@@ -593,6 +598,9 @@ impl std::fmt::Debug for RunPlan {
 pub struct RecordedOptions {
     pub test_name: String,
     pub target: String,
+    /// Left out for Docker, so Docker runs record what schema 1 did.
+    #[serde(default, skip_serializing_if = "is_docker")]
+    pub backend: BackendKind,
     pub mode: Option<String>,
     pub bug: Option<String>,
     pub target_options: BTreeMap<String, String>,
@@ -616,6 +624,10 @@ pub struct RecordedOptions {
     pub loss_probability: f64,
     pub check_budget_secs: f64,
     pub results_dir: PathBuf,
+}
+
+fn is_docker(backend: &BackendKind) -> bool {
+    *backend == BackendKind::Docker
 }
 
 /// A seed from the clock, small enough to type back.

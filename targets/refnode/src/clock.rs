@@ -33,6 +33,27 @@ impl WallClock for SystemClock {
     }
 }
 
+/// The machine's clock plus an offset that can be changed while the node runs: the in-process
+/// stand-in for libfaketime's timestamp file (the harness's in-process backend).
+#[derive(Debug, Default)]
+pub struct SkewedClock {
+    offset_nanos: AtomicI64,
+}
+
+impl SkewedClock {
+    pub fn set_offset_secs(&self, secs: f64) {
+        self.offset_nanos
+            .store((secs * 1e9).round() as i64, Ordering::SeqCst);
+    }
+}
+
+impl WallClock for SkewedClock {
+    fn now_nanos(&self) -> u64 {
+        let now = SystemClock.now_nanos() as i64;
+        (now + self.offset_nanos.load(Ordering::SeqCst)).max(0) as u64
+    }
+}
+
 /// A clock driven by hand plus a signed per-node offset: the in-process stand-in for libfaketime.
 #[derive(Debug, Default)]
 pub struct OffsetClock {
@@ -74,6 +95,23 @@ mod tests {
         assert_eq!(behind.now_nanos(), 700);
         base.store(2_000, Ordering::SeqCst);
         assert_eq!(ahead.now_nanos(), 2_500);
+    }
+
+    #[test]
+    fn skewed_clock_follows_the_system_clock_plus_its_offset() {
+        let clock = SkewedClock::default();
+        clock.set_offset_secs(100.0);
+        let ahead = clock.now_nanos() as i64 - SystemClock.now_nanos() as i64;
+        assert!(
+            (99_000_000_000..101_000_000_000).contains(&ahead),
+            "{ahead}"
+        );
+        clock.set_offset_secs(-2.5);
+        let behind = clock.now_nanos() as i64 - SystemClock.now_nanos() as i64;
+        assert!(
+            (-3_000_000_000..-2_000_000_000).contains(&behind),
+            "{behind}"
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! For the harness and tests the library exports:
 //! - [`protocol`]: the request and answer types of `PROTOCOL.md`;
 //! - [`client`]: an async pipelined client with a per-request timeout (a timeout is `info`);
-//! - [`modes`]: each mode as a sans-IO state machine, and [`node`] to run one on sockets.
+//! - [`modes`]: each mode as a sans-IO state machine, and [`node`] to run one on sockets;
+//! - [`launch`]: a node from its command line, as the binary starts it.
 //!
 //! Layout: [`raft`] (core, log, storage), [`modes`] (one file per mode), [`net`] (peer transport),
 //! [`server`] (client protocol), [`clock`], [`bugs`], [`journal`] (durability), [`kv`] (the state
@@ -17,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod journal;
 pub mod kv;
+pub mod launch;
 pub mod local;
 pub mod modes;
 pub mod net;

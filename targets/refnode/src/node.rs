@@ -76,9 +76,17 @@ pub struct RunningNode {
     pub peer_addr: SocketAddr,
     tasks: Tasks,
     done: tokio::sync::oneshot::Receiver<std::io::Error>,
+    paused: tokio::sync::watch::Sender<bool>,
 }
 
 impl RunningNode {
+    /// Freezes (`true`) or thaws the node, as SIGSTOP/SIGCONT would: while frozen its actor handles
+    /// nothing (no requests, messages or ticks); what arrives meanwhile waits in its queue, as in a
+    /// stopped process's socket buffers.
+    pub fn pause(&self, paused: bool) {
+        self.paused.send_replace(paused);
+    }
+
     /// Stops every task of the node abruptly.
     pub fn kill(self) {
         self.tasks.abort_all();
@@ -112,8 +120,9 @@ pub fn start<M: Mode>(
     ));
     tasks.spawn(accept_peers(listeners.peer, events_tx, tasks.clone()));
     let (done_tx, done) = tokio::sync::oneshot::channel();
+    let (paused, paused_rx) = tokio::sync::watch::channel(false);
     tasks.spawn(async move {
-        let err = run_actor(mode, events_rx, links).await;
+        let err = run_actor(mode, events_rx, links, paused_rx).await;
         let _ = done_tx.send(err);
     });
     Ok(RunningNode {
@@ -121,6 +130,7 @@ pub fn start<M: Mode>(
         peer_addr,
         tasks,
         done,
+        paused,
     })
 }
 
@@ -176,6 +186,7 @@ async fn run_actor<M: Mode>(
     mode: M,
     mut events: mpsc::UnboundedReceiver<Event<M::Msg>>,
     links: PeerLinks,
+    mut paused: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Error {
     let mut actor = Actor {
         mode,
@@ -188,7 +199,14 @@ async fn run_actor<M: Mode>(
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        if *paused.borrow() && paused.wait_for(|p| !*p).await.is_err() {
+            return std::io::Error::other("pause control dropped");
+        }
         tokio::select! {
+            biased;
+            // A pause that lands while the actor waits here must still hold the next event:
+            // wake up and go back to the check above.
+            Ok(()) = paused.changed() => continue,
             event = events.recv() => match event {
                 Some(event) => actor.handle(event),
                 None => return std::io::Error::other("event channel closed"),
@@ -199,7 +217,7 @@ async fn run_actor<M: Mode>(
             }
         }
         let mut handled = 1;
-        while handled < MAX_BATCH {
+        while handled < MAX_BATCH && !*paused.borrow() {
             match events.try_recv() {
                 Ok(event) => actor.handle(event),
                 Err(_) => break,

@@ -271,7 +271,7 @@ fn indeterminate_writes_count_once_observed_and_retire_their_session() {
 
 #[test]
 fn unknown_model_and_bad_operations_are_errors_not_panics() {
-    let options = crate::check::CheckOptions {
+    let options = crate::options::CheckOptions {
         consistency_models: vec!["serializable".into()],
         ..Default::default()
     };
@@ -299,8 +299,8 @@ fn registered_as_a_model_with_json_fields() {
         .txn(0, json!([["append", "x", 1]]))
         .txn(0, json!([["r", "x", []]]))
         .history();
-    let report = crate::check::check("causal", &h, &Default::default()).unwrap();
-    assert!(crate::check::MODELS.iter().any(|m| m.name == "causal"));
+    let report = crate::registry::check("causal", &h, &Default::default()).unwrap();
+    assert!(crate::registry::by_name("causal").is_ok());
     let v = serde_json::to_value(&report).unwrap();
     assert_eq!(v["valid"], json!(false));
     assert_eq!(v["checker"], json!("causal"));
@@ -323,7 +323,7 @@ fn explanation_names_the_chain_in_order() {
 #[test]
 fn exhausted_budget_gives_unknown() {
     let h = issue_example_across_transactions().history();
-    let options = crate::check::CheckOptions {
+    let options = crate::options::CheckOptions {
         budget: crate::Budget::with_time_limit(std::time::Duration::ZERO),
         ..Default::default()
     };
@@ -351,7 +351,7 @@ fn independent_tuples_are_keyed_operations() {
         Op::new(2, 0, OpType::Invoke, "read", json!(["x", null])),
         Op::new(3, 0, OpType::Ok, "read", json!(["x", null])),
     ];
-    let options = crate::check::CheckOptions {
+    let options = crate::options::CheckOptions {
         independent_tuples: true,
         ..Default::default()
     };

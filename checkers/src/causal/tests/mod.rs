@@ -7,7 +7,7 @@ mod properties;
 
 use serde_json::{json, Value};
 
-use crate::check::CheckOptions;
+use crate::options::CheckOptions;
 use crate::{CheckReport, History, Op, OpType};
 
 /// Builds histories one operation at a time: each is invoked and completed before the next.

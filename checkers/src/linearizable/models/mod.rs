@@ -1,10 +1,11 @@
 //! The sequential specifications `faultline check` knows, one file each.
 
-mod multi_register;
-mod mutex;
-mod queue;
-mod register;
-mod set;
+pub mod kv;
+pub mod multi_register;
+pub mod mutex;
+pub mod queue;
+pub mod register;
+pub mod set;
 
 pub use multi_register::{MultiRegister, MultiRegisterOp};
 pub use mutex::{Mutex, MutexOp};

@@ -4,6 +4,7 @@
 
 use super::super::intern::{Interner, ValueId, NULL_ID};
 use super::super::model::{Model, Outcome, Parsed};
+use super::super::unit::LinearizableChecker;
 use crate::history::txn::{parse_txn, MicroKind};
 use crate::Value;
 
@@ -152,3 +153,11 @@ impl Model for MultiRegister {
         Value::Object(map)
     }
 }
+
+/// `--model multi-register`.
+pub static MULTI_REGISTER: LinearizableChecker<MultiRegister> = LinearizableChecker {
+    name: "multi-register",
+    about: "linearizable registers read/written atomically by txn [[read k v] [write k v]]",
+    judges: &["txn", "read", "write"],
+    model: |_| MultiRegister,
+};

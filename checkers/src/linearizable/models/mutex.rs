@@ -3,6 +3,7 @@
 
 use super::super::intern::Interner;
 use super::super::model::{Model, Outcome, Parsed};
+use super::super::unit::LinearizableChecker;
 use crate::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,3 +76,11 @@ impl Model for Mutex {
         Value::String(if *held { "locked" } else { "unlocked" }.into())
     }
 }
+
+/// `--model mutex`.
+pub static MUTEX: LinearizableChecker<Mutex> = LinearizableChecker {
+    name: "mutex",
+    about: "linearizable lock: acquire when free, release when held",
+    judges: &["acquire", "lock", "release", "unlock"],
+    model: |_| Mutex,
+};

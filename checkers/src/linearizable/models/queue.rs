@@ -6,6 +6,7 @@
 
 use super::super::intern::{Interner, ValueId, NULL_ID};
 use super::super::model::{Model, Outcome, Parsed};
+use super::super::unit::LinearizableChecker;
 use crate::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -158,3 +159,19 @@ impl Model for Queue {
         Value::Array(state.iter().map(|v| values.value(*v).clone()).collect())
     }
 }
+
+/// `--model queue`.
+pub static QUEUE: LinearizableChecker<Queue> = LinearizableChecker {
+    name: "queue",
+    about: "linearizable unordered queue: enqueue, dequeue any element",
+    judges: &["enqueue", "dequeue"],
+    model: |_| Queue { fifo: false },
+};
+
+/// `--model fifo-queue`.
+pub static FIFO_QUEUE: LinearizableChecker<Queue> = LinearizableChecker {
+    name: "fifo-queue",
+    about: "linearizable FIFO queue: enqueue, dequeue the oldest element",
+    judges: &["enqueue", "dequeue"],
+    model: |_| Queue { fifo: true },
+};

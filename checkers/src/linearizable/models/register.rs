@@ -3,7 +3,11 @@
 
 use super::super::intern::{Interner, ValueId, NULL_ID};
 use super::super::model::{show, Model, Outcome, Parsed};
+use super::super::prepare::Call;
+use super::super::search::SearchOutcome;
+use super::super::unit::LinearizableChecker;
 use super::values_of;
+use crate::options::CheckOptions;
 use crate::Value;
 
 /// One register operation, values interned.
@@ -25,7 +29,7 @@ pub enum RegisterOp {
 pub struct Register {
     pub cas: bool,
     /// Read an `ok` read of `null` as Knossos does: the client did not learn the value, so the
-    /// read constrains nothing. `check_model` sets this when the register starts non-null
+    /// read constrains nothing. `REGISTER` and `CAS_REGISTER` set this when the register starts non-null
     /// (`--initial`), where `null` is Jepsen's "no value"; with the default `null` start, a read
     /// of `null` is a real observation of the unwritten register.
     pub null_read_unknown: bool,
@@ -160,6 +164,15 @@ impl Model for Register {
         }
     }
 
+    /// Registers whose written values are all distinct are decided in polynomial time.
+    fn decide(
+        &self,
+        calls: &[Call<RegisterOp>],
+        initial: &ValueId,
+    ) -> Option<SearchOutcome<ValueId>> {
+        super::super::distinct::decide(calls, *initial)
+    }
+
     fn describe_op(&self, op: &RegisterOp, values: &Interner) -> String {
         match *op {
             RegisterOp::Read(v) => format!("read {}", show(values, v)),
@@ -173,4 +186,30 @@ impl Model for Register {
     fn state_json(&self, state: &ValueId, values: &Interner) -> Value {
         values.value(*state).clone()
     }
+}
+
+/// `--model register`. A non-null `--initial` makes an `ok` read of `null` Jepsen's "no value".
+pub static REGISTER: LinearizableChecker<Register> = LinearizableChecker {
+    name: "register",
+    about: "linearizable read/write register (per key); initial value null unless --initial",
+    judges: &["read", "r", "write", "w"],
+    model: |options| Register {
+        cas: false,
+        null_read_unknown: null_read_unknown(options),
+    },
+};
+
+/// `--model cas-register`.
+pub static CAS_REGISTER: LinearizableChecker<Register> = LinearizableChecker {
+    name: "cas-register",
+    about: "linearizable read/write/compare-and-set register (per key); cas value [old, new]",
+    judges: &["read", "r", "write", "w", "cas"],
+    model: |options| Register {
+        cas: true,
+        null_read_unknown: null_read_unknown(options),
+    },
+};
+
+fn null_read_unknown(options: &CheckOptions) -> bool {
+    options.initial.as_ref().is_some_and(|v| !v.is_null())
 }

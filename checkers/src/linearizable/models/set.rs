@@ -2,6 +2,7 @@
 
 use super::super::intern::{Interner, ValueId};
 use super::super::model::{Model, Outcome, Parsed};
+use super::super::unit::LinearizableChecker;
 use crate::Value;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -115,3 +116,11 @@ impl Model for Set {
         Value::Array(items)
     }
 }
+
+/// `--model set`.
+pub static SET: LinearizableChecker<Set> = LinearizableChecker {
+    name: "set",
+    about: "linearizable set: add an element, read the whole set",
+    judges: &["add", "read", "r"],
+    model: |_| Set,
+};

@@ -9,39 +9,55 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::sim::*;
-use crate::check::CheckOptions;
 use crate::linearizable::intern::Interner;
 use crate::linearizable::model::{Model, Outcome, Parsed};
 use crate::linearizable::models::*;
 use crate::linearizable::prepare::{Call, NEVER};
 use crate::linearizable::search::{search_with, Refinements, Verdict};
-use crate::linearizable::{check_model, split::member_value, split::split_by_key};
+use crate::linearizable::{split::member_value, split::split_by_key};
+use crate::options::CheckOptions;
+use crate::registry::check as check_model;
 use crate::{Budget, History, OpType, Validity};
+
+/// Every key's operations as the search would get them, but without dropping unobserved `info`
+/// operations (so that what is compared with the checker is not shaped by its own pruning).
+pub fn unpruned_calls<M: Model>(
+    model: &M,
+    history: &History,
+    values: &mut Interner,
+) -> Vec<Vec<Call<M::Op>>> {
+    let (groups, _) = split_by_key(history, false).unwrap();
+    groups
+        .iter()
+        .map(|group| {
+            let mut calls = Vec::new();
+            for &m in &group.members {
+                let pair = &history.pairs()[m.pair];
+                let ok = pair.outcome == OpType::Ok && pair.complete.is_some();
+                let outcome = if ok { Outcome::Ok } else { Outcome::Info };
+                let f = &history.invocation(pair).f;
+                let value = member_value(history, m).unwrap();
+                if let Parsed::Op(op) = model.parse(f, value, outcome, values).unwrap() {
+                    calls.push(Call {
+                        op,
+                        info: !ok,
+                        invoke: pair.invoke,
+                        ret: if ok { pair.complete.unwrap() } else { NEVER },
+                        pair: m.pair,
+                    });
+                }
+            }
+            calls
+        })
+        .collect()
+}
 
 /// The plain search's verdict, or `None` if it ran out of time.
 fn plain<M: Model>(model: &M, history: &History, initial: &serde_json::Value) -> Option<bool> {
     let mut values = Interner::new();
     let init = model.initial(Some(initial), &mut values).unwrap();
-    let (groups, _) = split_by_key(history, false).unwrap();
     let mut all = true;
-    for group in groups {
-        let mut calls = Vec::new();
-        for &m in &group.members {
-            let pair = &history.pairs()[m.pair];
-            let ok = pair.outcome == OpType::Ok && pair.complete.is_some();
-            let outcome = if ok { Outcome::Ok } else { Outcome::Info };
-            let f = &history.invocation(pair).f;
-            let value = member_value(history, m).unwrap();
-            if let Parsed::Op(op) = model.parse(f, value, outcome, &mut values).unwrap() {
-                calls.push(Call {
-                    op,
-                    info: !ok,
-                    invoke: pair.invoke,
-                    ret: if ok { pair.complete.unwrap() } else { NEVER },
-                    pair: m.pair,
-                });
-            }
-        }
+    for calls in unpruned_calls(model, history, &mut values) {
         let budget = Budget::with_time_limit(Duration::from_secs(2));
         match search_with(model, &calls, init.clone(), &budget, Refinements::NONE).verdict {
             Verdict::Linearizable => {}

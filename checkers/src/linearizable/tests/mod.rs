@@ -3,6 +3,7 @@
 
 mod brute;
 mod differential;
+mod distinct;
 mod examples;
 mod properties;
 mod sim;

@@ -8,8 +8,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::brute::brute_force;
 use super::sim::*;
-use crate::check::CheckOptions;
-use crate::linearizable::{check_model, model::Model, models::*};
+use crate::linearizable::{model::Model, models::*};
+use crate::options::CheckOptions;
+use crate::registry::check as check_model;
 use crate::{History, Validity};
 
 fn agree<M: Model>(
@@ -81,6 +82,11 @@ proptest! {
     }
 
     #[test]
+    fn kv_agrees_with_brute_force(seed in any::<u64>(), lie in 0.0..0.4f64) {
+        agree(&kv::Kv, &KvSim, seed, lie)?;
+    }
+
+    #[test]
     fn mutex_agrees_with_brute_force(seed in any::<u64>(), lie in 0.0..0.4f64) {
         agree(&Mutex, &MutexSim, seed, lie)?;
     }
@@ -89,8 +95,9 @@ proptest! {
 /// The generators must produce both verdicts often, or the properties above prove little.
 #[test]
 fn random_histories_are_both_valid_and_invalid() {
-    let sims: [(&dyn Sim, &str); 3] = [
+    let sims: [(&dyn Sim, &str); 4] = [
         (&RegisterSim { cas: true }, "cas-register"),
+        (&KvSim, "kv"),
         (&QueueSim, "fifo-queue"),
         (&MutexSim, "mutex"),
     ];

@@ -173,6 +173,67 @@ impl Sim for RegisterSim {
     }
 }
 
+/// A register whose every write (and compare-and-set) writes a new value, as careful workloads
+/// do; initial value 0. Compare-and-sets mostly expect one of the last values invoked, so some
+/// succeed and some are refused; a lying read may return a value not written yet.
+#[derive(Default)]
+pub struct DistinctRegisterSim {
+    /// Values written or expected so far, newest last.
+    invoked: std::cell::RefCell<Vec<u64>>,
+}
+
+impl DistinctRegisterSim {
+    fn fresh(&self) -> u64 {
+        let mut invoked = self.invoked.borrow_mut();
+        let v = invoked.len() as u64 + 1;
+        invoked.push(v);
+        v
+    }
+}
+
+impl Sim for DistinctRegisterSim {
+    fn initial(&self) -> Value {
+        json!(0)
+    }
+    fn random_op(&self, rng: &mut dyn RngCore) -> (&'static str, Value) {
+        match rng.random_range(0..3) {
+            0 => ("read", Value::Null),
+            1 => ("write", json!(self.fresh())),
+            _ => {
+                let old = {
+                    let invoked = self.invoked.borrow();
+                    let back = rng.random_range(0..3).min(invoked.len());
+                    if back == 0 {
+                        0
+                    } else {
+                        invoked[invoked.len() - back]
+                    }
+                };
+                ("cas", json!([old, self.fresh()]))
+            }
+        }
+    }
+    fn apply(&self, state: &mut Value, f: &str, value: &Value) -> Option<Value> {
+        RegisterSim { cas: true }.apply(state, f, value)
+    }
+    fn lie(
+        &self,
+        rng: &mut dyn RngCore,
+        f: &str,
+        value: &Value,
+        truth: Option<&Value>,
+    ) -> Option<Value> {
+        match (f, truth) {
+            // Any value written so far, or the next one (not yet invoked).
+            ("read", _) => Some(json!(
+                rng.random_range(0..=self.invoked.borrow().len() as u64 + 1)
+            )),
+            ("cas", None) => Some(value.clone()),
+            _ => None,
+        }
+    }
+}
+
 /// A lock, initially free.
 pub struct MutexSim;
 
@@ -347,5 +408,50 @@ impl Sim for MultiRegisterSim {
         let &i = reads.get(rng.random_range(0..reads.len().max(1)))?;
         micros[i][2] = small(rng, 4);
         Some(Value::Array(micros))
+    }
+}
+
+/// A string key-value store on one key (Porcupine's kv): get, put, append; initial `""`. Values
+/// are short so that appends collide and reads of a wrong concatenation are easy to draw.
+pub struct KvSim;
+
+const KV_WORDS: [&str; 3] = ["a", "b", "ab"];
+
+impl Sim for KvSim {
+    fn initial(&self) -> Value {
+        json!("")
+    }
+    fn random_op(&self, rng: &mut dyn RngCore) -> (&'static str, Value) {
+        let word = json!(KV_WORDS[rng.random_range(0..KV_WORDS.len())]);
+        match rng.random_range(0..3) {
+            0 => ("get", Value::Null),
+            1 => ("put", word),
+            _ => ("append", word),
+        }
+    }
+    fn apply(&self, state: &mut Value, f: &str, value: &Value) -> Option<Value> {
+        let now = state.as_str().unwrap_or_default().to_string();
+        match f {
+            "get" => Some(json!(now)),
+            "put" => {
+                *state = value.clone();
+                Some(value.clone())
+            }
+            _ => {
+                *state = json!(now + value.as_str().unwrap_or_default());
+                Some(value.clone())
+            }
+        }
+    }
+    fn lie(
+        &self,
+        rng: &mut dyn RngCore,
+        f: &str,
+        _value: &Value,
+        _truth: Option<&Value>,
+    ) -> Option<Value> {
+        // Only a get can report a wrong result: a string the key may or may not have held.
+        let lies = ["", "a", "ab", "ba", "aab", "abab"];
+        (f == "get").then(|| json!(lies[rng.random_range(0..lies.len())]))
     }
 }

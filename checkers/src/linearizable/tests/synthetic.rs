@@ -2,7 +2,8 @@
 //! register is linearizable whatever the `info` rate, and a planted stale read never is. They
 //! exercise the pruning rules (twins, deferral, dominance) at sizes brute force cannot reach.
 
-use crate::check::{check, CheckOptions};
+use crate::options::CheckOptions;
+use crate::registry::check;
 use crate::synth::register::plant_stale_read;
 use crate::synth::RegisterWorkload;
 use crate::Validity;

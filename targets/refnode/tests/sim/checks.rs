@@ -252,8 +252,8 @@ pub fn lost_adds(history: &[Op], key: &str, final_set: &[Value]) -> Vec<String> 
 /// The verdict of one of faultline's own checkers (`cas-register`, `set`, `list-append`, ...).
 pub fn verdict(model: &str, history: &[Op]) -> faultline_checkers::Validity {
     let h = paired(history);
-    let options = faultline_checkers::check::CheckOptions::default();
-    faultline_checkers::check::check(model, &h, &options)
+    let options = faultline_checkers::CheckOptions::default();
+    faultline_checkers::registry::check(model, &h, &options)
         .unwrap_or_else(|e| panic!("checker {model} could not run: {e}"))
         .valid
 }

@@ -1,23 +1,153 @@
-//! Network partitions: grudges (who drops whom) for each partition shape, and the iptables rules
-//! that enforce them.
-//!
-//! Rules live in the harness's own chain `FAULTLINE-PART`, jumped to from INPUT inside each node's
-//! network namespace (owned by the infra container, so a restarted service keeps them). A node drops
-//! packets *from* the nodes it holds a grudge against; a symmetric partition is two grudges. All of a
-//! node's rules go in one `iptables-restore --noflush` exec: declaring the chain flushes it, and the
-//! new rules appear atomically.
+//! Partitions: each node drops the traffic from the nodes it holds a grudge against, in one of
+//! several shapes (Jepsen's partitioners). `partition-start` {kind, grudge} … `partition-stop`.
 
-use std::net::Ipv4Addr;
+use std::sync::Arc;
 
-use rand::seq::SliceRandom;
+use faultline_targets::{BoxFuture, Target};
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
-use super::action::Grudge;
+use super::{Fault, FaultState, Word};
+use crate::backend::{Cluster, Grudge};
+use crate::nemesis::action::Action;
+use crate::nemesis::schedule::ScheduleSpec;
 
-/// The partition chain.
-pub const PART_CHAIN: &str = "FAULTLINE-PART";
-/// The packet-loss chain.
-pub const LOSS_CHAIN: &str = "FAULTLINE-LOSS";
+const START: &str = "partition-start";
+const STOP: &str = "partition-stop";
+
+/// The value of `partition-start`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartitionStart {
+    /// The shape (`one`, `halves`...), for people reading the history.
+    pub kind: String,
+    pub grudge: Grudge,
+}
+
+/// The action that puts `grudge` in force.
+pub fn partition(kind: &str, grudge: Grudge) -> Action {
+    Action::new(
+        START,
+        PartitionStart {
+            kind: kind.to_string(),
+            grudge,
+        },
+    )
+}
+
+pub struct Partition;
+
+impl Fault for Partition {
+    fn words(&self) -> &'static [Word] {
+        &[
+            Word {
+                name: "partition",
+                help: "a partition of a random shape each time",
+            },
+            Word {
+                name: "partition-one",
+                help: "one node cut off from the others, both ways",
+            },
+            Word {
+                name: "partition-halves",
+                help: "the first half of the nodes against the rest",
+            },
+            Word {
+                name: "partition-random-halves",
+                help: "random halves",
+            },
+            Word {
+                name: "partition-ring",
+                help: "every node sees a majority, no two the same one",
+            },
+            Word {
+                name: "partition-bridge",
+                help: "two halves joined by one node that hears both",
+            },
+            Word {
+                name: "partition-one-way",
+                help: "one node stops hearing the others; they still hear it",
+            },
+        ]
+    }
+
+    fn starts(&self) -> &'static [&'static str] {
+        &[START]
+    }
+
+    fn stop(&self) -> &'static str {
+        STOP
+    }
+
+    fn family(&self) -> &'static str {
+        "partition"
+    }
+
+    fn check(&self, action: &Action) -> Result<(), String> {
+        if action.f == START {
+            action.payload::<PartitionStart>()?;
+        }
+        Ok(())
+    }
+
+    fn draw(&self, word: &str, spec: &ScheduleSpec, rng: &mut ChaCha8Rng) -> (Action, Action) {
+        let shape = match word.strip_prefix("partition-") {
+            Some(shape) => shape,
+            None => SHAPES.choose(rng).expect("non-empty"),
+        };
+        let grudge = grudge(shape, &spec.nodes, rng).unwrap_or_default();
+        (partition(shape, grudge), Action::bare(STOP))
+    }
+
+    fn refusal(&self, asked: &str, _target: &dyn Target, nodes: usize) -> Option<String> {
+        super::needs_peers(asked, nodes)
+    }
+
+    fn state(&self) -> Box<dyn FaultState> {
+        Box::new(InForce::default())
+    }
+}
+
+/// The shape in force, if any.
+#[derive(Default)]
+struct InForce(Option<String>);
+
+impl FaultState for InForce {
+    fn apply<'a>(
+        &'a mut self,
+        action: &'a Action,
+        cluster: &'a Arc<dyn Cluster>,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            if action.f == START {
+                let start: PartitionStart = action.payload()?;
+                self.0 = Some(start.kind);
+                cluster
+                    .set_grudge(&start.grudge)
+                    .await
+                    .map_err(|e| e.to_string())
+            } else {
+                cluster
+                    .set_grudge(&Grudge::new())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.0 = None;
+                Ok(())
+            }
+        })
+    }
+
+    fn in_force(&self) -> Option<String> {
+        self.0
+            .as_ref()
+            .map(|kind| format!("partition {kind}").trim_end().to_string())
+    }
+
+    fn heal(&self) -> Option<Action> {
+        self.0.as_ref().map(|_| Action::bare(STOP))
+    }
+}
 
 /// The partition shapes `--nemesis` accepts (`partition` picks one at random each time).
 pub const SHAPES: &[&str] = &[
@@ -108,55 +238,6 @@ pub fn grudge(shape: &str, nodes: &[String], rng: &mut impl Rng) -> Option<Grudg
     })
 }
 
-/// The `iptables-restore --noflush` input that makes `chain` hold exactly `rules`.
-pub fn restore_script(chain: &str, rules: &[String]) -> Vec<String> {
-    let mut lines = vec!["*filter".to_string(), format!(":{chain} - [0:0]")];
-    lines.extend(rules.iter().map(|r| format!("-A {chain} {r}")));
-    lines.push("COMMIT".into());
-    lines
-}
-
-/// DROP rules for the sources `node` holds a grudge against.
-pub fn drop_rules(sources: &[Ipv4Addr]) -> Vec<String> {
-    sources
-        .iter()
-        .map(|ip| format!("-s {ip}/32 -j DROP"))
-        .collect()
-}
-
-/// Creates both chains and jumps to them from INPUT; run once when a node's infra starts.
-pub fn install_script() -> Vec<String> {
-    vec![
-        "*filter".into(),
-        format!(":{PART_CHAIN} - [0:0]"),
-        format!(":{LOSS_CHAIN} - [0:0]"),
-        format!("-I INPUT 1 -j {PART_CHAIN}"),
-        format!("-I INPUT 1 -j {LOSS_CHAIN}"),
-        "COMMIT".into(),
-    ]
-}
-
-/// The exec command that feeds `lines` to `iptables-restore --noflush`.
-pub fn restore_command(lines: &[String]) -> Vec<String> {
-    let mut cmd = vec![
-        "sh".to_string(),
-        "-c".to_string(),
-        "printf '%s\\n' \"$@\" | iptables-restore --noflush".to_string(),
-        "sh".to_string(),
-    ];
-    cmd.extend(lines.iter().cloned());
-    cmd
-}
-
-/// A shell command feeding `lines` to `iptables-restore --noflush` through a here-document (for
-/// the node's long-lived shell).
-pub fn restore_heredoc(lines: &[String]) -> String {
-    format!(
-        "iptables-restore --noflush <<'FAULTLINE_RULES'\n{}\nFAULTLINE_RULES",
-        lines.join("\n")
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,33 +311,5 @@ mod tests {
         assert_eq!(g.len(), 1);
         assert_eq!(g.values().next().unwrap().len(), 2);
         assert!(grudge("sideways", &nodes(3), &mut ChaCha8Rng::seed_from_u64(2)).is_none());
-    }
-
-    #[test]
-    fn scripts_declare_the_chain_so_restore_replaces_it() {
-        let s = restore_script(PART_CHAIN, &drop_rules(&[Ipv4Addr::new(10, 0, 0, 3)]));
-        assert_eq!(
-            s,
-            [
-                "*filter",
-                ":FAULTLINE-PART - [0:0]",
-                "-A FAULTLINE-PART -s 10.0.0.3/32 -j DROP",
-                "COMMIT"
-            ]
-        );
-        let heredoc = restore_heredoc(&s);
-        assert!(heredoc.starts_with("iptables-restore --noflush <<'FAULTLINE_RULES'\n*filter\n"));
-        assert!(heredoc.ends_with("COMMIT\nFAULTLINE_RULES"));
-        let cmd = restore_command(&s);
-        assert_eq!(
-            cmd[..4],
-            [
-                "sh",
-                "-c",
-                "printf '%s\\n' \"$@\" | iptables-restore --noflush",
-                "sh"
-            ]
-        );
-        assert_eq!(cmd.len(), 8);
     }
 }

@@ -4,7 +4,6 @@
 //! written through the infra container, which is always running. Never SYS_TIME, never `date -s`.
 
 use crate::docker::containers::CLOCK_FILE;
-use crate::docker::{DockerClient, DockerError, NodeContainers};
 
 /// libfaketime's relative-offset syntax: `+2.500` or `-0.250` seconds.
 pub fn offset_text(secs: f64) -> String {
@@ -18,26 +17,6 @@ pub fn offset_script(secs: f64) -> String {
         "printf '%s' '{}' > {CLOCK_FILE}.tmp && mv {CLOCK_FILE}.tmp {CLOCK_FILE}",
         offset_text(secs)
     )
-}
-
-/// Sets the offsets of the given nodes (one exec each, concurrently; used by the strobe task).
-pub async fn set_offsets(
-    docker: &DockerClient,
-    offsets: &[(&NodeContainers, f64)],
-) -> Result<(), DockerError> {
-    let writes = offsets.iter().map(|(node, secs)| {
-        let script = offset_script(*secs);
-        async move {
-            docker
-                .exec_ok(&node.infra, &["sh", "-c", &script])
-                .await
-                .map(|_| ())
-        }
-    });
-    for r in futures_util::future::join_all(writes).await {
-        r?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

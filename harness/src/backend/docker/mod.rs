@@ -1,0 +1,461 @@
+//! The Docker backend: a node is a pair of containers (infra with the IP and the fault rules,
+//! service with the store), on a network of the run's own. Partitions and loss are iptables rules in
+//! the harness's chains ([`rules`]), kills and pauses act on the service container ([`process`]),
+//! clock offsets are libfaketime's timestamp file ([`clock`]), delay is netem ([`packet`]).
+
+pub mod clock;
+pub mod packet;
+pub mod process;
+pub mod rules;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use faultline_targets::{BoxFuture, ClusterSpec, NodeSpec, Target};
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+
+use super::{Backend, BackendError, BackendKind, Cluster, ClusterPlan, Grudge, NodeLog};
+use crate::docker::containers::{ServiceSpec, CLOCK_FILE};
+use crate::docker::shell::Shell;
+use crate::docker::{CleanupGuard, DockerClient, DockerError, Images, NodeContainers, RunNetwork};
+use rules::{
+    drop_rules, install_script, loss_rules, restore_command, restore_heredoc, restore_script,
+    LOSS_CHAIN, PART_CHAIN,
+};
+
+/// How long a script in a node's shell may take before the action counts as failed.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs on the local Docker engine.
+pub struct DockerBackend {
+    docker: DockerClient,
+    /// Set by [`Backend::provision`].
+    run: Option<(String, Images)>,
+    guard: Option<CleanupGuard>,
+}
+
+impl DockerBackend {
+    /// Connects to the engine and warns about objects of dead runs.
+    pub async fn connect() -> Result<DockerBackend, BackendError> {
+        let docker = DockerClient::connect().await?;
+        report_leftovers(&docker).await;
+        Ok(DockerBackend {
+            docker,
+            run: None,
+            guard: None,
+        })
+    }
+}
+
+impl Backend for DockerBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Docker
+    }
+
+    fn provision<'a>(
+        &'a mut self,
+        target: &'a dyn Target,
+        run_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<(String, Value)>, BackendError>> {
+        Box::pin(async move {
+            let recipe = target
+                .image()
+                .map_err(|e| BackendError::Failed(e.to_string()))?;
+            let images = self.docker.ensure_images(&recipe).await?;
+            self.guard = Some(CleanupGuard::new(run_id));
+            let facts = vec![
+                (
+                    "versions".to_string(),
+                    json!({
+                        "faultline": env!("CARGO_PKG_VERSION"),
+                        "docker_engine": self.docker.engine_version,
+                        "docker_api": self.docker.api_version,
+                    }),
+                ),
+                (
+                    "images".to_string(),
+                    json!({"base": images.base, "tools": images.tools, "target": images.target}),
+                ),
+            ];
+            self.run = Some((run_id.to_string(), images));
+            Ok(facts)
+        })
+    }
+
+    fn start<'a>(
+        &'a self,
+        target: Arc<dyn Target>,
+        plan: &'a ClusterPlan,
+    ) -> BoxFuture<'a, Result<Arc<dyn Cluster>, BackendError>> {
+        Box::pin(async move {
+            let (run_id, images) = self.run.as_ref().ok_or_else(|| {
+                BackendError::Failed("the Docker backend was not provisioned".into())
+            })?;
+            let cluster = start(&self.docker, run_id, images, target.as_ref(), plan).await?;
+            Ok(Arc::new(cluster) as Arc<dyn Cluster>)
+        })
+    }
+
+    fn teardown(&mut self) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move {
+            let Some((run_id, _)) = &self.run else {
+                return Ok(());
+            };
+            self.docker.remove_run(run_id).await?;
+            if let Some(guard) = self.guard.as_mut() {
+                guard.disarm();
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A running cluster of container pairs.
+pub struct DockerCluster {
+    pub docker: DockerClient,
+    pub run_id: String,
+    pub network: RunNetwork,
+    pub nodes: Vec<NodeContainers>,
+    pub spec: Arc<ClusterSpec>,
+    /// A long-lived shell per node's infra container (same order as `nodes`); `None` falls back
+    /// to one `docker exec` per script.
+    shells: Mutex<Vec<Option<Shell>>>,
+}
+
+/// Prepares one node before its service starts: the harness's iptables chains and a zero clock
+/// offset. One exec.
+pub async fn install(docker: &DockerClient, node: &NodeContainers) -> Result<(), DockerError> {
+    let restore = restore_command(&install_script());
+    let mut args: Vec<&str> = restore.iter().map(String::as_str).collect();
+    let script = format!("printf '+0' > {CLOCK_FILE} && {}", args[2]);
+    args[2] = &script;
+    docker.exec_ok(&node.infra, &args).await.map(|_| ())
+}
+
+/// Starts the network and every node pair; the nodes are created concurrently.
+async fn start(
+    docker: &DockerClient,
+    run_id: &str,
+    images: &Images,
+    target: &dyn Target,
+    plan: &ClusterPlan,
+) -> Result<DockerCluster, DockerError> {
+    let network = docker.create_run_network(run_id).await?;
+    let spec = Arc::new(ClusterSpec {
+        nodes: (0..plan.node_count)
+            .map(|i| NodeSpec {
+                name: format!("n{}", i + 1),
+                ip: network.node_ip(i),
+            })
+            .collect(),
+        mode: plan.mode.clone(),
+        bug: plan.bug.clone(),
+        options: plan.options.clone(),
+    });
+    let starts = (0..plan.node_count).map(|i| {
+        let network = &network;
+        let spec = &spec;
+        async move {
+            let node = docker
+                .start_infra(run_id, network, i, &images.tools)
+                .await?;
+            install(docker, &node).await?;
+            let service = ServiceSpec {
+                image: images.target.clone(),
+                cmd: target.command(spec, i),
+                env: target.env(spec, i),
+                faketime: plan.clock_faults,
+            };
+            docker.start_service(run_id, &node, &service).await?;
+            Ok::<_, DockerError>(node)
+        }
+    });
+    let nodes = futures_util::future::join_all(starts)
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(DockerCluster::new(
+        docker.clone(),
+        run_id.to_string(),
+        network,
+        nodes,
+        spec,
+    ))
+}
+
+impl DockerCluster {
+    /// A cluster of node pairs that already run (the run starts them; tests make their own).
+    pub fn new(
+        docker: DockerClient,
+        run_id: String,
+        network: RunNetwork,
+        nodes: Vec<NodeContainers>,
+        spec: Arc<ClusterSpec>,
+    ) -> DockerCluster {
+        DockerCluster {
+            shells: Mutex::new(nodes.iter().map(|_| None).collect()),
+            docker,
+            run_id,
+            network,
+            nodes,
+            spec,
+        }
+    }
+
+    fn index(&self, name: &str) -> Result<usize, BackendError> {
+        self.nodes
+            .iter()
+            .position(|n| n.node == name)
+            .ok_or_else(|| BackendError::UnknownNode(name.to_string()))
+    }
+
+    fn nodes_named(&self, names: &[String]) -> Result<Vec<&NodeContainers>, BackendError> {
+        names
+            .iter()
+            .map(|n| self.index(n).map(|i| &self.nodes[i]))
+            .collect()
+    }
+
+    /// The same script on every node.
+    fn everywhere(&self, script: &str) -> Vec<(usize, String)> {
+        (0..self.nodes.len())
+            .map(|i| (i, script.to_string()))
+            .collect()
+    }
+
+    /// Runs each (node index, script) concurrently, through the node's shell when it has one. A
+    /// broken shell is dropped and the script retried with `docker exec`.
+    async fn run_scripts(&self, scripts: Vec<(usize, String)>) -> Result<(), BackendError> {
+        let docker = &self.docker;
+        let nodes = &self.nodes;
+        let mut shells = self.shells.lock().await;
+        let runs = shells.iter_mut().enumerate().filter_map(|(i, shell)| {
+            let script = scripts.iter().find(|(j, _)| *j == i)?.1.clone();
+            Some(async move {
+                if let Some(sh) = shell {
+                    match sh.run(&script, SCRIPT_TIMEOUT).await {
+                        Ok(_) => return Ok(()),
+                        Err(e) if e.to_string().contains("script exited") => {
+                            return Err(e.to_string())
+                        }
+                        Err(_) => *shell = None,
+                    }
+                }
+                docker
+                    .exec_ok(&nodes[i].infra, &["sh", "-c", &script])
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        });
+        let errors: Vec<String> = futures_util::future::join_all(runs)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(BackendError::Failed(errors.join("; ")))
+        }
+    }
+}
+
+impl Cluster for DockerCluster {
+    fn spec(&self) -> Arc<ClusterSpec> {
+        self.spec.clone()
+    }
+
+    fn wait_healthy<'a>(
+        &'a self,
+        target: &'a dyn Target,
+        deadline: Duration,
+    ) -> BoxFuture<'a, Result<Duration, String>> {
+        Box::pin(async move {
+            let started = Instant::now();
+            for (i, node) in self.nodes.iter().enumerate() {
+                let Err(last) = super::probe_until(target, &self.spec, i, started, deadline).await
+                else {
+                    continue;
+                };
+                let (running, _) = self
+                    .docker
+                    .state(&node.service)
+                    .await
+                    .unwrap_or((false, false));
+                let logs = self
+                    .docker
+                    .logs(&node.service, Some(20))
+                    .await
+                    .unwrap_or_else(|e| format!("(no logs: {e})"));
+                return Err(format!(
+                    "node {} ({}) did not become healthy within {:.0} s{}; last probe: {last}\nlast log lines of {}:\n{}",
+                    node.node,
+                    node.ip,
+                    deadline.as_secs_f64(),
+                    if running { "" } else { " (its service container has exited)" },
+                    node.service,
+                    logs.trim_end()
+                ));
+            }
+            Ok(started.elapsed())
+        })
+    }
+
+    /// Opens the per-node shells that make actions fast; nodes whose shell cannot be opened use
+    /// `docker exec`.
+    fn prepare_faults(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let docker = &self.docker;
+            let opened = futures_util::future::join_all(
+                self.nodes.iter().map(|n| docker.open_shell(&n.infra)),
+            )
+            .await;
+            let mut shells = self.shells.lock().await;
+            *shells = opened.into_iter().map(Result::ok).collect();
+            // The first script through a fresh exec pays ~60 ms of attach set-up; pay it now, not
+            // when the first fault is due.
+            let warm = shells
+                .iter_mut()
+                .flatten()
+                .map(|sh| sh.run("true", SCRIPT_TIMEOUT));
+            let warmed = futures_util::future::join_all(warm).await;
+            for (shell, ok) in shells.iter_mut().filter(|s| s.is_some()).zip(warmed) {
+                if ok.is_err() {
+                    *shell = None;
+                }
+            }
+        })
+    }
+
+    fn logs(&self) -> BoxFuture<'_, Vec<NodeLog>> {
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for node in &self.nodes {
+                for (container, file) in
+                    [(&node.service, "service.log"), (&node.infra, "infra.log")]
+                {
+                    let text = self
+                        .docker
+                        .logs(container, None)
+                        .await
+                        .unwrap_or_else(|e| format!("(could not read logs: {e})\n"));
+                    out.push(NodeLog {
+                        node: node.node.clone(),
+                        file: file.to_string(),
+                        text,
+                    });
+                }
+            }
+            out
+        })
+    }
+
+    fn set_grudge<'a>(&'a self, grudge: &'a Grudge) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            let mut scripts = Vec::new();
+            for (i, node) in self.nodes.iter().enumerate() {
+                let sources = match grudge.get(&node.node) {
+                    Some(names) => self.nodes_named(names)?,
+                    None => Vec::new(),
+                };
+                let ips: Vec<_> = sources.iter().map(|n| n.ip).collect();
+                let lines = restore_script(PART_CHAIN, &drop_rules(&ips));
+                scripts.push((i, restore_heredoc(&lines)));
+            }
+            self.run_scripts(scripts).await
+        })
+    }
+
+    fn set_loss<'a>(
+        &'a self,
+        nodes: &'a [String],
+        probability: f64,
+    ) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            if nodes.is_empty() {
+                let flush = restore_heredoc(&restore_script(LOSS_CHAIN, &[]));
+                return self.run_scripts(self.everywhere(&flush)).await;
+            }
+            let mut scripts = Vec::new();
+            for name in nodes {
+                let i = self.index(name)?;
+                let peers: Vec<_> = self
+                    .nodes
+                    .iter()
+                    .filter(|p| p.node != *name)
+                    .map(|p| p.ip)
+                    .collect();
+                let lines = restore_script(LOSS_CHAIN, &loss_rules(&peers, probability));
+                scripts.push((i, restore_heredoc(&lines)));
+            }
+            self.run_scripts(scripts).await
+        })
+    }
+
+    fn delay_support(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(packet::probe_netem(&self.docker, &self.nodes[0]))
+    }
+
+    fn set_delay<'a>(
+        &'a self,
+        nodes: &'a [String],
+        delay_jitter_ms: Option<(u64, u64)>,
+    ) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            let script = packet::delay_script(delay_jitter_ms);
+            let scripts = match delay_jitter_ms {
+                None => self.everywhere(&script),
+                Some(_) => nodes
+                    .iter()
+                    .map(|n| Ok((self.index(n)?, script.clone())))
+                    .collect::<Result<Vec<_>, BackendError>>()?,
+            };
+            self.run_scripts(scripts).await
+        })
+    }
+
+    fn kill<'a>(&'a self, nodes: &'a [String]) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move { Ok(process::kill(&self.docker, &self.nodes_named(nodes)?).await?) })
+    }
+
+    fn restart<'a>(&'a self, nodes: &'a [String]) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(
+            async move { Ok(process::restart(&self.docker, &self.nodes_named(nodes)?).await?) },
+        )
+    }
+
+    fn pause<'a>(&'a self, nodes: &'a [String]) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move { Ok(process::pause(&self.docker, &self.nodes_named(nodes)?).await?) })
+    }
+
+    fn resume<'a>(&'a self, nodes: &'a [String]) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move { Ok(process::resume(&self.docker, &self.nodes_named(nodes)?).await?) })
+    }
+
+    fn set_clock_offsets<'a>(
+        &'a self,
+        offsets: &'a [(String, f64)],
+    ) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            let scripts = offsets
+                .iter()
+                .map(|(name, secs)| Ok((self.index(name)?, clock::offset_script(*secs))))
+                .collect::<Result<Vec<_>, BackendError>>()?;
+            self.run_scripts(scripts).await
+        })
+    }
+}
+
+/// Warns about objects of dead runs (the user may `faultline clean`).
+async fn report_leftovers(docker: &DockerClient) {
+    if let Ok(runs) = docker.run_objects(None).await {
+        for (run, objects) in runs.iter().filter(|(_, o)| !o.owner_alive()) {
+            eprintln!(
+                "faultline: warning: leftovers of dead run {run}: {}; remove them with `faultline clean`",
+                objects.summary()
+            );
+        }
+    }
+}
