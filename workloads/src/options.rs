@@ -47,6 +47,17 @@ impl FromStr for KeyDistribution {
     }
 }
 
+impl std::fmt::Display for KeyDistribution {
+    /// The text [`FromStr`] reads back to the same value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyDistribution::Uniform => write!(f, "uniform"),
+            KeyDistribution::Zipfian { exponent } => write!(f, "zipfian:{exponent}"),
+            KeyDistribution::Hot { fraction } => write!(f, "hot:{fraction}"),
+        }
+    }
+}
+
 /// The controls. `None` fields take the workload's own default (listed in its docs).
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkloadOptions {
@@ -210,6 +221,45 @@ impl WorkloadOptions {
         Ok(())
     }
 
+    /// The controls that differ from the defaults, as `(NAME, VALUE)` in [`SETTINGS`] order: what
+    /// `--workload-option` must be given to rebuild these options ([`WorkloadOptions::set`] reads
+    /// each value back to the same one). `concurrency` and `rate` are not among them.
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        let d = WorkloadOptions::default();
+        let changed = |differs: bool, value: String| differs.then_some(value);
+        let values = [
+            changed(self.jitter != d.jitter, self.jitter.to_string()),
+            self.key_count.map(|n| n.to_string()),
+            changed(
+                self.key_distribution != d.key_distribution,
+                self.key_distribution.to_string(),
+            ),
+            self.read_fraction.map(|f| f.to_string()),
+            changed(
+                self.conflict_rate != d.conflict_rate,
+                self.conflict_rate.to_string(),
+            ),
+            changed(
+                self.max_txn_length != d.max_txn_length,
+                self.max_txn_length.to_string(),
+            ),
+            changed(
+                self.max_writes_per_key != d.max_writes_per_key,
+                self.max_writes_per_key.to_string(),
+            ),
+            changed(self.bank_total != d.bank_total, self.bank_total.to_string()),
+            changed(
+                self.max_transfer != d.max_transfer,
+                self.max_transfer.to_string(),
+            ),
+        ];
+        SETTINGS
+            .iter()
+            .zip(values)
+            .filter_map(|((name, _), value)| value.map(|v| (*name, v)))
+            .collect()
+    }
+
     /// Sets a control from `NAME=VALUE`.
     pub fn set_pair(&mut self, pair: &str) -> Result<(), WorkloadError> {
         match pair.split_once('=') {
@@ -229,4 +279,51 @@ pub enum WorkloadError {
     UnknownWorkload { name: String, known: String },
     #[error("bad {option}: {message}")]
     BadOption { option: String, message: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_name_what_differs_and_read_back_to_the_same_options() {
+        assert!(WorkloadOptions::default().settings().is_empty());
+        let mut o = WorkloadOptions::default();
+        for pair in [
+            "key-distribution=zipfian:1.25",
+            "read-fraction=0.1",
+            "max-transfer=9",
+            "key-count=7",
+            "jitter=0.3",
+        ] {
+            o.set_pair(pair).unwrap();
+        }
+        let settings = o.settings();
+        // In SETTINGS order, whatever order they were given in.
+        assert_eq!(
+            settings
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>(),
+            [
+                "jitter=0.3",
+                "key-count=7",
+                "key-distribution=zipfian:1.25",
+                "read-fraction=0.1",
+                "max-transfer=9"
+            ]
+        );
+        let mut back = WorkloadOptions::default();
+        for (name, value) in &settings {
+            back.set(name, value).unwrap();
+        }
+        assert_eq!(back, o);
+        for d in ["uniform", "hot:0.75", "zipfian:2"] {
+            let parsed: KeyDistribution = d.parse().unwrap();
+            assert_eq!(
+                parsed.to_string().parse::<KeyDistribution>().unwrap(),
+                parsed
+            );
+        }
+    }
 }

@@ -1,23 +1,22 @@
 //! Expanding the blocks of a campaign into the runs it stands for: each block is the product
 //! modes × option sets × workloads × nemeses × seeds, blocks one after another.
 //!
-//! A planned run is kept as the `faultline run` command line it is equivalent to and parsed by
-//! the same [`RunArgs`], so a campaign run and a hand-typed run cannot drift apart in defaults,
-//! and the summary can print the command that reproduces any row.
+//! Each run is built as a [`RunPlan`] directly, resolved and checked the way `faultline run`
+//! resolves its command line (one [`RunRequest`] → [`RunPlan`] path for both), so a bad entry
+//! anywhere in the file stops the campaign before its first run, and the summary prints the
+//! command that repeats any row from the plan itself.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use clap::Parser;
-
+use super::error::CampaignError;
 use super::spec::{Block, Campaign};
-use crate::cli::run::RunArgs;
-use crate::exit::FaultlineError;
-use crate::run::RunOptions;
+use crate::run::{RunPlan, RunRequest};
 
-/// One run of the campaign.
+/// Where a run sits in the campaign: its block and matrix coordinates as the file gives them
+/// (the summary's columns).
 #[derive(Clone, Debug, PartialEq)]
-pub struct PlannedRun {
+pub struct MatrixPoint {
     /// 1-based position in the campaign.
     pub index: usize,
     /// The `[[matrix]]` block it came from (0-based, as errors name it).
@@ -30,12 +29,28 @@ pub struct PlannedRun {
     pub workload: String,
     pub nemesis: String,
     pub seed: u64,
-    /// The `faultline run` arguments, without `--results-dir`.
-    pub args: Vec<String>,
 }
 
-/// Every run of the campaign, in order.
-pub fn expand(campaign: &Campaign) -> Vec<PlannedRun> {
+/// One run of the campaign: where it sits, and its plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedRun {
+    pub point: MatrixPoint,
+    /// What runs, writing under the campaign's results directory.
+    pub plan: RunPlan,
+}
+
+/// The summary reads a run's coordinates as fields of the run.
+impl std::ops::Deref for PlannedRun {
+    type Target = MatrixPoint;
+
+    fn deref(&self) -> &MatrixPoint {
+        &self.point
+    }
+}
+
+/// Every run of the campaign, in order, each planned and checked; the first bad one is an error
+/// naming the file, the run and the block.
+pub fn expand(campaign: &Campaign, results_dir: &Path) -> Result<Vec<PlannedRun>, CampaignError> {
     let mut runs = Vec::new();
     for block in &campaign.blocks {
         for mode in &block.modes {
@@ -43,94 +58,78 @@ pub fn expand(campaign: &Campaign) -> Vec<PlannedRun> {
                 for workload in &block.workloads {
                     for nemesis in &block.nemeses {
                         for &seed in &block.seeds {
-                            runs.push(plan(
-                                runs.len() + 1,
-                                block,
+                            let at = Coordinates {
+                                index: runs.len() + 1,
                                 mode,
                                 options,
                                 workload,
                                 nemesis,
                                 seed,
-                            ));
+                            };
+                            runs.push(plan(campaign, block, at, results_dir)?);
                         }
                     }
                 }
             }
         }
     }
-    runs
+    Ok(runs)
+}
+
+/// One point of a block's matrix.
+struct Coordinates<'a> {
+    index: usize,
+    mode: &'a Option<String>,
+    options: &'a BTreeMap<String, String>,
+    workload: &'a str,
+    nemesis: &'a str,
+    seed: u64,
 }
 
 fn plan(
-    index: usize,
+    campaign: &Campaign,
     block: &Block,
-    mode: &Option<String>,
-    options: &BTreeMap<String, String>,
-    workload: &str,
-    nemesis: &str,
-    seed: u64,
-) -> PlannedRun {
-    let mut args = vec!["--target".to_string(), block.target.clone()];
-    let mut flag = |name: &str, value: &str| {
-        args.push(format!("--{name}"));
-        args.push(value.to_string());
-    };
-    if let Some(m) = mode {
-        flag("mode", m);
-    }
-    for (name, value) in options {
-        flag("target-option", &format!("{name}={value}"));
-    }
-    if let Some(b) = &block.bug {
-        flag("bug", b);
-    }
-    flag("workload", workload);
-    for pair in &block.workload_options {
-        flag("workload-option", pair);
-    }
-    flag("nemesis", nemesis);
-    flag("seed", &seed.to_string());
-    if let Some(s) = &block.schedule {
-        flag("schedule", &s.display().to_string());
-    }
-    for (name, value) in &block.settings {
-        flag(name, value);
-    }
-    PlannedRun {
-        index,
+    at: Coordinates,
+    results_dir: &Path,
+) -> Result<PlannedRun, CampaignError> {
+    let point = MatrixPoint {
+        index: at.index,
         block: block.index,
         label: block.label.clone(),
         target: block.target.clone(),
-        mode: mode.clone(),
-        options: options.clone(),
+        mode: at.mode.clone(),
+        options: at.options.clone(),
         bug: block.bug.clone(),
-        workload: workload.to_string(),
-        nemesis: nemesis.to_string(),
-        seed,
-        args,
-    }
+        workload: at.workload.to_string(),
+        nemesis: at.nemesis.to_string(),
+        seed: at.seed,
+    };
+    let request = RunRequest {
+        backend: Default::default(),
+        target: point.target.clone(),
+        mode: point.mode.clone(),
+        bug: point.bug.clone(),
+        target_options: point.options.clone(),
+        workload: point.workload.clone(),
+        workload_options: block.workload_options.clone(),
+        nemesis: point.nemesis.clone(),
+        schedule_file: block.schedule.clone(),
+        nodes: block.nodes,
+        settings: block.settings,
+        seed: Some(point.seed),
+        test_name: None,
+        results_dir: results_dir.to_path_buf(),
+    };
+    let plan = RunPlan::resolve(request).map_err(|source| CampaignError::Run {
+        file: campaign.file.clone(),
+        index: point.index,
+        run: point.describe(),
+        source,
+    })?;
+    Ok(PlannedRun { point, plan })
 }
 
-/// `faultline run`'s options parsed from a planned run's arguments.
-#[derive(Debug, Parser)]
-#[command(no_binary_name = true)]
-struct RunCommand {
-    #[command(flatten)]
-    args: RunArgs,
-}
-
-impl PlannedRun {
-    /// The run's options, writing under `results_dir`.
-    pub fn run_options(&self, results_dir: &Path) -> Result<RunOptions, FaultlineError> {
-        let mut args = self.args.clone();
-        args.push("--results-dir".into());
-        args.push(results_dir.display().to_string());
-        let parsed = RunCommand::try_parse_from(&args).map_err(|e| {
-            FaultlineError::BadInput(format!("{}: {}", self.describe(), e.render()))
-        })?;
-        parsed.args.options()
-    }
-
+impl MatrixPoint {
     /// Target options and the planted bug, as one column: `w=1 r=1`, `bug=stale-read`.
     pub fn options_text(&self) -> String {
         let mut parts: Vec<String> = self
@@ -165,23 +164,12 @@ impl PlannedRun {
             self.seed
         )
     }
+}
 
+impl PlannedRun {
     /// The `faultline run` command that repeats this run on its own.
     pub fn command(&self) -> String {
-        let quoted = self.args.iter().map(|a| {
-            if !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_=.,/:+".contains(c))
-            {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            }
-        });
-        std::iter::once("faultline run".to_string())
-            .chain(quoted)
-            .collect::<Vec<_>>()
-            .join(" ")
+        self.plan.command()
     }
 }
 
@@ -210,7 +198,7 @@ mod tests {
             seeds = [7]
             "#,
         );
-        let runs = expand(&c);
+        let runs = expand(&c, Path::new("results")).unwrap();
         // 2 modes × 2 workloads × 2 nemeses × 3 seeds, then 3 option sets × 1 × 1 × 1.
         assert_eq!(runs.len(), 2 * 2 * 2 * 3 + 3);
         assert_eq!(
@@ -254,7 +242,7 @@ mod tests {
     }
 
     #[test]
-    fn a_planned_run_becomes_the_same_options_as_its_command_line() {
+    fn a_planned_run_becomes_the_same_plan_as_its_command_line() {
         let c = campaign(
             r#"
             [[matrix]]
@@ -270,19 +258,20 @@ mod tests {
             concurrency = 4
             "#,
         );
-        let run = &expand(&c)[0];
-        let o = run.run_options(Path::new("/tmp/r")).unwrap();
+        let run = &expand(&c, Path::new("/tmp/r")).unwrap()[0];
+        let o = &run.plan;
         assert_eq!(o.mode.as_deref(), Some("quorum"));
         assert_eq!(o.target_options["w"], "1");
         assert_eq!(o.target_options["r"], "1");
         assert_eq!(o.bug.as_deref(), Some("lost-sibling"));
-        assert_eq!(o.workload, "set");
-        assert_eq!(o.workload_settings, vec!["read-fraction=0.2".to_string()]);
+        assert_eq!(o.workload.name(), "set");
+        assert_eq!(o.workload_options.read_fraction, Some(0.2));
+        assert_eq!(o.workload_options.concurrency, 4);
         assert_eq!(o.nemesis, vec!["partition", "kill"]);
         assert_eq!(o.seed, 42);
-        assert_eq!(o.time_limit_secs, 7.5);
-        assert_eq!(o.recovery_secs, 1.0);
-        assert_eq!(o.concurrency, 4);
+        assert_eq!(o.settings.time_limit_secs, 7.5);
+        assert_eq!(o.settings.recovery_secs, 1.0);
+        assert_eq!(o.settings.concurrency, 4);
         assert_eq!(o.results_dir, Path::new("/tmp/r"));
         assert_eq!(o.test_name, "reference-quorum-set");
         assert_eq!(
@@ -290,15 +279,46 @@ mod tests {
             "faultline run --target reference --mode quorum --target-option r=1 \
              --target-option w=1 --bug lost-sibling --workload set --workload-option \
              read-fraction=0.2 --nemesis partition,kill --seed 42 --concurrency 4 \
-             --time-limit 7.5 --recovery 1"
-                .replace("  ", " ")
+             --time-limit 7.5 --recovery 1 --results-dir /tmp/r"
         );
     }
 
     #[test]
     fn the_default_mode_is_the_targets_first() {
         let c = campaign("[[matrix]]\n");
-        let o = expand(&c)[0].run_options(Path::new("r")).unwrap();
-        assert_eq!(o.mode.as_deref(), Some("raft"));
+        let runs = expand(&c, Path::new("results")).unwrap();
+        assert_eq!(runs[0].plan.mode.as_deref(), Some("raft"));
+        // The default results folder is not repeated in the command.
+        assert!(!runs[0].command().contains("--results-dir"));
+    }
+
+    #[test]
+    fn a_bad_run_is_found_before_any_runs_and_named() {
+        // 300 nodes passes the field check (at least 1) but not the run's own limit, which only
+        // planning the run applies.
+        let c = parse(
+            "[[matrix]]\nmodes = [\"raft\", \"lww\"]\n[[matrix]]\nnodes = 300\n",
+            Path::new("camp.toml"),
+        )
+        .unwrap();
+        let e = expand(&c, Path::new("results")).expect_err("300 nodes is refused");
+        assert!(matches!(e, CampaignError::Run { index: 3, .. }), "{e:?}");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("camp.toml: run 3 (matrix[1] reference raft, register, nemesis partition, seed 1): "),
+            "{msg}"
+        );
+        assert!(msg.contains("--nodes must be between 1 and 200"), "{msg}");
+    }
+
+    #[test]
+    fn good_runs_are_planned_with_their_options() {
+        let c = campaign(
+            "[[matrix]]\nmodes = [\"quorum\"]\ntarget-options = [{ w = 3, r = 1 }]\nnemeses = [\"partition\", \"clock\"]\n",
+        );
+        let runs = expand(&c, Path::new("out")).unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[1].plan.nemesis, vec!["clock"]);
+        assert_eq!(runs[1].plan.results_dir, Path::new("out"));
     }
 }

@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::exit::FaultlineError;
+use super::error::CampaignError;
 use crate::nemesis::schedule::parse_kinds;
+use crate::run::RunSettings;
 
 /// The file as written. Every field is optional so that `[defaults]` and `[[matrix]]` share one
 /// shape; [`load`] decides what is required.
@@ -88,36 +89,38 @@ pub struct Block {
     pub nemeses: Vec<String>,
     pub seeds: Vec<u64>,
     pub schedule: Option<PathBuf>,
-    /// `(flag, value)` for every per-run setting the block or `[defaults]` gives, e.g.
-    /// `("time-limit", "10")`; the rest keep `faultline run`'s defaults.
-    pub settings: Vec<(&'static str, String)>,
+    /// `None`: the target's own default.
+    pub nodes: Option<usize>,
+    /// `faultline run`'s settings with those the block or `[defaults]` gives.
+    pub settings: RunSettings,
 }
 
 /// Reads one of the seconds-valued settings of a block.
 type SecondsField = fn(&Settings) -> &Option<f64>;
 
 /// A bad-input error that names the file and the field.
-fn bad(file: &Path, field: &str, message: impl std::fmt::Display) -> FaultlineError {
-    FaultlineError::BadInput(format!("{}: {field}: {message}", file.display()))
+fn bad(file: &Path, field: &str, message: impl std::fmt::Display) -> CampaignError {
+    CampaignError::Field {
+        file: file.to_path_buf(),
+        field: field.to_string(),
+        message: message.to_string(),
+    }
 }
 
 /// Reads and checks a campaign file.
-pub fn load(path: &Path) -> Result<Campaign, FaultlineError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        FaultlineError::BadInput(format!("cannot read campaign file {}: {e}", path.display()))
+pub fn load(path: &Path) -> Result<Campaign, CampaignError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CampaignError::Unreadable {
+        path: path.to_path_buf(),
+        source,
     })?;
     parse(&text, path)
 }
 
 /// Parses and checks campaign text; `path` names the file in errors and anchors `schedule` paths.
-pub fn parse(text: &str, path: &Path) -> Result<Campaign, FaultlineError> {
-    let file: CampaignFile = toml::from_str(text).map_err(|e| {
-        // toml's message already says line, column and key; keep it on one line per part.
-        FaultlineError::BadInput(format!(
-            "{}: {}",
-            path.display(),
-            e.to_string().trim_end().replace('\n', "\n  ")
-        ))
+pub fn parse(text: &str, path: &Path) -> Result<Campaign, CampaignError> {
+    let file: CampaignFile = toml::from_str(text).map_err(|source| CampaignError::Toml {
+        path: path.to_path_buf(),
+        source,
     })?;
     let name = match &file.name {
         Some(n) => n.clone(),
@@ -196,7 +199,7 @@ fn resolve(
     i: usize,
     block: &Settings,
     defaults: &Settings,
-) -> Result<Block, FaultlineError> {
+) -> Result<Block, CampaignError> {
     let target_name = pick(i, block, defaults, |s| &s.target, "target")
         .map(|(t, field)| (t.clone(), field))
         .unwrap_or_else(|| ("reference".to_string(), format!("matrix[{i}].target")));
@@ -211,7 +214,7 @@ fn resolve(
         }
     };
     // A list axis must not be empty: an empty list would silently make the block run nothing.
-    let list = |key: &str, v: Option<(&Vec<String>, String)>| -> Result<_, FaultlineError> {
+    let list = |key: &str, v: Option<(&Vec<String>, String)>| -> Result<_, CampaignError> {
         match v {
             Some((items, field)) if items.is_empty() => Err(bad(
                 file,
@@ -357,53 +360,94 @@ fn resolve(
         None => None,
     };
 
-    let mut settings = Vec::new();
-    let mut count = |key: &'static str, f: fn(&Settings) -> &Option<u64>| {
-        if let Some((v, field)) = pick(i, block, defaults, f, key) {
-            if *v == 0 {
-                return Err(bad(file, &field, "must be at least 1"));
-            }
-            settings.push((key, v.to_string()));
-        }
-        Ok(())
+    let mut settings = RunSettings::DEFAULT;
+    let count = |key: &'static str, f: fn(&Settings) -> &Option<u64>| match pick(
+        i, block, defaults, f, key,
+    ) {
+        Some((0, field)) => Err(bad(file, &field, "must be at least 1")),
+        Some((v, field)) => Ok(Some((*v, field))),
+        None => Ok(None),
     };
-    count("nodes", |s| &s.nodes)?;
-    count("concurrency", |s| &s.concurrency)?;
-    count("op-timeout-ms", |s| &s.op_timeout_ms)?;
+    let too_big = |field: &str| bad(file, field, "is too large");
+    let nodes = match count("nodes", |s| &s.nodes)? {
+        Some((v, field)) => Some(usize::try_from(v).map_err(|_| too_big(&field))?),
+        None => None,
+    };
+    if let Some((v, field)) = count("concurrency", |s| &s.concurrency)? {
+        settings.concurrency = u32::try_from(v).map_err(|_| too_big(&field))?;
+    }
+    if let Some((v, _)) = count("op-timeout-ms", |s| &s.op_timeout_ms)? {
+        settings.op_timeout_ms = v;
+    }
     // Seconds: `positive` ones must be above zero, the others may be zero.
-    let seconds: [(&'static str, SecondsField, bool); 9] = [
-        ("time-limit", |s| &s.time_limit, true),
-        ("rate", |s| &s.rate, true),
-        ("nemesis-interval", |s| &s.nemesis_interval, true),
-        ("recovery", |s| &s.recovery, false),
-        ("health-timeout", |s| &s.health_timeout, true),
-        ("final-read-timeout", |s| &s.final_read_timeout, true),
-        ("max-clock-skew", |s| &s.max_clock_skew, false),
-        ("loss-probability", |s| &s.loss_probability, false),
-        ("check-budget", |s| &s.check_budget, true),
+    type Slot = fn(&mut RunSettings) -> &mut f64;
+    let seconds: [(&'static str, SecondsField, bool, Slot); 8] = [
+        (
+            "time-limit",
+            |s| &s.time_limit,
+            true,
+            |r| &mut r.time_limit_secs,
+        ),
+        (
+            "nemesis-interval",
+            |s| &s.nemesis_interval,
+            true,
+            |r| &mut r.nemesis_interval_secs,
+        ),
+        ("recovery", |s| &s.recovery, false, |r| &mut r.recovery_secs),
+        (
+            "health-timeout",
+            |s| &s.health_timeout,
+            true,
+            |r| &mut r.health_timeout_secs,
+        ),
+        (
+            "final-read-timeout",
+            |s| &s.final_read_timeout,
+            true,
+            |r| &mut r.final_read_timeout_secs,
+        ),
+        (
+            "max-clock-skew",
+            |s| &s.max_clock_skew,
+            false,
+            |r| &mut r.max_clock_skew_secs,
+        ),
+        (
+            "loss-probability",
+            |s| &s.loss_probability,
+            false,
+            |r| &mut r.loss_probability,
+        ),
+        (
+            "check-budget",
+            |s| &s.check_budget,
+            true,
+            |r| &mut r.check_budget_secs,
+        ),
     ];
-    for (key, f, positive) in seconds {
-        if let Some((v, field)) = pick(i, block, defaults, f, key) {
-            let ok = v.is_finite() && if positive { *v > 0.0 } else { *v >= 0.0 };
-            if !ok {
-                let expected = if positive { "above 0" } else { "0 or more" };
-                return Err(bad(file, &field, format!("must be {expected}, not {v}")));
-            }
-            if key == "loss-probability" && *v > 1.0 {
-                return Err(bad(file, &field, format!("must be within 0..1, not {v}")));
-            }
-            settings.push((key, v.to_string()));
+    let checked = |key: &str, f: SecondsField, positive: bool| -> Result<_, CampaignError> {
+        let Some((v, field)) = pick(i, block, defaults, f, key) else {
+            return Ok(None);
+        };
+        let ok = v.is_finite() && if positive { *v > 0.0 } else { *v >= 0.0 };
+        if !ok {
+            let expected = if positive { "above 0" } else { "0 or more" };
+            return Err(bad(file, &field, format!("must be {expected}, not {v}")));
+        }
+        if key == "loss-probability" && *v > 1.0 {
+            return Err(bad(file, &field, format!("must be within 0..1, not {v}")));
+        }
+        Ok(Some(*v))
+    };
+    for (key, f, positive, slot) in seconds {
+        if let Some(v) = checked(key, f, positive)? {
+            *slot(&mut settings) = v;
         }
     }
+    settings.rate = checked("rate", |s| &s.rate, true)?;
     if let Some((p, field)) = pick(i, block, defaults, |s| &s.nemesis_pacing, "nemesis-pacing") {
-        if p != "interval" && p != "random" {
-            return Err(bad(
-                file,
-                &field,
-                format!("must be interval or random, not {p:?}"),
-            ));
-        }
-        settings.push(("nemesis-pacing", p.clone()));
+        settings.nemesis_pacing = p.parse().map_err(|e| bad(file, &field, e))?;
     }
 
     Ok(Block {
@@ -418,6 +462,7 @@ fn resolve(
         nemeses,
         seeds,
         schedule,
+        nodes,
         settings,
     })
 }
@@ -429,8 +474,8 @@ mod tests {
     fn parse_str(text: &str) -> Result<Campaign, String> {
         parse(text, Path::new("campaigns/test.toml")).map_err(|e| {
             assert!(
-                matches!(e, FaultlineError::BadInput(_)),
-                "bad input must exit 64: {e:?}"
+                matches!(e, CampaignError::Field { .. } | CampaignError::Toml { .. }),
+                "a file error, not a run's: {e:?}"
             );
             e.to_string()
         })
@@ -469,8 +514,9 @@ mod tests {
         assert_eq!(b.workload_options, vec!["key-count=4".to_string()]);
         assert_eq!(b.seeds, vec![1, 2]);
         // The block's own time-limit wins over the default; recovery comes from [defaults].
-        assert!(b.settings.contains(&("time-limit", "5".to_string())));
-        assert!(b.settings.contains(&("recovery", "1.5".to_string())));
+        assert_eq!(b.settings.time_limit_secs, 5.0);
+        assert_eq!(b.settings.recovery_secs, 1.5);
+        assert_eq!(b.settings.concurrency, RunSettings::DEFAULT.concurrency);
     }
 
     #[test]
@@ -487,7 +533,8 @@ mod tests {
         assert_eq!(b.nemeses, vec!["partition"]);
         assert_eq!(b.seeds, vec![1]);
         assert_eq!(b.option_sets, vec![BTreeMap::new()]);
-        assert!(b.settings.is_empty());
+        assert_eq!(b.settings, RunSettings::DEFAULT);
+        assert_eq!(b.nodes, None);
     }
 
     #[test]

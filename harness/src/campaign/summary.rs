@@ -322,7 +322,8 @@ mod tests {
             Path::new("c.toml"),
         )
         .unwrap();
-        expand(&c)
+        expand(&c, Path::new("results"))
+            .unwrap()
             .into_iter()
             .zip(outcomes)
             .map(|(run, outcome)| RunRecord {

@@ -30,8 +30,7 @@ pub struct CampaignArgs {
 /// Runs `faultline campaign`.
 pub fn execute(args: CampaignArgs) -> Result<Exit, FaultlineError> {
     let campaign = spec::load(&args.file)?;
-    let runs = matrix::expand(&campaign);
-    let checked = runner::preflight(&campaign, runs, &args.results_dir)?;
+    let checked = matrix::expand(&campaign, &args.results_dir)?;
     // Written with `let _ =`: a closed stdout (`| head`) must not turn into a panic.
     if args.dry_run {
         let mut out = std::io::stdout().lock();
@@ -46,9 +45,9 @@ pub fn execute(args: CampaignArgs) -> Result<Exit, FaultlineError> {
             let _ = writeln!(
                 out,
                 "{:>3}  {}\n     {}",
-                c.run.index,
-                c.run.describe(),
-                c.run.command()
+                c.index,
+                c.describe(),
+                c.command()
             );
         }
         return Ok(Exit::Valid);
@@ -62,7 +61,7 @@ pub fn execute(args: CampaignArgs) -> Result<Exit, FaultlineError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| FaultlineError::Harness(format!("cannot start the async runtime: {e}")))?;
+        .map_err(FaultlineError::Runtime)?;
     let result = runtime.block_on(runner::run_all(
         &campaign,
         checked,

@@ -21,14 +21,13 @@ pub struct CleanArgs {
 
 /// Runs `faultline clean`.
 pub fn execute(args: CleanArgs) -> Result<Exit, FaultlineError> {
-    let harness = |e: crate::docker::DockerError| FaultlineError::Harness(e.to_string());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| FaultlineError::Harness(format!("cannot start the async runtime: {e}")))?;
+        .map_err(FaultlineError::Runtime)?;
     runtime.block_on(async {
-        let docker = DockerClient::connect().await.map_err(harness)?;
-        let runs = docker.run_objects(args.run.as_deref()).await.map_err(harness)?;
+        let docker = DockerClient::connect().await?;
+        let runs = docker.run_objects(args.run.as_deref()).await?;
         let mut failed = false;
         let mut removed = 0;
         for (run, objects) in &runs {
@@ -48,7 +47,7 @@ pub fn execute(args: CleanArgs) -> Result<Exit, FaultlineError> {
             }
         }
         if args.images {
-            let (gone, kept) = docker.prune_superseded_images().await.map_err(harness)?;
+            let (gone, kept) = docker.prune_superseded_images().await?;
             for tag in &gone {
                 println!("removed image {tag}");
             }
@@ -60,6 +59,6 @@ pub fn execute(args: CleanArgs) -> Result<Exit, FaultlineError> {
         if removed == 0 && !failed {
             println!("nothing to clean");
         }
-        Ok(if failed { Exit::HarnessFailed } else { Exit::Valid })
+        Ok::<_, FaultlineError>(if failed { Exit::HarnessFailed } else { Exit::Valid })
     })
 }

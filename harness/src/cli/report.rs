@@ -39,12 +39,11 @@ pub fn execute(args: ReportArgs) -> Result<Exit, FaultlineError> {
     }
     if !args.no_index {
         for root in roots {
-            let path = report::index::write_index(&root).map_err(|e| {
-                FaultlineError::Harness(format!(
-                    "cannot write {}: {e}",
-                    root.join("index.html").display()
-                ))
-            })?;
+            let path =
+                report::index::write_index(&root).map_err(|source| FaultlineError::Write {
+                    path: root.join("index.html"),
+                    source,
+                })?;
             println!("{}", path.display());
         }
     }

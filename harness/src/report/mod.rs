@@ -45,15 +45,6 @@ pub enum ReportError {
     Io(String),
 }
 
-impl From<ReportError> for crate::exit::FaultlineError {
-    fn from(e: ReportError) -> Self {
-        match e {
-            ReportError::NotARun(m) => crate::exit::FaultlineError::BadInput(m),
-            ReportError::Io(m) => crate::exit::FaultlineError::Harness(m),
-        }
-    }
-}
-
 /// Writes `report.html` and `junit.xml` into the run folder `dir` from its stored files.
 pub fn write_reports(dir: &Path) -> Result<Written, ReportError> {
     let folder = RunFolder::open(dir)?;

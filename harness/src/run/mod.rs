@@ -5,9 +5,10 @@
 //! against the run); a [`CleanupGuard`] is the last resort if even that is skipped.
 
 pub mod clients;
+pub mod error;
+pub mod plan;
 pub mod progress;
 pub mod verdict;
-pub mod workloads;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,50 +21,13 @@ use futures_util::FutureExt;
 use serde_json::{json, Value};
 use tokio::sync::{watch, Mutex};
 
-use crate::backend::{Backend, BackendKind, Cluster, ClusterPlan};
-use crate::exit::FaultlineError;
+use crate::backend::{Backend, Cluster, ClusterPlan};
 use crate::nemesis::faults::{self, Fault};
-use crate::nemesis::schedule::{self, Pacing, ScheduleSpec};
 use crate::nemesis::{Nemesis, Step};
 use crate::results::{Recorder, RunDir};
 use clients::{ClientContext, SlotStats};
-
-/// Everything `faultline run` was asked to do. Serialised whole into `test.json`.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct RunOptions {
-    pub test_name: String,
-    pub target: String,
-    /// Where the cluster runs (`--backend`).
-    pub backend: BackendKind,
-    pub mode: Option<String>,
-    pub bug: Option<String>,
-    /// `--target-option` settings (and `--isolation`), validated by the target.
-    pub target_options: std::collections::BTreeMap<String, String>,
-    pub workload: String,
-    /// `NAME=VALUE` workload controls (`--workload-option`), applied in order.
-    pub workload_settings: Vec<String>,
-    pub nemesis: Vec<String>,
-    pub nodes: usize,
-    pub time_limit_secs: f64,
-    pub concurrency: u32,
-    /// Operations per second over all clients; `None` is as fast as the store answers.
-    pub rate: Option<f64>,
-    pub seed: u64,
-    pub nemesis_interval_secs: f64,
-    pub nemesis_pacing: String,
-    pub schedule_file: Option<PathBuf>,
-    pub op_timeout_ms: u64,
-    pub recovery_secs: f64,
-    pub health_timeout_secs: f64,
-    pub final_read_timeout_secs: f64,
-    pub max_clock_skew_secs: f64,
-    pub loss_probability: f64,
-    pub check_budget_secs: f64,
-    pub results_dir: PathBuf,
-    /// Shown before the progress line (`[3/24]` in a campaign); not part of the test's options.
-    #[serde(skip)]
-    pub progress_label: Option<String>,
-}
+pub use error::RunError;
+pub use plan::{PlanError, RunPlan, RunRequest, RunSettings};
 
 /// How a run ended with a verdict.
 #[derive(Debug)]
@@ -71,100 +35,6 @@ pub struct RunOutcome {
     pub valid: Validity,
     pub dir: PathBuf,
     pub summary: String,
-}
-
-fn harness(e: impl std::fmt::Display) -> FaultlineError {
-    FaultlineError::Harness(e.to_string())
-}
-
-/// What [`prepare`] resolved from the options.
-pub type Prepared = (Arc<dyn Workload>, Arc<dyn Target>, Vec<Step>);
-
-/// Checks the options that need no Docker; returns the workload, target and fault schedule.
-pub fn prepare(opts: &RunOptions) -> Result<Prepared, FaultlineError> {
-    let bad = FaultlineError::BadInput;
-    if let Some(why) = opts.backend.refusal(&opts.target) {
-        return Err(bad(why));
-    }
-    if opts.nodes == 0 || opts.nodes > 200 {
-        return Err(bad(format!(
-            "--nodes must be between 1 and 200, not {}",
-            opts.nodes
-        )));
-    }
-    if opts.concurrency == 0 {
-        return Err(bad("--concurrency must be at least 1".into()));
-    }
-    if opts.time_limit_secs.is_nan() || opts.time_limit_secs <= 0.0 {
-        return Err(bad("--time-limit must be positive".into()));
-    }
-    if !(0.0..=1.0).contains(&opts.loss_probability) {
-        return Err(bad(format!(
-            "--loss-probability must be within 0..1, not {}",
-            opts.loss_probability
-        )));
-    }
-    let workload: Arc<dyn Workload> = workloads::lookup(
-        &opts.workload,
-        opts.concurrency,
-        opts.rate,
-        &opts.workload_settings,
-    )
-    .map_err(bad)?
-    .into();
-    let target: Arc<dyn Target> = faultline_targets::by_name(&opts.target)
-        .map_err(|e| bad(e.to_string()))?
-        .into();
-    faultline_targets::validate_cluster(target.as_ref(), &cluster_spec(opts))
-        .map_err(|e| bad(e.to_string()))?;
-    faultline_targets::validate_run(target.as_ref(), opts.nodes, workload.name())
-        .map_err(|e| bad(e.to_string()))?;
-    let nodes: Vec<String> = (1..=opts.nodes).map(|i| format!("n{i}")).collect();
-    let steps = match &opts.schedule_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| bad(format!("cannot read schedule file {}: {e}", path.display())))?;
-            schedule::parse_file(&text, &path.display().to_string()).map_err(bad)?
-        }
-        None => schedule::generate(
-            &ScheduleSpec {
-                kinds: opts.nemesis.clone(),
-                nodes,
-                interval_secs: opts.nemesis_interval_secs,
-                time_limit_secs: opts.time_limit_secs,
-                pacing: match opts.nemesis_pacing.as_str() {
-                    "interval" => Pacing::Interval,
-                    "random" => Pacing::Random,
-                    other => {
-                        return Err(bad(format!(
-                            "--nemesis-pacing must be interval or random, not {other:?}"
-                        )))
-                    }
-                },
-                max_clock_skew_secs: opts.max_clock_skew_secs,
-                loss_probability: opts.loss_probability,
-            },
-            opts.seed,
-        ),
-    };
-    for fault in faults::ALL {
-        if let Some(asked) = fault_wanted(opts, &steps, *fault) {
-            if let Some(why) = fault.refusal(&asked, target.as_ref(), opts.nodes) {
-                return Err(bad(why));
-            }
-        }
-    }
-    Ok((workload, target, steps))
-}
-
-/// The cluster as far as it is known before containers exist (no node addresses yet).
-fn cluster_spec(opts: &RunOptions) -> faultline_targets::ClusterSpec {
-    faultline_targets::ClusterSpec {
-        nodes: Vec::new(),
-        mode: opts.mode.clone(),
-        bug: opts.bug.clone(),
-        options: opts.target_options.clone(),
-    }
 }
 
 /// The faults the schedule holds, in list order.
@@ -179,7 +49,7 @@ fn scheduled(steps: &[Step]) -> impl Iterator<Item = &'static dyn Fault> + '_ {
 /// holds. Refusals go by what was asked too: a short run may draw no such step, and a user asking
 /// for a fault the run cannot have should hear so every time. With `--schedule`, the file is what
 /// runs and `--nemesis` (perhaps its default) is not used.
-fn fault_wanted(opts: &RunOptions, steps: &[Step], fault: &dyn Fault) -> Option<String> {
+pub(crate) fn fault_wanted(opts: &RunPlan, steps: &[Step], fault: &dyn Fault) -> Option<String> {
     let asked: &[String] = if opts.schedule_file.is_some() {
         &[]
     } else {
@@ -199,35 +69,34 @@ fn fault_wanted(opts: &RunOptions, steps: &[Step], fault: &dyn Fault) -> Option<
 }
 
 /// Runs a whole test. Prints progress on stderr.
-pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
-    let (workload, target, steps) = prepare(&opts)?;
-    let mut backend = opts.backend.connect().await.map_err(harness)?;
+pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
+    let (workload, target, steps) = (opts.workload.clone(), opts.target.clone(), &opts.steps);
+    let mut backend = opts.backend.connect().await?;
 
-    let dir = RunDir::create(&opts.results_dir, &opts.test_name).map_err(|e| {
-        harness(format!(
-            "cannot create a run folder under {}: {e}",
-            opts.results_dir.display()
-        ))
+    let dir = RunDir::create(&opts.results_dir, &opts.test_name).map_err(|source| {
+        RunError::RunFolder {
+            dir: opts.results_dir.clone(),
+            source,
+        }
     })?;
     let run_id = format!("{}-{}", dir.stamp.to_lowercase(), std::process::id());
     eprintln!("faultline: run {run_id} → {}", dir.path.display());
 
-    let facts = backend
-        .provision(target.as_ref(), &run_id)
-        .await
-        .map_err(harness)?;
+    let facts = backend.provision(target.as_ref(), &run_id).await?;
     let mut test = json!({
         "run_id": run_id,
-        "options": opts,
+        "options": opts.recorded(),
         "seed": opts.seed,
     });
     for (key, value) in facts {
         test[key] = value;
     }
     test["schedule"] = json!(steps);
-    dir.write_json("test.json", &test).map_err(harness)?;
+    dir.write_json("test.json", &test)
+        .map_err(written(dir.file("test.json")))?;
 
-    let recorder = Recorder::create(&dir.file("history.jsonl"), Instant::now()).map_err(harness)?;
+    let recorder = Recorder::create(&dir.file("history.jsonl"), Instant::now())
+        .map_err(written(dir.file("history.jsonl")))?;
     let nemesis: Arc<Mutex<Option<Nemesis>>> = Arc::new(Mutex::new(None));
     let cluster: Arc<Mutex<Option<Arc<dyn Cluster>>>> = Arc::new(Mutex::new(None));
 
@@ -236,7 +105,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
         backend: backend.as_ref(),
         workload: workload.clone(),
         target: target.clone(),
-        steps: &steps,
+        steps,
         recorder: recorder.clone(),
         nemesis: nemesis.clone(),
         cluster: cluster.clone(),
@@ -244,9 +113,9 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
     let outcome = tokio::select! {
         r = std::panic::AssertUnwindSafe(phases.run()).catch_unwind() => match r {
             Ok(r) => r,
-            Err(panic) => Err(harness(format!("the run panicked: {}", panic_message(&panic)))),
+            Err(panic) => Err(RunError::Panicked(panic_message(&panic))),
         },
-        signal = interrupted() => Err(harness(format!("interrupted by {signal}; tearing down"))),
+        signal = interrupted() => Err(RunError::Interrupted(signal)),
     };
 
     // Teardown on every path: heal (recorded), save logs, remove every object.
@@ -264,13 +133,13 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
 
     let figures = outcome?;
     let (ops, write_error) = recorder.snapshot();
-    if let Some(e) = write_error {
-        return Err(harness(format!(
-            "could not write {}: {e}",
-            dir.file("history.jsonl").display()
-        )));
+    if let Some(message) = write_error {
+        return Err(RunError::History {
+            path: dir.file("history.jsonl"),
+            message,
+        });
     }
-    let skipped = target.inapplicable_checkers(&cluster_spec(&opts));
+    let skipped = target.inapplicable_checkers(&opts.cluster_spec());
     let models: Vec<&'static dyn Checker> = workload
         .checkers()
         .into_iter()
@@ -289,7 +158,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
         ops,
         &models,
         &initial,
-        Duration::from_secs_f64(opts.check_budget_secs),
+        Duration::from_secs_f64(opts.settings.check_budget_secs),
     );
     let mut results = verdict.json.clone();
     results["skipped_checkers"] = json!(skipped
@@ -298,9 +167,11 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
         .collect::<Vec<_>>());
     results["stats"] = figures.clone();
     results["schema"] = json!(crate::results::SCHEMA_VERSION);
-    dir.write_json("results.json", &results).map_err(harness)?;
+    dir.write_json("results.json", &results)
+        .map_err(written(dir.file("results.json")))?;
     test["finished"] = json!(true);
-    dir.write_json("test.json", &test).map_err(harness)?;
+    dir.write_json("test.json", &test)
+        .map_err(written(dir.file("test.json")))?;
     // The verdict stands even if the page cannot be written.
     match crate::report::write_run_reports(&dir.path) {
         Ok(w) => eprintln!("faultline: report {}", w.report.display()),
@@ -320,7 +191,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
             .map(|r| format!("{} {}", r.checker, r.valid))
             .collect::<Vec<_>>()
             .join(", "),
-        opts.target,
+        target.name(),
         opts.mode.as_deref().unwrap_or("(default mode)"),
         opts.nodes,
         if opts.nemesis.is_empty() { "none".to_string() } else { opts.nemesis.join(",") },
@@ -340,7 +211,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
 /// The phases between images and teardown, sharing the cluster and nemesis with the teardown
 /// through mutex slots so an error or Ctrl-C still tears down what exists.
 struct Phases<'a> {
-    opts: &'a RunOptions,
+    opts: &'a RunPlan,
     backend: &'a dyn Backend,
     workload: Arc<dyn Workload>,
     target: Arc<dyn Target>,
@@ -351,7 +222,7 @@ struct Phases<'a> {
 }
 
 impl Phases<'_> {
-    async fn run(self) -> Result<Value, FaultlineError> {
+    async fn run(self) -> Result<Value, RunError> {
         let opts = self.opts;
         let plan = ClusterPlan {
             node_count: opts.nodes,
@@ -363,16 +234,16 @@ impl Phases<'_> {
         };
         let started = Instant::now();
         let result = self.backend.start(self.target.clone(), &plan).await;
-        let c = result.map_err(harness)?;
+        let c = result?;
         let spec = c.spec();
         *self.cluster.lock().await = Some(c.clone());
         let healthy = c
             .wait_healthy(
                 self.target.as_ref(),
-                Duration::from_secs_f64(opts.health_timeout_secs),
+                Duration::from_secs_f64(opts.settings.health_timeout_secs),
             )
             .await
-            .map_err(harness)?;
+            .map_err(RunError::Unhealthy)?;
         let healthy_total = started.elapsed();
         eprintln!(
             "faultline: {} nodes healthy {:.2} s after start ({:.2} s after their containers)",
@@ -384,7 +255,7 @@ impl Phases<'_> {
             fault
                 .preflight(c.as_ref())
                 .await
-                .map_err(FaultlineError::BadInput)?;
+                .map_err(RunError::NoNetem)?;
         }
         if !self.steps.is_empty() {
             c.prepare_faults().await;
@@ -399,8 +270,8 @@ impl Phases<'_> {
             cluster: spec,
             workload: self.workload.name().to_string(),
             recorder: self.recorder.clone(),
-            op_timeout: Duration::from_millis(opts.op_timeout_ms),
-            concurrency: opts.concurrency,
+            op_timeout: Duration::from_millis(opts.settings.op_timeout_ms),
+            concurrency: opts.settings.concurrency,
         };
         let setup = self.workload.setup_ops();
         if !setup.is_empty() {
@@ -408,8 +279,8 @@ impl Phases<'_> {
                 .sequential(
                     &setup,
                     0,
-                    opts.concurrency.into(),
-                    Duration::from_secs_f64(opts.final_read_timeout_secs),
+                    opts.settings.concurrency.into(),
+                    Duration::from_secs_f64(opts.settings.final_read_timeout_secs),
                 )
                 .await;
             if done
@@ -418,11 +289,10 @@ impl Phases<'_> {
                 .count()
                 < setup.len()
             {
-                return Err(harness(format!(
-                    "the workload's {} setup operations did not all succeed within {} s",
-                    setup.len(),
-                    opts.final_read_timeout_secs
-                )));
+                return Err(RunError::Setup {
+                    ops: setup.len(),
+                    secs: opts.settings.final_read_timeout_secs,
+                });
             }
         }
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -432,18 +302,18 @@ impl Phases<'_> {
                 std::env::var("TERM").ok().as_deref(),
             ),
             opts.progress_label.clone(),
-            Duration::from_secs_f64(opts.time_limit_secs),
+            Duration::from_secs_f64(opts.settings.time_limit_secs),
             self.recorder.clone(),
             faults_in_force,
         );
         let t0 = Instant::now();
         let ops_before = self.recorder.len();
-        let slots: Vec<_> = (0..opts.concurrency)
+        let slots: Vec<_> = (0..opts.settings.concurrency)
             .map(|slot| {
-                let generator = self.workload.generator(slot, opts.concurrency, opts.seed);
+                let generator = self.workload.generator(slot, opts.settings.concurrency, opts.seed);
                 let pacing = self
                     .workload
-                    .delay_schedule(slot, opts.concurrency, opts.seed);
+                    .delay_schedule(slot, opts.settings.concurrency, opts.seed);
                 tokio::spawn(
                     ctx.clone()
                         .run_slot(slot, generator, pacing, stop_rx.clone()),
@@ -460,7 +330,7 @@ impl Phases<'_> {
                 }
             })
         };
-        tokio::time::sleep(Duration::from_secs_f64(opts.time_limit_secs)).await;
+        tokio::time::sleep(Duration::from_secs_f64(opts.settings.time_limit_secs)).await;
         let _ = stop_tx.send(true);
         drop(progress);
         let mut stats = Vec::new();
@@ -478,7 +348,7 @@ impl Phases<'_> {
             n.heal().await;
             (n.start_lateness(), n.lateness_json())
         };
-        tokio::time::sleep(Duration::from_secs_f64(opts.recovery_secs)).await;
+        tokio::time::sleep(Duration::from_secs_f64(opts.settings.recovery_secs)).await;
         self.recorder
             .nemesis(faultline_workloads::FINAL_READS_MARKER, Value::Null, None);
         let reads = self.workload.final_reads();
@@ -497,7 +367,7 @@ impl Phases<'_> {
                     &reads,
                     node,
                     first_free + (i as u64) * 1_000_000,
-                    Duration::from_secs_f64(opts.final_read_timeout_secs),
+                    Duration::from_secs_f64(opts.settings.final_read_timeout_secs),
                 )
                 .await,
             );
@@ -509,7 +379,7 @@ impl Phases<'_> {
         if final_ok < asked {
             eprintln!(
                 "faultline: only {final_ok} of {asked} final reads succeeded within {} s",
-                opts.final_read_timeout_secs
+                opts.settings.final_read_timeout_secs
             );
         }
 
@@ -530,6 +400,10 @@ impl Phases<'_> {
             "nemesis_steps": lateness_json,
         }))
     }
+}
+
+fn written(path: PathBuf) -> impl FnOnce(std::io::Error) -> RunError {
+    move |source| RunError::Results { path, source }
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
