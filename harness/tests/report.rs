@@ -12,7 +12,7 @@ use faultline::bench::report::{synthetic_events, synthetic_results, write_synthe
 use faultline::report::digest::DigestBuilder;
 use faultline::report::{self, RunFolder};
 use faultline_checkers::{Op, Process};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -218,7 +218,7 @@ fn check_report_of_a_real_elle_history_draws_its_cycles_in_chromium() {
     }
     let results: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
-    assert_eq!(results["schema"], 1);
+    assert_eq!(results["schema"], 2);
     assert_eq!(results["valid"], false);
     assert_eq!(results["checkers"][0]["checker"], "elle(list-append)");
 
@@ -270,7 +270,8 @@ fn a_million_operation_history_gives_a_page_under_10_mb() {
     let ops = 1_000_000;
     let folder = RunFolder {
         dir: PathBuf::from("/nonexistent/synthetic/20260101T000000Z"),
-        test: json!({"options": {"test_name": "synthetic"}}),
+        test: None,
+        test_text: None,
         results: synthetic_results(ops),
         history: Some(PathBuf::from("history.jsonl")),
         logs: Vec::new(),

@@ -13,12 +13,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde_json::json;
-
 use super::ops::{canonical, flatten_per_key};
 use super::push_capped;
 use crate::check::{CheckError, CheckOptions};
 use crate::history::txn::{parse_txn, MicroKind};
+use crate::verdict::AnomalyDetail;
 use crate::{Anomaly, CheckReport, History, Value};
 
 /// One read: the group's keys (canonical, sorted) and the value read for each.
@@ -127,7 +126,10 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
                                     rb.value,
                                     keys.join(", ")
                                 ),
-                                detail: json!({"reads": [ra.value, rb.value]}),
+                                detail: Some(AnomalyDetail::other([(
+                                    "reads",
+                                    Value::Array(vec![ra.value.clone(), rb.value.clone()]),
+                                )])),
                             },
                         );
                     }
@@ -172,6 +174,7 @@ mod tests {
     use super::*;
     use crate::safety::testkit::Builder;
     use crate::Validity;
+    use serde_json::json;
 
     fn write(b: &mut Builder, p: u64, k: u64) {
         let t = json!([["w", k, 1]]);

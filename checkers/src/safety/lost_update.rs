@@ -13,13 +13,13 @@
 //! `--initial` is the registers' initial value (default `null`). Operations are `write v`,
 //! `cas [old new]` and `read`, per `key`.
 
-use serde_json::json;
-
+use super::detail::key_value;
 use super::final_reads::marker_position;
 use super::ops::flatten_per_key;
 use super::push_capped;
 use super::register::{Register, Source};
 use crate::check::{CheckError, CheckOptions};
+use crate::verdict::{AnomalyDetail, LostWrite};
 use crate::{Anomaly, CheckReport, History, OpType, Value};
 
 /// Runs the lost-update checker.
@@ -85,7 +85,12 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
                             read.events(),
                             read.value
                         ),
-                        detail: json!({"key": group.key, "value": read.value}),
+                        detail: Some(AnomalyDetail::Lost(LostWrite {
+                            key: key_value(group.key),
+                            value: Some(read.value.clone()),
+                            written: None,
+                            final_read: None,
+                        })),
                     },
                 );
                 continue;
@@ -117,8 +122,12 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
                             read.events(),
                             read.value
                         ),
-                        detail: json!({"key": group.key, "written": w.value,
-                                       "final-read": read.value}),
+                        detail: Some(AnomalyDetail::Lost(LostWrite {
+                            key: key_value(group.key),
+                            value: None,
+                            written: Some(w.value.clone()),
+                            final_read: Some(read.value.clone()),
+                        })),
                     },
                 );
             }
@@ -143,6 +152,7 @@ mod tests {
     use super::*;
     use crate::safety::testkit::Builder;
     use crate::Validity;
+    use serde_json::json;
 
     fn run(b: &Builder) -> CheckReport {
         check(&b.build(), &CheckOptions::default()).unwrap()
@@ -226,7 +236,7 @@ mod tests {
             .keyed(0, OpType::Ok, "read", json!("b"), Value::Null);
         let r = run(&b);
         assert_eq!(r.anomaly_types(), vec!["lost"]);
-        assert_eq!(r.anomalies[0].detail["key"], json!("b"));
+        assert_eq!(r.anomalies[0].detail_json()["key"], json!("b"));
     }
 
     #[test]

@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -431,15 +430,6 @@ impl Nemesis {
             && a.killed.is_empty()
             && a.paused.is_empty()
             && self.strobe.is_none()
-    }
-
-    /// Per-step lateness as JSON for results.json.
-    pub fn lateness_json(&self) -> Value {
-        serde_json::json!(self
-            .lateness_ms
-            .iter()
-            .map(|(f, ms)| serde_json::json!({"f": f, "late_ms": (ms * 10.0).round() / 10.0}))
-            .collect::<Vec<_>>())
     }
 }
 

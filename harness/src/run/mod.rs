@@ -18,13 +18,14 @@ use faultline_checkers::Validity;
 use faultline_targets::Target;
 use faultline_workloads::Workload;
 use futures_util::FutureExt;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::{watch, Mutex};
 
 use crate::docker::{CleanupGuard, DockerClient};
 use crate::exit::FaultlineError;
 use crate::nemesis::schedule::{self, Pacing, ScheduleSpec};
 use crate::nemesis::{Nemesis, Step};
+use crate::results::schema::{self, FinalReads, RunStats, StepLateness, TestFile};
 use crate::results::{Recorder, RunDir};
 use clients::{ClientContext, SlotStats};
 use cluster::{Cluster, ClusterPlan};
@@ -201,12 +202,12 @@ fn uses_delay(steps: &[Step]) -> bool {
     steps.iter().any(|s| s.action.name() == "delay-start")
 }
 
-fn versions(docker: &DockerClient) -> Value {
-    json!({
-        "faultline": env!("CARGO_PKG_VERSION"),
-        "docker_engine": docker.engine_version,
-        "docker_api": docker.api_version,
-    })
+fn versions(docker: &DockerClient) -> schema::Versions {
+    schema::Versions {
+        faultline: env!("CARGO_PKG_VERSION").to_string(),
+        docker_engine: Some(docker.engine_version.clone()),
+        docker_api: Some(docker.api_version.clone()),
+    }
 }
 
 /// Runs a whole test. Prints progress on stderr.
@@ -226,14 +227,20 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
 
     let recipe = target.image().map_err(harness)?;
     let images = docker.ensure_images(&recipe).await.map_err(harness)?;
-    let mut test = json!({
-        "run_id": run_id,
-        "options": opts,
-        "seed": opts.seed,
-        "versions": versions(&docker),
-        "images": {"base": images.base, "tools": images.tools, "target": images.target},
-        "schedule": steps,
-    });
+    let mut test = TestFile {
+        run_id: Some(run_id.clone()),
+        source: None,
+        options: &opts,
+        seed: Some(opts.seed),
+        versions: Some(versions(&docker)),
+        images: Some(schema::Images {
+            base: images.base.clone(),
+            tools: images.tools.clone(),
+            target: images.target.clone(),
+        }),
+        schedule: Some(steps.as_slice()),
+        finished: None,
+    };
     dir.write_json("test.json", &test).map_err(harness)?;
 
     let recorder = Recorder::create(&dir.file("history.jsonl"), Instant::now()).map_err(harness)?;
@@ -298,21 +305,22 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
         "faultline: checking {} events with {models:?}",
         recorder.len()
     );
-    let verdict = verdict::judge(
+    let mut results = verdict::judge(
         ops,
         &models,
         &initial,
         Duration::from_secs_f64(opts.check_budget_secs),
     );
-    let mut results = verdict.json.clone();
-    results["skipped_checkers"] = json!(skipped
-        .iter()
-        .map(|(c, why)| json!({"checker": c, "reason": why}))
-        .collect::<Vec<_>>());
-    results["stats"] = figures.clone();
-    results["schema"] = json!(crate::results::SCHEMA_VERSION);
+    results.skipped_checkers = skipped
+        .into_iter()
+        .map(|(checker, reason)| schema::SkippedChecker {
+            checker: checker.to_string(),
+            reason,
+        })
+        .collect();
+    results.stats = Some(figures.clone());
     dir.write_json("results.json", &results).map_err(harness)?;
-    test["finished"] = json!(true);
+    test.finished = Some(true);
     dir.write_json("test.json", &test).map_err(harness)?;
     // The verdict stands even if the page cannot be written.
     match crate::report::write_run_reports(&dir.path) {
@@ -322,13 +330,13 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
 
     let summary = format!(
         "{}: {} — {} {} on {} nodes, nemesis {}, {} ops ({:.0}/s), healthy in {:.2} s, faults in force {:.0} ms (median) after scheduled; {}",
-        match verdict.valid {
+        match results.valid {
             Validity::Valid => "VALID",
             Validity::Invalid => "INVALID",
             Validity::Unknown => "UNKNOWN",
         },
-        verdict
-            .reports
+        results
+            .checkers
             .iter()
             .map(|r| format!("{} {}", r.checker, r.valid))
             .collect::<Vec<_>>()
@@ -337,14 +345,14 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
         opts.mode.as_deref().unwrap_or("(default mode)"),
         opts.nodes,
         if opts.nemesis.is_empty() { "none".to_string() } else { opts.nemesis.join(",") },
-        figures["client_ops"],
-        figures["ops_per_second"].as_f64().unwrap_or(0.0),
-        figures["healthy_seconds"].as_f64().unwrap_or(0.0),
-        figures["nemesis_median_late_ms"].as_f64().unwrap_or(0.0),
+        figures.client_ops,
+        figures.ops_per_second,
+        figures.healthy_seconds,
+        figures.nemesis_median_late_ms,
         dir.path.display()
     );
     Ok(RunOutcome {
-        valid: verdict.valid,
+        valid: results.valid,
         dir: dir.path.clone(),
         summary,
     })
@@ -366,7 +374,7 @@ struct Phases<'a> {
 }
 
 impl Phases<'_> {
-    async fn run(self) -> Result<Value, FaultlineError> {
+    async fn run(self) -> Result<RunStats, FaultlineError> {
         let opts = self.opts;
         let plan = ClusterPlan {
             run_id: self.run_id,
@@ -492,7 +500,7 @@ impl Phases<'_> {
         let client_events = self.recorder.len() - ops_before;
 
         // Heal, let the cluster recover, final reads.
-        let (lateness, lateness_json) = {
+        let (lateness, steps_late) = {
             let mut guard = self.nemesis.lock().await;
             let n = guard.as_mut().expect("nemesis stored above");
             n.heal().await;
@@ -505,7 +513,15 @@ impl Phases<'_> {
                 .map(|(_, ms)| *ms)
                 .collect();
             late.sort_by(f64::total_cmp);
-            (late, n.lateness_json())
+            let steps_late: Vec<StepLateness> = n
+                .lateness_ms
+                .iter()
+                .map(|(f, ms)| StepLateness {
+                    f: f.clone(),
+                    late_ms: (ms * 10.0).round() / 10.0,
+                })
+                .collect();
+            (late, steps_late)
         };
         tokio::time::sleep(Duration::from_secs_f64(opts.recovery_secs)).await;
         self.recorder
@@ -545,20 +561,23 @@ impl Phases<'_> {
         let total = |f: fn(&SlotStats) -> u64| stats.iter().map(f).sum::<u64>();
         let ops = total(|s| s.ops);
         let median = |v: &[f64]| if v.is_empty() { 0.0 } else { v[v.len() / 2] };
-        Ok(json!({
-            "healthy_seconds": healthy_total.as_secs_f64(),
-            "client_seconds": client_secs,
-            "client_ops": ops,
-            "client_events": client_events,
-            "ops_per_second": ops as f64 / client_secs.max(1e-9),
-            "ok": total(|s| s.ok),
-            "fail": total(|s| s.fail),
-            "info": total(|s| s.info),
-            "final_reads": {"asked": asked, "ok": final_ok},
-            "nemesis_median_late_ms": median(&lateness),
-            "nemesis_max_late_ms": lateness.last().copied().unwrap_or(0.0),
-            "nemesis_steps": lateness_json,
-        }))
+        Ok(RunStats {
+            healthy_seconds: healthy_total.as_secs_f64(),
+            client_seconds: client_secs,
+            client_ops: ops,
+            client_events: client_events as u64,
+            ops_per_second: ops as f64 / client_secs.max(1e-9),
+            ok: total(|s| s.ok),
+            fail: total(|s| s.fail),
+            info: total(|s| s.info),
+            final_reads: FinalReads {
+                asked: asked as u64,
+                ok: final_ok as u64,
+            },
+            nemesis_median_late_ms: median(&lateness),
+            nemesis_max_late_ms: lateness.last().copied().unwrap_or(0.0),
+            nemesis_steps: steps_late,
+        })
     }
 }
 

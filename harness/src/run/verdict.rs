@@ -3,27 +3,23 @@
 use std::time::{Duration, Instant};
 
 use faultline_checkers::check::{check, CheckOptions};
-use faultline_checkers::{Budget, CheckReport, History, Op, Validity};
-use serde_json::{json, Value};
+use faultline_checkers::{Budget, CheckReport, History, Op};
+use serde_json::Value;
 
-/// Every checker's report and the overall verdict (the worst of them).
-pub struct Verdict {
-    pub valid: Validity,
-    pub reports: Vec<CheckReport>,
-    pub json: Value,
-}
+use crate::results::ResultsFile;
 
-/// Runs each model in `models` on `ops`. A checker that cannot run (unknown model, bad history) is
-/// reported as `unknown` with the reason, never a crash.
+/// Runs each model in `models` on `ops`: the results' verdict (the worst of the checkers'),
+/// every checker's report and how long each took. A checker that cannot run (unknown model, bad
+/// history) is reported as `unknown` with the reason, never a crash.
 /// `initial` gives the `--initial` value a model needs for this workload, if any.
 pub fn judge(
     ops: Vec<Op>,
     models: &[&str],
     initial: &dyn Fn(&str) -> Option<Value>,
     budget: Duration,
-) -> Verdict {
+) -> ResultsFile {
     let mut reports = Vec::new();
-    let mut timings = serde_json::Map::new();
+    let mut seconds = Vec::new();
     let history = History::new(ops);
     for model in models {
         let started = Instant::now();
@@ -46,31 +42,18 @@ pub fn judge(
                 r
             }
         };
-        timings.insert((*model).to_string(), json!(started.elapsed().as_secs_f64()));
+        seconds.push((report.checker.clone(), started.elapsed().as_secs_f64()));
         reports.push(report);
     }
-    let valid = if models.is_empty() {
-        Validity::Unknown
-    } else {
-        reports
-            .iter()
-            .fold(Validity::Valid, |acc, r| acc.worst(r.valid))
-    };
-    let json = json!({
-        "valid": valid,
-        "checkers": reports,
-        "checker_seconds": timings,
-    });
-    Verdict {
-        valid,
-        reports,
-        json,
-    }
+    let mut results = ResultsFile::new(reports);
+    results.checker_seconds = seconds.into_iter().collect();
+    results
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faultline_checkers::Validity;
 
     #[test]
     fn a_model_that_cannot_run_is_unknown_not_a_crash() {
@@ -81,12 +64,12 @@ mod tests {
             Duration::from_secs(1),
         );
         assert_eq!(v.valid, Validity::Unknown);
-        assert!(v.reports[0]
+        assert!(v.checkers[0]
             .unknown_reason
             .as_deref()
             .unwrap()
             .contains("no-such-model"));
-        assert_eq!(v.json["valid"], "unknown");
+        assert!(v.seconds_of("no-such-model").is_some());
         assert_eq!(
             judge(Vec::new(), &[], &|_| None, Duration::from_secs(1)).valid,
             Validity::Unknown
