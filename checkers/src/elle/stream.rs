@@ -489,8 +489,6 @@ pub fn check_jsonl<R: BufRead>(
         )?;
     }
     let mut report = report::analyse(&txns, pos as usize, workload, options);
-    if !warnings.is_empty() {
-        report.stat("warnings", warnings);
-    }
+    report.warnings = warnings;
     Ok(report)
 }
