@@ -146,8 +146,8 @@ fn g_single_read_skew() {
     let r = la(&h);
     expect_only(&r, "G-single-item");
     // Elle's name, with the family and variant beside it for whoever groups by Adya's classes.
-    assert_eq!(r.anomalies[0].detail["family"], json!("G-single"));
-    assert_eq!(r.anomalies[0].detail["variant"], json!("data"));
+    assert_eq!(r.anomalies[0].detail_json()["family"], json!("G-single"));
+    assert_eq!(r.anomalies[0].detail_json()["variant"], json!("data"));
     assert!(r.stats["not"]
         .as_array()
         .unwrap()

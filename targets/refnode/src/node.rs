@@ -57,10 +57,13 @@ impl Tasks {
         list.push(handle.abort_handle());
     }
 
-    fn abort_all(&self) {
-        for h in self.0.lock().expect("task list").drain(..) {
+    /// Aborts every task; returns their handles, which say when each is really gone.
+    fn abort_all(&self) -> Vec<AbortHandle> {
+        let handles: Vec<AbortHandle> = self.0.lock().expect("task list").drain(..).collect();
+        for h in &handles {
             h.abort();
         }
+        handles
     }
 }
 
@@ -90,6 +93,18 @@ impl RunningNode {
     /// Stops every task of the node abruptly.
     pub fn kill(self) {
         self.tasks.abort_all();
+    }
+
+    /// Stops every task of the node abruptly and returns once each is gone. An aborted task is
+    /// dropped only when the runtime next reaches it, and until then its listener still takes
+    /// connections into the kernel's backlog: a node "killed" without waiting can accept a client
+    /// on a busy machine. Waits at most `max`.
+    pub async fn kill_and_wait(self, max: std::time::Duration) {
+        let handles = self.tasks.abort_all();
+        let deadline = tokio::time::Instant::now() + max;
+        while handles.iter().any(|h| !h.is_finished()) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
     }
 
     /// Waits until the node stops on its own (it only does when it cannot persist its state).

@@ -492,7 +492,8 @@ impl Cluster for InProcessCluster {
             for node in self.each(nodes)? {
                 let running = node.running.lock().ok().and_then(|mut r| r.take());
                 if let Some(running) = running {
-                    running.kill();
+                    // Like SIGKILL, the node's sockets are closed when the kill returns.
+                    running.kill_and_wait(Duration::from_secs(2)).await;
                     node.note(self.started, "killed");
                 }
             }
