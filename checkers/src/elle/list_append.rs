@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::anomaly::{Direct, DirectFinding};
 use super::graph::{EdgeList, Reason, NONE, RW, VIA_UNREAD, WR, WW};
-use super::intern::{fast_map, pair, pair_map, FastMap, PairMap};
+use super::intern::{fast_map, pair, FastMap, PairMap};
 use super::txns::{MopVal, Outcome, Txns};
 use crate::history::txn::MicroKind;
 use crate::verdict::{AnomalyDetail, ElementDetail};
@@ -21,6 +21,40 @@ use crate::verdict::{AnomalyDetail, ElementDetail};
 struct Writer {
     txn: u32,
     mop: u32,
+}
+
+/// One append to a key: the element and who appended it.
+#[derive(Clone, Copy)]
+struct Append {
+    elem: u32,
+    txn: u32,
+    mop: u32,
+}
+
+/// Each key's appends sorted by element (first append of an element first), which is also the
+/// index from element to writer: a binary search in the key's own appends instead of one hash
+/// table of every (key, element), which on a million long transactions was the largest
+/// structure of the check.
+struct Appends(Vec<Vec<Append>>);
+
+impl Appends {
+    fn writer(&self, k: u32, e: u32) -> Option<Writer> {
+        let list = &self.0[k as usize];
+        let at = list.partition_point(|a| a.elem < e);
+        list.get(at).filter(|a| a.elem == e).map(|a| Writer {
+            txn: a.txn,
+            mop: a.mop,
+        })
+    }
+
+    /// The first append of each distinct element of key `k`.
+    fn firsts(&self, k: u32) -> impl Iterator<Item = &Append> {
+        let list = &self.0[k as usize];
+        list.iter()
+            .enumerate()
+            .filter(move |(i, a)| *i == 0 || list[i - 1].elem != a.elem)
+            .map(|(_, a)| a)
+    }
 }
 
 /// A transaction's first read of a key: which micro-op, and how many of its elements precede the
@@ -47,26 +81,33 @@ pub struct Inference {
 pub fn infer(txns: &Txns) -> Inference {
     let nkeys = txns.keys.len();
     let mut findings = Vec::new();
-    // Who appended each (key, element); appends per key in history order.
-    let mut writers: PairMap<Writer> = pair_map();
-    let mut appends: Vec<Vec<(u32, u32)>> = vec![Vec::new(); nkeys];
+    // Every append of each key, by element (a stable sort: of an element appended twice, the
+    // first append is its writer); mop ids follow history order.
+    let mut appends: Vec<Vec<Append>> = vec![Vec::new(); nkeys];
     for t in 0..txns.len() as u32 {
         for (i, m) in txns.mops(t).iter().enumerate() {
             if let (MicroKind::Append, MopVal::Atom(e)) = (m.kind, m.val) {
-                let mop = txns.mop_id(t, i);
-                writers
-                    .entry(pair(m.key, e))
-                    .or_insert(Writer { txn: t, mop });
-                appends[m.key as usize].push((e, t));
+                appends[m.key as usize].push(Append {
+                    elem: e,
+                    txn: t,
+                    mop: txns.mop_id(t, i),
+                });
             }
         }
     }
-    let writer_of = |k: u32, e: u32| writers.get(&pair(k, e)).copied();
+    for list in &mut appends {
+        list.sort_by_key(|a| a.elem);
+    }
+    let appends = Appends(appends);
+    let writer_of = |k: u32, e: u32| appends.writer(k, e);
     // Appends of failed transactions (usually few): what aborted reads are checked against.
-    let failed: PairMap<u32> = writers
-        .iter()
-        .filter(|(_, w)| txns.txns[w.txn as usize].outcome == Outcome::Fail)
-        .map(|(&k, w)| (k, w.txn))
+    let failed: PairMap<u32> = (0..nkeys as u32)
+        .flat_map(|k| {
+            appends
+                .firsts(k)
+                .filter(|a| txns.txns[a.txn as usize].outcome == Outcome::Fail)
+                .map(move |a| (pair(k, a.elem), a.txn))
+        })
         .collect();
     let outcome = |t: u32| txns.txns[t as usize].outcome;
 
@@ -141,15 +182,23 @@ pub fn infer(txns: &Txns) -> Inference {
                     }
                     *seen_read = true;
                     *expected = Some(list.to_vec());
-                    // Future read: an element this transaction appends only later.
-                    let appended_later = |e: u32| {
-                        mops[i + 1..].iter().any(|x| {
-                            x.kind == MicroKind::Append
-                                && x.key == m.key
-                                && x.val == MopVal::Atom(e)
+                    // Future read: an element this transaction appends only later. Its later
+                    // appends to the key are looked up first (usually there are none), so a long
+                    // read in a long transaction is not scanned once per later micro-op.
+                    let later: Vec<u32> = mops[i + 1..]
+                        .iter()
+                        .filter(|x| x.kind == MicroKind::Append && x.key == m.key)
+                        .filter_map(|x| match x.val {
+                            MopVal::Atom(e) => Some(e),
+                            _ => None,
                         })
+                        .collect();
+                    let future = if later.is_empty() {
+                        None
+                    } else {
+                        list.iter().find(|e| later.contains(e))
                     };
-                    if let Some(&e) = list.iter().find(|&&e| appended_later(e)) {
+                    if let Some(&e) = future {
                         findings.push(DirectFinding {
                             kind: Direct::FutureRead,
                             txns: vec![t],
@@ -313,7 +362,7 @@ pub fn infer(txns: &Txns) -> Inference {
 
     // Pass 2: dependencies from each key's order.
     for k in 0..nkeys as u32 {
-        if reads[k as usize].is_empty() && appends[k as usize].is_empty() {
+        if reads[k as usize].is_empty() && appends.0[k as usize].is_empty() {
             continue;
         }
         let order: &[u32] = order_mops[k as usize].map_or(&[], list_of);
@@ -367,16 +416,20 @@ pub fn infer(txns: &Txns) -> Inference {
         for &e in order {
             seen.insert(e, ());
         }
-        let unread: Vec<(u32, u32)> = appends[k as usize]
+        let mut unread: Vec<Append> = appends.0[k as usize]
             .iter()
             .copied()
-            .filter(|&(e, t)| {
+            .filter(|a| {
                 // Committed for sure: `ok`, or indeterminate but seen elsewhere.
+                let t = a.txn;
                 let committed = outcome(t) == Outcome::Ok
                     || (outcome(t) == Outcome::Info && seen_committed[t as usize]);
-                committed && !seen.contains_key(&e)
+                committed && !seen.contains_key(&a.elem)
             })
             .collect();
+        // In history order, as the appends were made.
+        unread.sort_by_key(|a| a.mop);
+        let unread: Vec<(u32, u32)> = unread.iter().map(|a| (a.elem, a.txn)).collect();
         if let Some((lt, le)) = last {
             for &(e, t) in &unread {
                 if t != lt {

@@ -11,7 +11,7 @@ use super::anomaly::{CycleKind, DirectFinding};
 use super::cycles::search_component;
 use super::dot::{cycle_dot, render_svg};
 use super::explain::{edge_sentence, explain_cycle, explain_direct};
-use super::graph::{kind_name, Graph, ALL, DATA, NONE, PROCESS, REALTIME};
+use super::graph::{kind_name, EdgeList, Graph, ALL, DATA, NONE, PROCESS, REALTIME};
 use super::txns::{Outcome, Txns, Workload};
 use super::{list_append, models, order, rw_register, scc, ElleOptions};
 use crate::options::CheckError;
@@ -42,8 +42,11 @@ pub fn analyse(
     };
     let data_edges = edges.len();
     let inferred = started.elapsed();
-    order::add_process_edges(txns, &mut edges);
-    order::add_realtime_edges(txns, event_count, &mut edges);
+    // Built apart and appended once, so the edge arrays grow to their exact final size.
+    let mut orders = EdgeList::default();
+    order::add_process_edges(txns, &mut orders);
+    order::add_realtime_edges(txns, event_count, &mut orders);
+    edges.append(orders);
     let graph = Graph::new(txns.len(), edges);
     let forbidden: BTreeSet<String> = options
         .consistency_models

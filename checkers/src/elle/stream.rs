@@ -54,6 +54,8 @@ enum Atom {
 enum Val {
     Null,
     Atom(Atom),
+    /// A list of integers, the usual read: 8 bytes an element instead of an [`Atom`]'s 40.
+    Ints(Vec<i64>),
     List(Vec<Atom>),
 }
 
@@ -151,11 +153,22 @@ impl<'de> Visitor<'de> for ValVisitor {
         Ok(Val::Atom(Atom::Str(v.to_string())))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(8));
+        let mut ints: Vec<i64> = Vec::with_capacity(seq.size_hint().unwrap_or(8));
         while let Some(a) = seq.next_element::<Atom>()? {
-            items.push(a);
+            match a {
+                Atom::Int(n) => ints.push(n),
+                other => {
+                    // Not all integers: the general form, in order.
+                    let mut items: Vec<Atom> = ints.into_iter().map(Atom::Int).collect();
+                    items.push(other);
+                    while let Some(a) = seq.next_element::<Atom>()? {
+                        items.push(a);
+                    }
+                    return Ok(Val::List(items));
+                }
+            }
         }
-        Ok(Val::List(items))
+        Ok(Val::Ints(ints))
     }
     fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Val, A::Error> {
         Value::deserialize(de::value::MapAccessDeserializer::new(map))
@@ -335,6 +348,18 @@ fn push_txn(
                     len: items.len() as u32,
                 }
             }
+            (MicroKind::Read, Val::Ints(items), Workload::ListAppend) => {
+                let s = txns.lists.len() as u32;
+                txns.lists.reserve(items.len());
+                for &n in items {
+                    let id = txns.values.intern_i64(n);
+                    txns.lists.push(id);
+                }
+                MopVal::List {
+                    start: s,
+                    len: items.len() as u32,
+                }
+            }
             (MicroKind::Read, Val::Atom(_), Workload::ListAppend) => {
                 return Err(bad("a list-append read must return a list (or nil)".into()))
             }
@@ -343,6 +368,9 @@ fn push_txn(
                 txns.values
                     .intern(&Value::Array(items.iter().map(atom_value).collect())),
             ),
+            (_, Val::Ints(items), _) => MopVal::Atom(txns.values.intern(&Value::Array(
+                items.iter().map(|&n| Value::from(n)).collect(),
+            ))),
             (_, Val::Null, _) => MopVal::Atom(txns.values.intern(&Value::Null)),
         };
         txns.mops.push(Mop {
