@@ -5,12 +5,15 @@ pub mod target;
 
 pub use target::{
     validate_cluster, validate_run, BoxFuture, Client, ClusterSpec, Completion, ContextFile,
-    ImageParent, ImageRecipe, NodeSpec, OptionKind, Target, TargetError, TargetOption,
+    HookStage, ImageParent, ImageRecipe, NodeCommand, NodeSpec, OptionKind, Target, TargetError,
+    TargetOption,
 };
 
+pub mod adapter;
 pub mod etcd;
 pub mod postgres;
 pub mod reference;
+pub mod spec;
 
 /// The targets `--target` accepts.
 pub const TARGETS: &[&str] = &["reference", "etcd", "postgres"];
