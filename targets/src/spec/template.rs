@@ -20,6 +20,11 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
         "the initial member list, name=ip:port comma-separated",
     ),
     ("first_node", "the first node's name (n1)"),
+    (
+        "peers:PORT",
+        "as {peers}, on PORT instead of node.port (e.g. a separate peer port)",
+    ),
+    ("members:PORT", "as {members}, on PORT instead of node.port"),
     ("first_ip", "the first node's IP (e.g. the initial primary)"),
 ];
 
@@ -27,7 +32,10 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
 /// literal braces); the error says which placeholder is wrong.
 pub fn check(template: &str) -> Result<(), String> {
     parse(template, |name| {
-        if PLACEHOLDERS.iter().any(|(p, _)| *p == name) {
+        let on_port = name
+            .split_once(':')
+            .filter(|(p, port)| matches!(*p, "peers" | "members") && port.parse::<u16>().is_ok());
+        if on_port.is_some() || PLACEHOLDERS.iter().any(|(p, _)| *p == name) {
             Ok(String::new())
         } else {
             Err(format!(
@@ -90,10 +98,16 @@ pub fn node_vars(
 /// unknown name here is left as written.
 pub fn render(template: &str, vars: &BTreeMap<&'static str, String>) -> String {
     parse(template, |name| {
-        Ok(vars
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| format!("{{{name}}}")))
+        if let Some(list) = vars.get(name) {
+            return Ok(list.clone());
+        }
+        // `{peers:7001}`: the same list with every `:port` replaced.
+        let on_port = name.split_once(':').and_then(|(p, port)| {
+            let list = vars.get(p)?;
+            let own = vars.get("port")?;
+            Some(list.replace(&format!(":{own}"), &format!(":{port}")))
+        });
+        Ok(on_port.unwrap_or_else(|| format!("{{{name}}}")))
     })
     .unwrap_or_else(|_| template.to_string())
 }
@@ -173,12 +187,21 @@ mod tests {
         );
         assert_eq!(render("{nodes} {first_node}", &vars), "n1,n2,n3 n1");
         assert_eq!(render("{{\"a\": {first_ip}}}", &vars), "{\"a\": 10.0.0.2}");
-        assert!(PLACEHOLDERS.iter().all(|(p, _)| vars.contains_key(p)));
+        assert_eq!(render("{peers:7001}", &vars), "10.0.0.2:7001,10.0.0.4:7001");
+        assert_eq!(
+            render("{members:7001}", &vars),
+            "n1=10.0.0.2:7001,n2=10.0.0.3:7001,n3=10.0.0.4:7001"
+        );
+        assert!(PLACEHOLDERS
+            .iter()
+            .filter(|(p, _)| !p.contains(':'))
+            .all(|(p, _)| vars.contains_key(p)));
     }
 
     #[test]
     fn unknown_or_unbalanced_placeholders_are_named() {
-        assert!(check("--id {node} {{literal}}").is_ok());
+        assert!(check("--id {node} {{literal}} {members:7001}").is_ok());
+        assert!(check("{members:x}").is_err());
         let e = check("--id {nod}").unwrap_err();
         assert!(e.contains("{nod}") && e.contains("{node}"), "{e}");
         assert!(check("--id {node").unwrap_err().contains("unclosed"));
