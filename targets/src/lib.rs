@@ -19,13 +19,20 @@ pub mod spec;
 pub const TARGETS: &[&str] = &["reference", "etcd", "postgres"];
 
 /// The target named `name`.
+/// `spec:PATH` is a target spec file (`--target-spec PATH`, or `target = "spec:PATH"` in a
+/// campaign file).
 pub fn by_name(name: &str) -> Result<Box<dyn Target>, TargetError> {
+    if let Some(path) = name.strip_prefix("spec:") {
+        return spec::SpecTarget::load(std::path::Path::new(path))
+            .map(|t| Box::new(t) as Box<dyn Target>)
+            .map_err(|e| TargetError::Unsupported(e.to_string()));
+    }
     match name {
         "reference" | "refnode" => Ok(Box::new(reference::Reference::default())),
         "etcd" => Ok(Box::new(etcd::Etcd)),
         "postgres" | "postgresql" => Ok(Box::new(postgres::Postgres)),
         other => Err(TargetError::Unsupported(format!(
-            "unknown target {other:?}; known targets: {}",
+            "unknown target {other:?}; known targets: {}, or spec:FILE.toml",
             TARGETS.join(", ")
         ))),
     }

@@ -16,6 +16,10 @@ pub struct RunArgs {
     /// The system under test.
     #[arg(long, default_value = "reference")]
     pub target: String,
+    /// A target spec file (TOML) describing any store, driven through its client adapter;
+    /// replaces --target (the guide docs/your-own-store.md describes the file).
+    #[arg(long, value_name = "FILE.toml")]
+    pub target_spec: Option<PathBuf>,
     /// Target mode (reference nodes: raft (default), primary-backup, lww, quorum, crdt).
     #[arg(long)]
     pub mode: Option<String>,
@@ -98,7 +102,7 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    pub fn options(self) -> Result<RunOptions, FaultlineError> {
+    pub fn options(mut self) -> Result<RunOptions, FaultlineError> {
         let nemesis = parse_kinds(&self.nemesis)
             .map_err(|e| FaultlineError::BadInput(format!("--nemesis: {e}")))?;
         let seed = self.seed.unwrap_or_else(|| {
@@ -118,7 +122,15 @@ impl RunArgs {
         if let Some(level) = self.isolation {
             target_options.insert("isolation".to_string(), level);
         }
+        if let Some(path) = &self.target_spec {
+            self.target = format!("spec:{}", path.display());
+        }
         let target = faultline_targets::by_name(&self.target).ok();
+        // A spec target's results folder is named by the spec's name, not its path.
+        let target_word = target
+            .as_ref()
+            .filter(|_| self.target.starts_with("spec:"))
+            .map_or_else(|| self.target.clone(), |t| t.name().to_string());
         // Without --mode, the target's first mode (raft for the reference nodes), so the test
         // name and test.json say which mode ran.
         let mode = self.mode.or_else(|| {
@@ -131,8 +143,8 @@ impl RunArgs {
             .nodes
             .unwrap_or_else(|| target.as_ref().map_or(3, |t| t.default_nodes()));
         let test_name = self.test_name.unwrap_or_else(|| match &mode {
-            Some(mode) => format!("{}-{mode}-{}", self.target, self.workload),
-            None => format!("{}-{}", self.target, self.workload),
+            Some(mode) => format!("{target_word}-{mode}-{}", self.workload),
+            None => format!("{target_word}-{}", self.workload),
         });
         if test_name.is_empty() || test_name.contains('/') || test_name.starts_with('.') {
             return Err(FaultlineError::BadInput(format!(

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use faultline_targets::{ClusterSpec, NodeSpec, Target};
+use faultline_targets::{ClusterSpec, HookStage, NodeCommand, NodeSpec, Target};
 
 use crate::docker::containers::ServiceSpec;
 use crate::docker::{DockerClient, DockerError, NodeContainers, RunNetwork};
@@ -92,14 +92,22 @@ impl Cluster {
         let started = Instant::now();
         for (i, node) in self.nodes.iter().enumerate() {
             loop {
-                let last =
-                    match tokio::time::timeout(Duration::from_secs(2), target.probe(&self.spec, i))
-                        .await
+                let last = match target.health_command(&self.spec, i) {
+                    Some(check) => match self.run_in(i, &check).await {
+                        Ok(_) => break,
+                        Err(e) => e,
+                    },
+                    None => match tokio::time::timeout(
+                        Duration::from_secs(2),
+                        target.probe(&self.spec, i),
+                    )
+                    .await
                     {
                         Ok(Ok(())) => break,
                         Ok(Err(e)) => e,
                         Err(_) => "probe timed out after 2 s".to_string(),
-                    };
+                    },
+                };
                 if started.elapsed() >= deadline {
                     let (running, _) = self
                         .docker
@@ -127,10 +135,50 @@ impl Cluster {
         Ok(started.elapsed())
     }
 
-    /// Every node's service and infra logs, as (node, file name, text).
-    pub async fn logs(&self) -> Vec<(String, String, String)> {
+    /// Runs `check` in node `index`'s service container; `Ok` with its output when it exits 0
+    /// within its timeout, else what happened.
+    pub async fn run_in(&self, index: usize, check: &NodeCommand) -> Result<String, String> {
+        let argv: Vec<&str> = check.command.iter().map(String::as_str).collect();
+        let service = &self.nodes[index].service;
+        match tokio::time::timeout(check.timeout, self.docker.exec(service, &argv)).await {
+            Ok(Ok(out)) if out.exit_code == 0 => Ok(out.output),
+            Ok(Ok(out)) => Err(format!(
+                "`{}` exited with {}: {}",
+                check.command.join(" "),
+                out.exit_code,
+                out.output.trim()
+            )),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!(
+                "`{}` did not finish within {} ms",
+                check.command.join(" "),
+                check.timeout.as_millis()
+            )),
+        }
+    }
+
+    /// Runs the target's hooks for `stage` in order; the first failing one is the error.
+    pub async fn run_hooks(&self, target: &dyn Target, stage: HookStage) -> Result<(), String> {
+        for (i, hook) in target.hooks(&self.spec, stage) {
+            self.run_in(i, &hook)
+                .await
+                .map_err(|e| format!("{stage:?} hook on {}: {e}", self.nodes[i].node))?;
+        }
+        Ok(())
+    }
+
+    /// Every node's service and infra logs, and the target's log files, as (node, file name, text).
+    pub async fn logs(&self, target: &dyn Target) -> Vec<(String, String, String)> {
         let mut out = Vec::new();
         for node in &self.nodes {
+            for path in target.log_files() {
+                let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+                let text = match self.docker.exec(&node.service, &["cat", &path]).await {
+                    Ok(o) => o.output,
+                    Err(e) => format!("(could not read {path}: {e})\n"),
+                };
+                out.push((node.node.clone(), name, text));
+            }
             for (container, file) in [(&node.service, "service.log"), (&node.infra, "infra.log")] {
                 let text = self
                     .docker

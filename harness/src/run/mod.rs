@@ -266,10 +266,11 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
         n.heal().await;
     }
     if let Some(c) = cluster.lock().await.as_ref() {
-        for (node, file, text) in c.logs().await {
+        for (node, file, text) in c.logs(target.as_ref()).await {
             let _ = dir.write_node_log(&node, &file, &text);
         }
     }
+    target.shutdown().await;
     let removed = docker.remove_run(&run_id).await;
     match removed {
         Ok(_) => guard.disarm(),
@@ -310,6 +311,15 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, FaultlineError> {
         .map(|(c, why)| json!({"checker": c, "reason": why}))
         .collect::<Vec<_>>());
     results["stats"] = figures.clone();
+    if let Some(adapter) = target.run_summary() {
+        if adapter["restarts"].as_u64().unwrap_or(0) > 0 {
+            eprintln!(
+                "faultline: warning: the client adapter was restarted {} times (results.json \"adapter\" says when and why)",
+                adapter["restarts"]
+            );
+        }
+        results["adapter"] = adapter;
+    }
     results["schema"] = json!(crate::results::SCHEMA_VERSION);
     dir.write_json("results.json", &results).map_err(harness)?;
     test["finished"] = json!(true);
@@ -394,6 +404,13 @@ impl Phases<'_> {
             .await
             .map_err(harness)?
         };
+        {
+            let guard = self.cluster.lock().await;
+            let c = guard.as_ref().expect("just stored");
+            c.run_hooks(self.target.as_ref(), faultline_targets::HookStage::AfterStart)
+                .await
+                .map_err(harness)?;
+        }
         let healthy_total = started.elapsed();
         eprintln!(
             "faultline: {} nodes healthy {:.2} s after start ({:.2} s after their containers)",
@@ -508,6 +525,17 @@ impl Phases<'_> {
             (late, n.lateness_json())
         };
         tokio::time::sleep(Duration::from_secs_f64(opts.recovery_secs)).await;
+        {
+            let guard = self.cluster.lock().await;
+            if let Some(c) = guard.as_ref() {
+                c.run_hooks(
+                    self.target.as_ref(),
+                    faultline_targets::HookStage::BeforeFinalReads,
+                )
+                .await
+                .map_err(harness)?;
+            }
+        }
         self.recorder
             .nemesis(faultline_workloads::FINAL_READS_MARKER, Value::Null, None);
         let reads = self.workload.final_reads();
