@@ -37,6 +37,8 @@ struct Settings {
     /// A label for the block, shown when it is reported (matrix blocks only).
     label: Option<String>,
     target: Option<String>,
+    /// A target spec file, relative to the campaign file; instead of `target`.
+    target_spec: Option<PathBuf>,
     modes: Option<Vec<String>>,
     /// Option sets: each table is one run's `--target-option NAME=VALUE`s.
     target_options: Option<Vec<BTreeMap<String, toml::Value>>>,
@@ -193,6 +195,34 @@ fn scalar_text(value: &toml::Value) -> Option<String> {
     }
 }
 
+/// The block's target as `faultline_targets::by_name` takes it, with the field that names it:
+/// `target`, or `target-spec` (a spec file relative to the campaign file, as `spec:PATH`). The
+/// block's choice wins over `[defaults]`; one table giving both is an error.
+fn target_of(
+    file: &Path,
+    base: &Path,
+    i: usize,
+    block: &Settings,
+    defaults: &Settings,
+) -> Result<(String, String), CampaignError> {
+    let spec_target = |path: &Path| format!("{}{}", faultline_targets::SPEC_PREFIX, base.join(path).display());
+    for (table, at) in [(block, format!("matrix[{i}]")), (defaults, "defaults".to_string())] {
+        match (&table.target, &table.target_spec) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    file,
+                    &format!("{at}.target-spec"),
+                    "give target or target-spec, not both",
+                ))
+            }
+            (Some(name), None) => return Ok((name.clone(), format!("{at}.target"))),
+            (None, Some(path)) => return Ok((spec_target(path), format!("{at}.target-spec"))),
+            (None, None) => {}
+        }
+    }
+    Ok(("reference".to_string(), format!("matrix[{i}].target")))
+}
+
 fn resolve(
     file: &Path,
     base: &Path,
@@ -200,9 +230,7 @@ fn resolve(
     block: &Settings,
     defaults: &Settings,
 ) -> Result<Block, CampaignError> {
-    let target_name = pick(i, block, defaults, |s| &s.target, "target")
-        .map(|(t, field)| (t.clone(), field))
-        .unwrap_or_else(|| ("reference".to_string(), format!("matrix[{i}].target")));
+    let target_name = target_of(file, base, i, block, defaults)?;
     let target =
         faultline_targets::by_name(&target_name.0).map_err(|e| bad(file, &target_name.1, e))?;
     let spec = |mode: Option<String>, options: BTreeMap<String, String>, bug: Option<String>| {

@@ -21,6 +21,11 @@ pub struct RunArgs {
     /// The system under test.
     #[arg(long, default_value = DEFAULT_TARGET)]
     pub target: String,
+    /// A target spec file (TOML) describing any store that runs in a container, driven through
+    /// the client adapter it names; instead of --target. The guide docs/your-own-store.md
+    /// describes the file and the adapter protocol.
+    #[arg(long, value_name = "FILE.toml", conflicts_with = "target")]
+    pub target_spec: Option<PathBuf>,
     /// Where the cluster runs: docker (containers on the local engine, every target) or
     /// in-process (reference nodes inside faultline on loopback, no Docker; reference target only).
     #[arg(long, default_value = "docker", value_parser = BackendKind::parse)]
@@ -112,8 +117,12 @@ impl RunArgs {
         if let Some(level) = self.isolation {
             target_options.insert("isolation".to_string(), level);
         }
+        let target = match self.target_spec {
+            Some(path) => format!("{}{}", faultline_targets::SPEC_PREFIX, path.display()),
+            None => self.target,
+        };
         RunRequest {
-            target: self.target,
+            target,
             backend: self.backend,
             mode: self.mode,
             bug: self.bug,

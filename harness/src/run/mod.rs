@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use faultline_checkers::{Checker, Validity};
-use faultline_targets::Target;
+use faultline_targets::{HookStage, Target};
 use faultline_workloads::Workload;
 use futures_util::FutureExt;
 use serde_json::{json, Value};
@@ -127,6 +127,8 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
             let _ = dir.write_node_log(&log.node, &log.file, &log.text);
         }
     }
+    // The target's own processes on this host (a spec target's adapters) stop with the cluster.
+    target.shutdown().await;
     if let Err(e) = backend.teardown().await {
         eprintln!("faultline: {e}");
     }
@@ -166,6 +168,16 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
         .map(|(c, why)| json!({"checker": c, "reason": why}))
         .collect::<Vec<_>>());
     results["stats"] = figures.clone();
+    if let Some(summary) = target.run_summary() {
+        // The run went on; say so where a reader of the verdict will look.
+        if summary["restarts"].as_u64().unwrap_or(0) > 0 {
+            eprintln!(
+                "faultline: warning: client adapters were restarted {} times (results.json \"adapter\" says when and why)",
+                summary["restarts"]
+            );
+        }
+        results["adapter"] = summary;
+    }
     results["schema"] = json!(crate::results::SCHEMA_VERSION);
     dir.write_json("results.json", &results)
         .map_err(written(dir.file("results.json")))?;
@@ -244,6 +256,13 @@ impl Phases<'_> {
             )
             .await
             .map_err(RunError::Unhealthy)?;
+        c.run_hooks(self.target.as_ref(), HookStage::AfterStart)
+            .await
+            .map_err(RunError::Hook)?;
+        self.target
+            .prepare_clients(&spec, self.workload.name())
+            .await
+            .map_err(RunError::Clients)?;
         let healthy_total = started.elapsed();
         eprintln!(
             "faultline: {} nodes healthy {:.2} s after start ({:.2} s after their containers)",
@@ -349,6 +368,9 @@ impl Phases<'_> {
             (n.start_lateness(), n.lateness_json())
         };
         tokio::time::sleep(Duration::from_secs_f64(opts.settings.recovery_secs)).await;
+        c.run_hooks(self.target.as_ref(), HookStage::BeforeFinalReads)
+            .await
+            .map_err(RunError::Hook)?;
         self.recorder
             .nemesis(faultline_workloads::FINAL_READS_MARKER, Value::Null, None);
         let reads = self.workload.final_reads();
