@@ -103,9 +103,12 @@ async fn refnode_raft_through_the_adapter_under_partitions_is_valid() {
     assert_eq!(res["valid"], true);
     assert_eq!(checker(&res, "register")["valid"], true);
     assert!(res["stats"]["ok"].as_u64().unwrap() > 100, "{}", res["stats"]);
-    // One adapter per client, none restarted.
-    assert_eq!(res["adapter"]["started"], 5, "{}", res["adapter"]);
-    assert_eq!(res["adapter"]["restarts"], 0);
+    // One adapter per client, more only in place of one still busy with a timed-out request;
+    // none died.
+    let adapter = &res["adapter"];
+    assert!(adapter["started"].as_u64().unwrap() >= 5, "{adapter}");
+    assert_eq!(adapter["restarts"], 0, "{adapter}");
+    assert_eq!(adapter["protocol_errors"], 0, "{adapter}");
     let test = json(&results.join("latest/test.json"));
     assert_eq!(test["options"]["target"], "refnode-raft");
     assert!(test["options"]["target_spec"]

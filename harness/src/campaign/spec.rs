@@ -630,6 +630,31 @@ mod tests {
     }
 
     #[test]
+    fn a_target_spec_is_relative_to_the_campaign_file() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../campaigns/spec.toml");
+        let c = parse(
+            "[defaults]\ntarget-spec = \"../examples/refnode-adapter/raft.toml\"\n[[matrix]]\nworkloads = [\"set\"]\n[[matrix]]\ntarget = \"etcd\"\n",
+            &file,
+        )
+        .unwrap();
+        let spec = c.blocks[0].target.strip_prefix("spec:").expect("a spec target");
+        assert!(Path::new(spec).is_file(), "{spec}");
+        assert_eq!(c.blocks[0].modes, vec![None], "a spec target has no modes");
+        assert_eq!(c.blocks[1].target, "etcd", "the block's target wins");
+        let both = "[[matrix]]\ntarget = \"etcd\"\ntarget-spec = \"x.toml\"\n";
+        assert!(
+            error(both).starts_with("campaigns/test.toml: matrix[0].target-spec: give target or target-spec, not both"),
+            "{}",
+            error(both)
+        );
+        let e = error("[[matrix]]\ntarget-spec = \"no-such.toml\"\n");
+        assert!(
+            e.starts_with("campaigns/test.toml: matrix[0].target-spec: cannot read target spec campaigns/no-such.toml"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn toml_errors_say_line_and_key() {
         let e = error("[[matrix]]\nworkload = \"register\"\n");
         assert!(e.starts_with("campaigns/test.toml: "), "{e}");

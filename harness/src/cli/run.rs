@@ -201,7 +201,12 @@ mod tests {
         )
         .unwrap();
         let schedule = schedule.display().to_string();
+        let spec = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/refnode-adapter/raft.toml"
+        );
         let lines: Vec<Vec<&str>> = vec![
+            vec!["--target-spec", spec, "--nemesis", "kill,clock", "--seed", "6"],
             vec![],
             vec!["--seed", "7"],
             vec![
@@ -278,6 +283,15 @@ mod tests {
             assert_eq!(again, first, "{line:?} → {args:?}");
             assert_eq!(again.to_args(), args, "{line:?}");
         }
+        let p = plan(&["--target-spec", spec, "--workload", "set"]);
+        assert_eq!(p.target.name(), "refnode-raft");
+        assert_eq!(p.test_name, "refnode-raft-set");
+        assert_eq!(p.target_spec.as_deref(), Some(std::path::Path::new(spec)));
+        assert!(p.command().contains(&format!("--target-spec {spec}")));
+        let e = Line::try_parse_from(["--target", "etcd", "--target-spec", spec])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--target-spec") && e.contains("--target"), "{e}");
         let p = plan(&["--schedule", &schedule, "--seed", "5"]);
         assert_eq!(p.steps.len(), 1, "the file's schedule, not a drawn one");
         std::fs::remove_file(&schedule).unwrap();

@@ -191,7 +191,7 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
     }
 
     let summary = format!(
-        "{}: {} — {} {} on {} nodes, nemesis {}, {} ops ({:.0}/s), healthy in {:.2} s, faults in force {:.0} ms (median) after scheduled; {}",
+        "{}: {} — {}{} on {} nodes, nemesis {}, {} ops ({:.0}/s), healthy in {:.2} s, faults in force {:.0} ms (median) after scheduled; {}",
         match verdict.valid {
             Validity::Valid => "VALID",
             Validity::Invalid => "INVALID",
@@ -204,7 +204,7 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
             .collect::<Vec<_>>()
             .join(", "),
         target.name(),
-        opts.mode.as_deref().unwrap_or("(default mode)"),
+        opts.mode.as_deref().map_or(String::new(), |m| format!(" {m}")),
         opts.nodes,
         if opts.nemesis.is_empty() { "none".to_string() } else { opts.nemesis.join(",") },
         figures["client_ops"],

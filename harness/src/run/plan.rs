@@ -670,6 +670,13 @@ fn random_seed() -> u64 {
 mod tests {
     use super::*;
 
+    fn example_spec() -> String {
+        format!(
+            "{}/../examples/refnode-adapter/raft.toml",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    }
+
     fn resolve(f: impl FnOnce(&mut RunRequest)) -> Result<RunPlan, PlanError> {
         let mut r = RunRequest::default();
         f(&mut r);
@@ -759,8 +766,35 @@ mod tests {
                 }),
                 "cannot skew the clock of target etcd",
             ),
+            (
+                Box::new(|r| r.target = format!("spec:{}", example_spec())),
+                "",
+            ),
+            (
+                Box::new(|r| {
+                    r.target = format!("spec:{}", example_spec());
+                    r.backend = BackendKind::InProcess;
+                }),
+                "the in-process backend runs only the built-in reference nodes; the target spec",
+            ),
+            (
+                Box::new(|r| {
+                    r.target = format!("spec:{}", example_spec());
+                    r.workload = "bank".into();
+                }),
+                "target refnode-raft has no client for workload bank",
+            ),
+            (
+                Box::new(|r| r.target = "spec:/nonexistent/store.toml".into()),
+                "--target-spec: cannot read target spec /nonexistent/store.toml",
+            ),
         ];
         for (change, says) in cases {
+            if says.is_empty() {
+                // The spec example itself resolves (a control for the cases around it).
+                resolve(change).expect("the example spec resolves");
+                continue;
+            }
             let e = resolve(change).expect_err(says);
             assert!(e.to_string().contains(says), "{e} / {says}");
         }
