@@ -119,8 +119,7 @@ fn drive(dir: &std::path::Path, ops: usize) -> Outcome {
                     let mut ok = 0usize;
                     for i in 0..per_client {
                         let op = Invocation::new("write", Some(json!("k")), json!(i));
-                        if ctx.perform(&mut client, u64::from(slot), &op).await.kind == OpType::Ok
-                        {
+                        if ctx.perform(&mut client, u64::from(slot), &op).await.kind == OpType::Ok {
                             ok += 1;
                         }
                     }

@@ -205,8 +205,17 @@ fn target_of(
     block: &Settings,
     defaults: &Settings,
 ) -> Result<(String, String), CampaignError> {
-    let spec_target = |path: &Path| format!("{}{}", faultline_targets::SPEC_PREFIX, base.join(path).display());
-    for (table, at) in [(block, format!("matrix[{i}]")), (defaults, "defaults".to_string())] {
+    let spec_target = |path: &Path| {
+        format!(
+            "{}{}",
+            faultline_targets::SPEC_PREFIX,
+            base.join(path).display()
+        )
+    };
+    for (table, at) in [
+        (block, format!("matrix[{i}]")),
+        (defaults, "defaults".to_string()),
+    ] {
         match (&table.target, &table.target_spec) {
             (Some(_), Some(_)) => {
                 return Err(bad(
@@ -637,13 +646,18 @@ mod tests {
             &file,
         )
         .unwrap();
-        let spec = c.blocks[0].target.strip_prefix("spec:").expect("a spec target");
+        let spec = c.blocks[0]
+            .target
+            .strip_prefix("spec:")
+            .expect("a spec target");
         assert!(Path::new(spec).is_file(), "{spec}");
         assert_eq!(c.blocks[0].modes, vec![None], "a spec target has no modes");
         assert_eq!(c.blocks[1].target, "etcd", "the block's target wins");
         let both = "[[matrix]]\ntarget = \"etcd\"\ntarget-spec = \"x.toml\"\n";
         assert!(
-            error(both).starts_with("campaigns/test.toml: matrix[0].target-spec: give target or target-spec, not both"),
+            error(both).starts_with(
+                "campaigns/test.toml: matrix[0].target-spec: give target or target-spec, not both"
+            ),
             "{}",
             error(both)
         );

@@ -206,7 +206,14 @@ mod tests {
             "/../examples/refnode-adapter/raft.toml"
         );
         let lines: Vec<Vec<&str>> = vec![
-            vec!["--target-spec", spec, "--nemesis", "kill,clock", "--seed", "6"],
+            vec![
+                "--target-spec",
+                spec,
+                "--nemesis",
+                "kill,clock",
+                "--seed",
+                "6",
+            ],
             vec![],
             vec!["--seed", "7"],
             vec![
