@@ -28,7 +28,7 @@ pub fn by_name(name: &str) -> Result<Box<dyn Target>, TargetError> {
     if let Some(path) = name.strip_prefix(SPEC_PREFIX) {
         return spec::SpecTarget::load(std::path::Path::new(path))
             .map(|t| Box::new(t) as Box<dyn Target>)
-            .map_err(TargetError::Spec);
+            .map_err(|e| TargetError::Spec(Box::new(e)));
     }
     match name {
         "reference" | "refnode" => Ok(Box::new(reference::Reference::default())),

@@ -23,9 +23,10 @@ pub enum TargetError {
     Unsupported(String),
     #[error("{0}")]
     Setup(String),
-    /// A target spec file that cannot be used; the error names the file, line and field.
+    /// A target spec file that cannot be used; the error names the file, line and field. Boxed:
+    /// it is large, and every error that carries a `TargetError` would pay for it.
     #[error(transparent)]
-    Spec(#[from] crate::spec::SpecError),
+    Spec(Box<crate::spec::SpecError>),
 }
 
 /// Which image an [`ImageRecipe`] builds on.

@@ -801,6 +801,34 @@ mod tests {
     }
 
     #[test]
+    fn a_spec_target_gets_every_fault_and_clock_skew_only_when_it_says_so() {
+        let every = "partition,kill,pause,loss,clock";
+        let p = resolve(|r| {
+            r.target = format!("spec:{}", example_spec());
+            r.nemesis = every.into();
+        })
+        .expect("the example declares clock_skew");
+        assert_eq!(p.nemesis.join(","), every);
+        let text = std::fs::read_to_string(example_spec())
+            .unwrap()
+            .replace("clock_skew = true", "");
+        let path = std::env::temp_dir().join(format!("no-skew-{}.toml", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        let e = resolve(|r| {
+            r.target = format!("spec:{}", path.display());
+            r.nemesis = "partition,clock".into();
+        })
+        .expect_err("clock refused");
+        std::fs::remove_file(&path).unwrap();
+        let e = e.to_string();
+        assert!(
+            e.contains("cannot skew the clock of target refnode-raft")
+                && e.contains("supports.clock_skew"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn test_json_keeps_the_option_names_users_see() {
         let p = resolve(|r| {
             r.workload_options = vec!["key-count=4".into()];
