@@ -116,6 +116,25 @@ fn a_good_spec_becomes_commands_health_hooks_and_an_image() {
     assert!(faultline_targets::validate_run(&t, 3, "set").is_ok());
 }
 
+#[test]
+fn a_hook_aimed_at_a_node_needs_that_many_nodes() {
+    let text = GOOD.replace("on = \"others\"", "on = \"n4\"");
+    let t = SpecTarget::load(&write("hook-n4.toml", &text)).unwrap();
+    assert_eq!(t.min_nodes().map(|(m, _)| m), Some(4));
+    let e = faultline_targets::validate_run(&t, 3, "register")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("at least 4 nodes") && e.contains("a hook of the target spec"),
+        "{e}"
+    );
+    assert!(faultline_targets::validate_run(&t, 4, "register").is_ok());
+    assert_eq!(t.hooks(&cluster(4), HookStage::AfterStart)[0].0, 3);
+    // Without such a hook, no minimum of its own.
+    let plain = SpecTarget::load(&write("plain.toml", GOOD)).unwrap();
+    assert!(plain.min_nodes().is_none());
+}
+
 /// The error for `text` (GOOD with `from` replaced by `to`), as (line, field, whole message).
 fn error_for(name: &str, from: &str, to: &str) -> (usize, String, String) {
     assert!(GOOD.contains(from), "{from}");

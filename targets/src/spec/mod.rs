@@ -158,10 +158,23 @@ impl Target for SpecTarget {
     }
 
     fn min_nodes(&self) -> Option<(usize, &str)> {
-        self.spec
-            .supports
-            .min_nodes
-            .map(|m| (m, "the target spec's supports.min_nodes"))
+        // A hook aimed at node nK needs K nodes: without them it would run nowhere, unseen.
+        let hooked = self
+            .spec
+            .hooks
+            .after_start
+            .iter()
+            .chain(&self.spec.hooks.before_final_reads)
+            .filter_map(|h| h.on.get_ref().strip_prefix('n')?.parse::<usize>().ok())
+            .max();
+        let declared = self.spec.supports.min_nodes;
+        match (declared, hooked) {
+            (_, Some(h)) if h > declared.unwrap_or(1) => {
+                Some((h, "a hook of the target spec runs on that node"))
+            }
+            (Some(m), _) => Some((m, "the target spec's supports.min_nodes")),
+            (None, _) => None,
+        }
     }
 
     fn workloads(&self) -> Option<Vec<&str>> {
