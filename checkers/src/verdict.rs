@@ -59,7 +59,7 @@ impl<'de> Deserialize<'de> for Validity {
 /// One thing the history shows that the model forbids.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Anomaly {
-    /// The anomaly's name, e.g. `G-single`, `nonlinearizable`, `lost`, `read-your-writes`.
+    /// The anomaly's name, e.g. `G-single-item`, `nonlinearizable`, `lost`, `read-your-writes`.
     #[serde(rename = "type")]
     pub kind: String,
     /// `index` of every history event involved, in the order the explanation uses them.

@@ -229,14 +229,14 @@ fn check_report_of_a_real_elle_history_draws_its_cycles_in_chromium() {
     let cycle = &cycle[..cycle.find("</svg>").unwrap()];
     assert!(cycle.matches("class=\"node\"").count() >= 2);
     assert!(cycle.contains("marker-end=\"url(#arrow-"));
-    for kind in ["G-single", "G0", "G1c", "G2-item"] {
+    for kind in ["G-single-item", "G0", "G1c", "G2-item"] {
         assert!(dom.contains(&format!("<h4>{kind}</h4>")), "{kind} missing");
     }
     // JUnit: the one checker fails with its anomaly types in the message.
     let cases = parse_junit(&junit(&dir.join("junit.xml")));
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0].1, "failure");
-    assert!(cases[0].2.contains("G-single"), "{}", cases[0].2);
+    assert!(cases[0].2.contains("G-single-item"), "{}", cases[0].2);
     // The report folder is a run folder: `faultline report` regenerates it.
     std::fs::remove_file(dir.join("report.html")).unwrap();
     let out = faultline(&["report", "--no-index", dir.to_str().unwrap()]);
@@ -256,7 +256,7 @@ fn junit_marks_unknown_as_error_and_skipped_as_skipped() {
     assert_eq!(outcome("elle(list-append)").1, "failure");
     assert!(outcome("elle(list-append)")
         .2
-        .starts_with("2000 anomalies: G-single"));
+        .starts_with("2000 anomalies: G-single-item"));
     assert_eq!(outcome("lost-update").1, "failure");
     let unknown = outcome("staleness");
     assert_eq!(unknown.1, "error");

@@ -16,17 +16,7 @@ use super::intern::{fast_map, pair, pair_map, FastMap, PairMap};
 use super::txns::{MopVal, Outcome, Txns};
 use crate::history::txn::MicroKind;
 
-/// The version-order assumptions a user may make (all off by default, as in Elle).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Assumptions {
-    /// A transaction that reads a key and then writes it installs the version after the one it read.
-    pub writes_follow_reads: bool,
-    /// Each process observes each key's versions in order (per-key sequential consistency).
-    pub sequential_keys: bool,
-    /// Each key is linearizable: a transaction that completed before another began left a version
-    /// of each key it touched that the later one observes or overwrites.
-    pub linearizable_keys: bool,
-}
+pub use crate::options::Assumptions;
 
 /// The initial (`nil`) version of every key.
 const NIL: u32 = u32::MAX - 1;

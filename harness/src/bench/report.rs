@@ -142,8 +142,8 @@ pub fn synthetic_results(ops: usize) -> Value {
     let cycles: Vec<Value> = (0..2000u64)
         .map(|k| {
             let (a, b) = (at(k), at(k + 1));
-            json!({"type": "G-single", "ops": [a, a + 1, b, b + 1],
-                   "explanation": format!("G-single cycle of 2 transactions:\n  T{a} ...\n  T{b} ...\n{}", "x".repeat(2000)),
+            json!({"type": "G-single-item", "ops": [a, a + 1, b, b + 1],
+                   "explanation": format!("G-single-item cycle of 2 transactions:\n  T{a} ...\n  T{b} ...\n{}", "x".repeat(2000)),
                    "detail": {"cycle": [
                        {"from": format!("T{a}"), "to": format!("T{b}"), "type": "rw", "key": k, "why": "because"},
                        {"from": format!("T{b}"), "to": format!("T{a}"), "type": "wr", "key": k + 1, "why": "because"}],
@@ -159,7 +159,7 @@ pub fn synthetic_results(ops: usize) -> Value {
         "valid": false,
         "checkers": [
             {"checker": "elle(list-append)", "valid": false, "anomalies": cycles,
-             "stats": {"anomaly-counts": {"G-single": 2000}}},
+             "stats": {"anomaly-counts": {"G-single-item": 2000}}},
             {"checker": "linearizable(cas-register)", "valid": false, "anomalies": [{
                 "type": "nonlinearizable", "ops": [20_000, 20_002],
                 "explanation": "On key 0, the cas-register operations are not linearizable.",

@@ -14,7 +14,9 @@ use clap::Args;
 use faultline_checkers::elle::stream::JsonlError;
 use faultline_checkers::history::formats::{self, Format};
 use faultline_checkers::registry::{self, CHECKERS};
-use faultline_checkers::{Budget, CheckError, CheckOptions, CheckReport, Checker, Validity, Value};
+use faultline_checkers::{
+    Assumptions, Budget, CheckError, CheckOptions, CheckReport, Checker, Validity, Value,
+};
 use serde_json::json;
 
 use crate::exit::Exit;
@@ -60,6 +62,12 @@ pub struct CheckArgs {
     /// Read Jepsen's independent `[key value]` tuples in `:value` as keyed operations.
     #[arg(long)]
     pub independent: bool,
+
+    /// rw-register: a promise of the database about each key's version order, so that more of
+    /// it can be inferred: linearizable-keys, sequential-keys or wfr-keys (Elle's options of the
+    /// same names); repeat the option or separate names with commas.
+    #[arg(long = "assume", value_name = "NAME", value_delimiter = ',')]
+    pub assume: Vec<String>,
 
     /// Also write a report folder for the history into DIR: report.html, junit.xml,
     /// results.json, test.json and the history as history.jsonl (with several files, one
@@ -193,6 +201,13 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             return Exit::BadInput;
         }
     };
+    let assumptions = match Assumptions::from_names(&args.assume) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = writeln!(err, "faultline check: {e}");
+            return Exit::BadInput;
+        }
+    };
     let mut worst = Validity::Valid;
     let mut bad_input = false;
     for file in &args.files {
@@ -202,6 +217,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             budget: time_limit.map_or_else(Budget::unlimited_time, Budget::with_time_limit),
             consistency_models: args.consistency_models.clone(),
             independent_tuples: args.independent,
+            assumptions,
         };
         match check_file(args, file, &options, out, err) {
             Ok(FileOutcome::Checked(v)) => worst = worst.worst(v),
@@ -313,6 +329,7 @@ fn write_report(
             "time_limit_secs": args.time_limit,
             "format": args.format.name(),
             "independent": args.independent,
+            "assume": args.assume,
         }),
         report,
         events,
@@ -353,9 +370,11 @@ fn check_error(
             let _ = writeln!(err, "faultline check: {e}");
             Err(Exit::BadInput)
         }
-        // A history the model reads nothing of is bad input for this model: exit 64 naming the
-        // operation kinds found and the models that judge them, never a verdict over nothing.
-        e @ (CheckError::BadOperation { .. } | CheckError::NothingJudged { .. }) => {
+        // A history the model reads nothing of (or infers nothing from) is bad input for this
+        // model: exit 64 saying why, never a verdict over nothing.
+        e @ (CheckError::BadOperation { .. }
+        | CheckError::NothingJudged { .. }
+        | CheckError::NoDependencies { .. }) => {
             let message = format!("{name}: {e}");
             let _ = writeln!(err, "faultline check: {message}");
             report_bad_input(args, name, &message, out);
@@ -598,6 +617,10 @@ mod tests {
             "--independent",
             "--time-limit",
             "2.5",
+            "--assume",
+            "wfr-keys,sequential-keys",
+            "--assume",
+            "linearizable-keys",
         ]);
         assert_eq!(a.files.len(), 2);
         assert_eq!(
@@ -607,6 +630,10 @@ mod tests {
         assert_eq!(a.format, Format::Edn);
         assert!(a.independent);
         assert_eq!(a.time_limit, Some(2.5));
+        assert_eq!(
+            a.assume,
+            vec!["wfr-keys", "sequential-keys", "linearizable-keys"]
+        );
         assert!(Wrapper::try_parse_from(["check", "a", "-m", "x", "--format", "xml"]).is_err());
     }
 
@@ -618,6 +645,12 @@ mod tests {
         let (exit, _, err) = run_capture(&args(&["a.edn", "-m", "x", "--time-limit", "0"]));
         assert_eq!(exit, Exit::BadInput);
         assert!(err.contains("--time-limit"), "{err}");
+        let (exit, _, err) = run_capture(&args(&["a.edn", "-m", "x", "--assume", "acid"]));
+        assert_eq!(exit, Exit::BadInput);
+        assert!(
+            err.contains("--assume") && err.contains("linearizable-keys"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -39,7 +39,7 @@ fn iso_timestamp(stamp: &str) -> Option<String> {
     ))
 }
 
-/// The anomaly summary: `2 anomalies: G-single × 1, G0 × 1`.
+/// The anomaly summary: `2 anomalies: G-single-item × 1, G0 × 1`.
 fn anomaly_summary(anomalies: &[Value]) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for a in anomalies {
