@@ -31,8 +31,9 @@ CONNECT_TIMEOUT = float(os.environ.get("CONNECT_TIMEOUT", "0.5"))
 REPLY_TIMEOUT = float(os.environ.get("REPLY_TIMEOUT", "0.8"))
 READ_FROM = os.environ.get("READ_FROM", "node")
 
-# Compare-and-set as one atomic server-side step.
-CAS = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
+# Compare-and-set as one atomic server-side step. An absent key compares equal to "" (the
+# workload's `null`: an empty register); values are numbers, never "".
+CAS = ("if (redis.call('get', KEYS[1]) or '') == ARGV[1] then "
        "redis.call('set', KEYS[1], ARGV[2]) return 1 else return 0 end")
 
 nodes = {}        # name -> (ip, port)
@@ -154,7 +155,8 @@ def perform(req):
         return primary, None
     if f == "cas":
         old, new = req["value"]
-        if call(primary, "EVAL", CAS, 1, key(req), old, new) != 1:
+        expected = "" if old is None else old
+        if call(primary, "EVAL", CAS, 1, key(req), expected, new) != 1:
             raise RedisError("cas-mismatch")
         return primary, None
     raise RedisError(f"unsupported operation {f!r} in workload {workload!r}")
