@@ -331,7 +331,7 @@ pub trait Target: Send + Sync {
 
     /// What the target's own machinery did during the run that results must show (a spec target's
     /// adapter restarts and protocol errors); `None` when there is nothing to say.
-    fn run_summary(&self) -> Option<serde_json::Value> {
+    fn run_summary(&self) -> Option<crate::adapter::AdapterSummary> {
         None
     }
 

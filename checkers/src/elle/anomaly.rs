@@ -160,7 +160,7 @@ pub struct DirectFinding {
     pub txns: Vec<u32>,
     /// Plain words; transactions are described by the report.
     pub explanation: String,
-    pub detail: serde_json::Value,
+    pub detail: Option<crate::verdict::AnomalyDetail>,
 }
 
 /// One step of a cycle: an edge and why it exists.

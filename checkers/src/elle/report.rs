@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::anomaly::{CycleKind, DirectFinding};
 use super::cycles::search_component;
@@ -15,6 +15,7 @@ use super::graph::{kind_name, Graph, ALL, DATA, NONE, PROCESS, REALTIME};
 use super::txns::{Outcome, Txns, Workload};
 use super::{list_append, models, order, rw_register, scc, ElleOptions};
 use crate::options::CheckError;
+use crate::verdict::{AnomalyDetail, CycleEdge, DependencyCycle};
 use crate::{Anomaly, CheckReport, Validity};
 
 /// The report of the whole pipeline on `txns`; [`CheckError::NoDependencies`] when the history
@@ -111,32 +112,29 @@ pub fn analyse(
             continue;
         }
         let dot = cycle_dot(txns, workload, &graph.reasons, c);
-        let steps: Vec<Value> = c
+        let cycle: Vec<CycleEdge> = c
             .steps
             .iter()
-            .map(|s| {
-                json!({
-                    "from": txns.name(s.from),
-                    "to": txns.name(s.to),
-                    "type": kind_name(s.kind),
-                    "key": s.reason(&graph.reasons).map(|r| txns.keys.value(r.key).clone()),
-                    "why": edge_sentence(txns, workload, &graph.reasons, s),
-                })
+            .map(|s| CycleEdge {
+                from: txns.name(s.from),
+                to: txns.name(s.to),
+                edge: kind_name(s.kind).to_string(),
+                key: s
+                    .reason(&graph.reasons)
+                    .map(|r| txns.keys.value(r.key).clone()),
+                why: edge_sentence(txns, workload, &graph.reasons, s),
             })
             .collect();
+        let svg = if options.svg { render_svg(&dot) } else { None };
         // Elle's names carry `-item`; the family lets a reader group them by Adya's classes.
-        let mut detail = json!({
-            "family": c.kind.family(),
-            "variant": c.kind.variant.name(),
-            "cycle": steps,
-            "shortest": c.shortest,
-            "dot": dot,
-        });
-        if options.svg {
-            if let Some(svg) = render_svg(&dot) {
-                detail["svg"] = Value::String(svg);
-            }
-        }
+        let detail = Some(AnomalyDetail::Cycle(DependencyCycle {
+            family: Some(c.kind.family().to_string()),
+            variant: Some(c.kind.variant.name().to_string()),
+            cycle,
+            shortest: c.shortest,
+            dot,
+            svg,
+        }));
         let mut ops: Vec<u64> = Vec::new();
         for s in &c.steps {
             ops.extend(txns.event_indices(s.from));
@@ -184,7 +182,7 @@ pub fn analyse(
     if !undecided.is_empty() {
         report.stat("undecided", json!(undecided));
     }
-    report.stat("events", event_count);
+    report.events = Some(event_count as u64);
     report.stat("txns", txns.len());
     report.stat("keys", txns.keys.len());
     report.stat("edges", graph.csr.edge_count());

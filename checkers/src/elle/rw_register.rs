@@ -15,6 +15,7 @@ use super::graph::{
 use super::intern::{fast_map, pair, pair_map, FastMap, PairMap};
 use super::txns::{MopVal, Outcome, Txns};
 use crate::history::txn::MicroKind;
+use crate::verdict::{AnomalyDetail, VersionCycle};
 
 pub use crate::options::Assumptions;
 
@@ -133,7 +134,10 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
                             txns.key(m.key),
                             show(x)
                         ),
-                        detail: json!({"key": txns.keys.value(m.key)}),
+                        detail: Some(AnomalyDetail::other([(
+                            "key",
+                            txns.keys.value(m.key).clone(),
+                        )])),
                     });
                 }
                 *expected = Some(v);
@@ -165,7 +169,10 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
                         show(v),
                         show(v)
                     ),
-                    detail: json!({"key": txns.keys.value(m.key)}),
+                    detail: Some(AnomalyDetail::other([(
+                        "key",
+                        txns.keys.value(m.key).clone(),
+                    )])),
                 });
                 continue;
             }
@@ -182,7 +189,10 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
                         txns.name(w.txn),
                         txns.name(w.txn)
                     ),
-                    detail: json!({"key": txns.keys.value(m.key)}),
+                    detail: Some(AnomalyDetail::other([(
+                        "key",
+                        txns.keys.value(m.key).clone(),
+                    )])),
                 }),
                 _ => {
                     if final_write(w.txn, m.key).is_some_and(|(f, _)| f != w.mop) {
@@ -197,7 +207,10 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
                                 show(v),
                                 txns.name(w.txn)
                             ),
-                            detail: json!({"key": txns.keys.value(m.key)}),
+                            detail: Some(AnomalyDetail::other([(
+                                "key",
+                                txns.keys.value(m.key).clone(),
+                            )])),
                         });
                     }
                 }
@@ -247,7 +260,10 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
                     shown.join(" → "),
                     shown[0]
                 ),
-                detail: json!({"key": txns.keys.value(k), "cycle": shown}),
+                detail: Some(AnomalyDetail::VersionCycle(VersionCycle {
+                    key: txns.keys.value(k).clone(),
+                    cycle: shown,
+                })),
             });
             continue;
         }
@@ -304,7 +320,10 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
                 show(v),
                 txns.key(k)
             ),
-            detail: json!({"key": txns.keys.value(k), "txns": names}),
+            detail: Some(AnomalyDetail::other([
+                ("key", txns.keys.value(k).clone()),
+                ("txns", json!(names)),
+            ])),
         });
     }
     Inference {

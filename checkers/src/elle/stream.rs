@@ -521,8 +521,6 @@ pub fn check_jsonl<R: BufRead>(
     let skipped = registry::screen(checker, &found)?;
     let mut report = report::analyse(&txns, pos as usize, workload, options)?;
     report.skipped_ops = skipped;
-    if !warnings.is_empty() {
-        report.stat("warnings", warnings);
-    }
+    report.warnings = warnings;
     Ok(report)
 }

@@ -20,7 +20,8 @@ use faultline_checkers::{
 use serde_json::json;
 
 use crate::exit::Exit;
-use crate::report::imported::{self, Checked, HistorySource};
+use crate::results::checked::{self, Checked, HistorySource};
+use crate::results::schema::CheckedOptions;
 
 /// Options of `faultline check`.
 #[derive(Debug, Args)]
@@ -261,46 +262,26 @@ fn check_file(
         let _ = writeln!(err, "warning: {w}");
     }
     let read_ms = ms(started.elapsed());
-    let report = match registry::check(&args.model, &history, options) {
+    let mut report = match registry::check(&args.model, &history, options) {
         Ok(report) => report,
         Err(e) => return check_error(args, &name, e, out, err),
     };
+    report.warnings.extend_from_slice(history.warnings());
+    report.events = Some(history.len() as u64);
     let elapsed_ms = ms(started.elapsed());
-    emit(
-        args,
-        &name,
-        &report,
-        history.warnings(),
-        history.len(),
-        Some(read_ms),
-        elapsed_ms,
-        out,
-    );
+    emit(args, &name, &report, Some(read_ms), elapsed_ms, out);
     let source = HistorySource::Ops(history.ops());
-    write_report(
-        args,
-        file,
-        &name,
-        &report,
-        history.warnings(),
-        history.len(),
-        elapsed_ms,
-        source,
-        err,
-    )?;
+    write_report(args, file, &name, &report, elapsed_ms, source, err)?;
     Ok(FileOutcome::Checked(report.valid))
 }
 
 /// `--report DIR`: the report folder of one file (DIR itself, or DIR/<stem> with several files).
 /// A folder that cannot be written stops the command with 64: the path is the user's.
-#[allow(clippy::too_many_arguments)]
 fn write_report(
     args: &CheckArgs,
     file: &std::path::Path,
     name: &str,
     report: &CheckReport,
-    warnings: &[String],
-    events: usize,
     elapsed_ms: f64,
     history: HistorySource,
     err: &mut dyn Write,
@@ -319,24 +300,25 @@ fn write_report(
     } else {
         root.clone()
     };
-    let checked = Checked {
+    let record = Checked {
         file: name,
-        name: stem,
-        model: &args.model,
-        options: json!({
-            "initial": args.initial,
-            "consistency_models": args.consistency_models,
-            "time_limit_secs": args.time_limit,
-            "format": args.format.name(),
-            "independent": args.independent,
-            "assume": args.assume,
-        }),
+        options: CheckedOptions {
+            initial: args.initial.clone(),
+            consistency_models: args.consistency_models.clone(),
+            time_limit_secs: args.time_limit,
+            format: args.format.name().to_string(),
+            independent: args.independent,
+            assume: args.assume.clone(),
+            test_name: stem,
+            model: args.model.clone(),
+        },
         report,
-        events,
-        warnings,
         seconds: elapsed_ms / 1e3,
     };
-    match imported::write(&dir, &checked, history) {
+    let written = checked::write(&dir, &record, history)
+        .map_err(|e| crate::report::ReportError::Io(e.to_string()))
+        .and_then(|()| crate::report::write_reports(&dir));
+    match written {
         Ok(w) => {
             let _ = writeln!(err, "faultline check: report {}", w.report.display());
             Ok(())
@@ -431,7 +413,7 @@ fn check_streaming(
             return Ok(FileOutcome::BadInput);
         }
     };
-    let mut report = match checker.check_jsonl(&mut reader, name, options) {
+    let report = match checker.check_jsonl(&mut reader, name, options) {
         Ok(r) => r,
         Err(JsonlError::Input(e)) => {
             let _ = writeln!(err, "faultline check: {e}");
@@ -440,45 +422,27 @@ fn check_streaming(
         }
         Err(JsonlError::Check(e)) => return check_error(args, name, e, out, err),
     };
-    let warnings: Vec<String> = match report.stats.remove("warnings") {
-        Some(serde_json::Value::Array(w)) => w
-            .into_iter()
-            .map(|w| w.as_str().map_or_else(|| w.to_string(), str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    };
-    for w in &warnings {
+    for w in &report.warnings {
         let _ = writeln!(err, "warning: {w}");
     }
-    let events = report
-        .stats
-        .get("events")
-        .and_then(|e| e.as_u64())
-        .unwrap_or(0) as usize;
     let elapsed_ms = ms(started.elapsed());
-    emit(
-        args, name, &report, &warnings, events, None, elapsed_ms, out,
-    );
+    emit(args, name, &report, None, elapsed_ms, out);
     let source = HistorySource::Copy(file);
-    write_report(
-        args, file, name, &report, &warnings, events, elapsed_ms, source, err,
-    )?;
+    write_report(args, file, name, &report, elapsed_ms, source, err)?;
     Ok(FileOutcome::Checked(report.valid))
 }
 
 /// Prints one file's verdict: a JSON line with `--json`, else `FILE: invalid (N ops, X ms)` and
 /// each anomaly indented.
-#[allow(clippy::too_many_arguments)]
 fn emit(
     args: &CheckArgs,
     name: &str,
     report: &CheckReport,
-    warnings: &[String],
-    events: usize,
     read_ms: Option<f64>,
     elapsed_ms: f64,
     out: &mut dyn Write,
 ) {
+    let events = report.events.unwrap_or(0);
     if args.json {
         let line = json!({
             "file": name,
@@ -489,7 +453,7 @@ fn emit(
             "anomalies": report.anomalies,
             "unknown_reason": report.unknown_reason,
             "skipped_ops": report.skipped_ops,
-            "warnings": warnings,
+            "warnings": report.warnings,
             "ops": events,
             "read_ms": read_ms,
             "elapsed_ms": elapsed_ms,

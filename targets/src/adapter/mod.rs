@@ -21,7 +21,7 @@ pub mod process;
 pub mod wire;
 
 pub use client::AdapterClient;
-pub use pool::AdapterPool;
+pub use pool::{AdapterEvent, AdapterPool, AdapterSummary};
 pub use process::{AdapterCommand, AdapterProcess};
 
 use thiserror::Error;

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::process::{AdapterCommand, AdapterProcess};
 use super::wire::Hello;
@@ -17,6 +17,42 @@ use super::AdapterError;
 const DRAIN_GRACE: Duration = Duration::from_secs(10);
 /// Events kept for results (counts are kept in full).
 const EVENTS_KEPT: usize = 200;
+
+/// What a run's `results.json` says about its adapters (`"adapter"`): how many started, what went
+/// wrong, and when.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AdapterSummary {
+    /// The adapter command as the spec gives it.
+    pub command: String,
+    /// Adapters started (one per client, more in place of dead or busy ones).
+    pub started: u64,
+    /// Adapters started in place of one that died or broke the protocol.
+    pub restarts: u64,
+    /// Adapters that exited mid-run.
+    pub exits: u64,
+    /// Answers that were not JSON, had the wrong shape, or another id.
+    pub protocol_errors: u64,
+    /// Answers that came after the op timeout (discarded: the op was already `info`).
+    pub late_answers: u64,
+    /// Adapters killed for not answering within the drain grace after a timeout.
+    pub stuck_killed: u64,
+    /// The first events, in order.
+    pub events: Vec<AdapterEvent>,
+    /// Events beyond those kept.
+    pub events_dropped: u64,
+}
+
+/// One thing that happened to an adapter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdapterEvent {
+    /// Seconds since the run's adapters were set up.
+    pub at_seconds: f64,
+    /// The adapter's number.
+    pub adapter: u64,
+    /// `exited`, `protocol-error`, `start-failed`, `stuck` or `restarted`.
+    pub event: String,
+    pub detail: String,
+}
 
 /// Every adapter of one run.
 pub struct AdapterPool {
@@ -41,7 +77,7 @@ struct PoolState {
     protocol_errors: u64,
     late_answers: u64,
     stuck_killed: u64,
-    events: Vec<Value>,
+    events: Vec<AdapterEvent>,
     events_dropped: u64,
 }
 
@@ -170,19 +206,19 @@ impl AdapterPool {
     }
 
     /// What results say about the adapters.
-    pub fn summary(&self) -> Value {
+    pub fn summary(&self) -> AdapterSummary {
         let s = self.lock();
-        json!({
-            "command": self.command.shown(),
-            "started": s.started,
-            "restarts": s.restarts,
-            "exits": s.exits,
-            "protocol_errors": s.protocol_errors,
-            "late_answers": s.late_answers,
-            "stuck_killed": s.stuck_killed,
-            "events": s.events,
-            "events_dropped": s.events_dropped,
-        })
+        AdapterSummary {
+            command: self.command.shown(),
+            started: s.started,
+            restarts: s.restarts,
+            exits: s.exits,
+            protocol_errors: s.protocol_errors,
+            late_answers: s.late_answers,
+            stuck_killed: s.stuck_killed,
+            events: s.events.clone(),
+            events_dropped: s.events_dropped,
+        }
     }
 
     /// Adapters started so far.
@@ -195,12 +231,12 @@ impl AdapterPool {
             s.events_dropped += 1;
             return;
         }
-        s.events.push(json!({
-            "at_seconds": self.started_at.elapsed().as_secs_f64(),
-            "adapter": adapter,
-            "event": event,
-            "detail": detail,
-        }));
+        s.events.push(AdapterEvent {
+            at_seconds: self.started_at.elapsed().as_secs_f64(),
+            adapter,
+            event: event.to_string(),
+            detail,
+        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {

@@ -267,7 +267,7 @@ impl Target for SpecTarget {
         self.spec.node.logs.clone()
     }
 
-    fn run_summary(&self) -> Option<serde_json::Value> {
+    fn run_summary(&self) -> Option<crate::adapter::AdapterSummary> {
         let slot = self.pool.lock().unwrap_or_else(|p| p.into_inner());
         slot.as_ref().map(|p| p.summary())
     }
