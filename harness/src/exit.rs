@@ -123,6 +123,8 @@ pub fn run_failed(e: &RunError) -> Exit {
         | RunError::RunFolder { .. }
         | RunError::Image(_)
         | RunError::Unhealthy(_)
+        | RunError::Hook(_)
+        | RunError::Clients(_)
         | RunError::Setup { .. }
         | RunError::Results { .. }
         | RunError::History { .. }

@@ -5,24 +5,37 @@ pub mod target;
 
 pub use target::{
     validate_cluster, validate_run, BoxFuture, Client, ClusterSpec, Completion, ContextFile,
-    ImageParent, ImageRecipe, NodeSpec, OptionKind, Target, TargetError, TargetOption,
+    HookStage, ImageParent, ImageRecipe, NodeCommand, NodeSpec, OptionKind, Target, TargetError,
+    TargetOption,
 };
 
+pub mod adapter;
 pub mod etcd;
 pub mod postgres;
 pub mod reference;
+pub mod spec;
 
 /// The targets `--target` accepts.
 pub const TARGETS: &[&str] = &["reference", "etcd", "postgres"];
 
+/// How `by_name` (and a campaign's or a plan's target string) names a target spec file.
+pub const SPEC_PREFIX: &str = "spec:";
+
 /// The target named `name`.
+/// `spec:PATH` is a target spec file (`--target-spec PATH`, or `target = "spec:PATH"` in a
+/// campaign file).
 pub fn by_name(name: &str) -> Result<Box<dyn Target>, TargetError> {
+    if let Some(path) = name.strip_prefix(SPEC_PREFIX) {
+        return spec::SpecTarget::load(std::path::Path::new(path))
+            .map(|t| Box::new(t) as Box<dyn Target>)
+            .map_err(|e| TargetError::Spec(Box::new(e)));
+    }
     match name {
         "reference" | "refnode" => Ok(Box::new(reference::Reference::default())),
         "etcd" => Ok(Box::new(etcd::Etcd)),
         "postgres" | "postgresql" => Ok(Box::new(postgres::Postgres)),
         other => Err(TargetError::Unsupported(format!(
-            "unknown target {other:?}; known targets: {}",
+            "unknown target {other:?}; known targets: {}, or spec:FILE.toml",
             TARGETS.join(", ")
         ))),
     }

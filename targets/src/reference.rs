@@ -236,10 +236,10 @@ impl Target for Reference {
         cmd
     }
 
-    fn inapplicable_checkers(&self, cluster: &ClusterSpec) -> Vec<(&'static str, String)> {
+    fn inapplicable_checkers(&self, cluster: &ClusterSpec) -> Vec<(String, String)> {
         match self.mode(cluster) {
             mode @ ("raft" | "primary-backup") => vec![(
-                "convergence",
+                "convergence".to_string(),
                 format!(
                     "{mode} mode serves reads only at the leader/primary, so there are no per-replica final reads to compare"
                 ),

@@ -23,6 +23,10 @@ pub enum TargetError {
     Unsupported(String),
     #[error("{0}")]
     Setup(String),
+    /// A target spec file that cannot be used; the error names the file, line and field. Boxed:
+    /// it is large, and every error that carries a `TargetError` would pay for it.
+    #[error(transparent)]
+    Spec(Box<crate::spec::SpecError>),
 }
 
 /// Which image an [`ImageRecipe`] builds on.
@@ -32,6 +36,12 @@ pub enum ImageParent {
     Base,
     /// The base plus the fault tools (iptables, iproute2, libfaketime, procps).
     Tools,
+    /// None from the harness: the instructions are a whole Dockerfile with its own `FROM` (a target
+    /// spec's `image.dockerfile`).
+    Own,
+    /// Nothing to build: `name` is an image tag that already exists locally (a target spec's
+    /// `image.tag`).
+    Existing,
 }
 
 /// A file placed in the build context.
@@ -158,6 +168,15 @@ pub fn validate_cluster(target: &dyn Target, cluster: &ClusterSpec) -> Result<()
 /// Checks a run's node count and workload against what `target` supports, before any container
 /// starts.
 pub fn validate_run(target: &dyn Target, nodes: usize, workload: &str) -> Result<(), TargetError> {
+    if let Some((min, why)) = target.min_nodes() {
+        if nodes < min {
+            return Err(TargetError::Unsupported(format!(
+                "target {} runs at least {min} node{} (got --nodes {nodes}): {why}",
+                target.name(),
+                if min == 1 { "" } else { "s" }
+            )));
+        }
+    }
     if let Some((max, why)) = target.max_nodes() {
         if nodes > max {
             return Err(TargetError::Unsupported(format!(
@@ -195,11 +214,43 @@ pub trait Client: Send {
     /// Performs `op`. A lost connection or an answer the client cannot read is `info`; timeouts are
     /// applied by the harness around this call.
     fn invoke<'a>(&'a mut self, op: &'a Invocation) -> BoxFuture<'a, Completion>;
+
+    /// The process id the next operations run under (it changes after an `info`, Jepsen's rule).
+    /// Only clients that pass it on need it (a spec target's adapter sees it in every request).
+    fn set_process(&mut self, process: u64) {
+        let _ = process;
+    }
+}
+
+/// A command run inside a node's service container (`docker exec`), given up after `timeout`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeCommand {
+    pub command: Vec<String>,
+    pub timeout: std::time::Duration,
+}
+
+/// When the harness runs a target's hooks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookStage {
+    /// Once every node is healthy, before any client starts (create a schema, form a replica set).
+    AfterStart,
+    /// After the faults are healed and the recovery wait, before the final reads.
+    BeforeFinalReads,
+}
+
+impl HookStage {
+    /// The stage as a target spec's `[hooks]` table names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            HookStage::AfterStart => "after_start",
+            HookStage::BeforeFinalReads => "before_final_reads",
+        }
+    }
 }
 
 /// A system under test.
 pub trait Target: Send + Sync {
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
 
     /// The modes `--mode` accepts (the first is the default); empty for a target without modes.
     fn modes(&self) -> &'static [&'static str] {
@@ -217,12 +268,17 @@ pub trait Target: Send + Sync {
     }
 
     /// The most nodes the target can run, and why no more; `None` for no limit of its own.
-    fn max_nodes(&self) -> Option<(usize, &'static str)> {
+    fn max_nodes(&self) -> Option<(usize, &str)> {
+        None
+    }
+
+    /// The fewest nodes the target can run, and why no fewer; `None` for no limit of its own.
+    fn min_nodes(&self) -> Option<(usize, &str)> {
         None
     }
 
     /// The workloads the target has clients for; `None` for every workload.
-    fn workloads(&self) -> Option<&'static [&'static str]> {
+    fn workloads(&self) -> Option<Vec<&str>> {
         None
     }
 
@@ -241,7 +297,7 @@ pub trait Target: Send + Sync {
     /// Checkers the workload names that cannot judge this target as configured, each with the
     /// reason (e.g. convergence compares per-replica final reads, which a leader-only store never
     /// gives). The run reports them as skipped instead of a vacuous or `unknown` verdict.
-    fn inapplicable_checkers(&self, cluster: &ClusterSpec) -> Vec<(&'static str, String)> {
+    fn inapplicable_checkers(&self, cluster: &ClusterSpec) -> Vec<(String, String)> {
         let _ = cluster;
         Vec::new()
     }
@@ -252,6 +308,50 @@ pub trait Target: Send + Sync {
     /// `Ok` when libfaketime can skew this target's wall clock (a dynamically linked libc program);
     /// otherwise why not, for a clear refusal of the clock nemesis.
     fn clock_skew_support(&self) -> Result<(), TargetError>;
+
+    /// A command whose exit status 0 means node `index` is healthy, run in the node instead of
+    /// [`Target::probe`] (a target spec's `health.command`); `None` uses the probe.
+    fn health_command(&self, cluster: &ClusterSpec, index: usize) -> Option<NodeCommand> {
+        let _ = (cluster, index);
+        None
+    }
+
+    /// Commands to run at `stage`, each with the indices of the nodes it runs on, in order; a
+    /// failing hook fails the run.
+    fn hooks(&self, cluster: &ClusterSpec, stage: HookStage) -> Vec<(usize, NodeCommand)> {
+        let _ = (cluster, stage);
+        Vec::new()
+    }
+
+    /// Files inside each node's service container to copy into the run's `nodes/<node>/`, beside
+    /// the container's own output.
+    fn log_files(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// What the target's own machinery did during the run that results must show (a spec target's
+    /// adapter restarts and protocol errors); `None` when there is nothing to say.
+    fn run_summary(&self) -> Option<crate::adapter::AdapterSummary> {
+        None
+    }
+
+    /// Gets the clients ready once the cluster is healthy and its hooks ran, before any client
+    /// starts; an error stops the run. A spec target starts its first adapter here, so an
+    /// adapter that cannot start or refuses `hello` is one clear error, not a retry per client.
+    fn prepare_clients<'a>(
+        &'a self,
+        cluster: &'a ClusterSpec,
+        workload: &'a str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        let _ = (cluster, workload);
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Stops whatever the target started on the host (a spec target's adapters). Called at
+    /// teardown on every path.
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 
     /// Resolves when node `index` serves clients; an error says what it answered instead.
     fn probe<'a>(

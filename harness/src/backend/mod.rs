@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use faultline_targets::{BoxFuture, ClusterSpec, Target};
+use faultline_targets::{BoxFuture, ClusterSpec, HookStage, Target};
 use thiserror::Error;
 
 use crate::results::schema::{Images, Versions};
@@ -75,7 +75,8 @@ impl BackendKind {
         }
     }
 
-    /// Why this backend cannot run `target`, checked before anything starts.
+    /// Why this backend cannot run `target` (a built-in target's name, or `spec:PATH` for a
+    /// target spec), checked before anything starts.
     pub fn refusal(self, target: &str) -> Option<String> {
         match self {
             BackendKind::Docker => None,
@@ -166,6 +167,26 @@ pub trait Cluster: Send + Sync {
 
     /// Every node's logs.
     fn logs(&self) -> BoxFuture<'_, Vec<NodeLog>>;
+
+    /// Runs `target`'s hooks for `stage` in the nodes, in order; the first that fails is the
+    /// error. A backend that cannot run commands in its nodes (in-process) has no target with
+    /// hooks to run: such targets are refused before the run starts.
+    fn run_hooks<'a>(
+        &'a self,
+        target: &'a dyn Target,
+        stage: HookStage,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            match target.hooks(&self.spec(), stage).is_empty() {
+                true => Ok(()),
+                false => Err(format!(
+                    "this backend cannot run target {}'s {} hooks",
+                    target.name(),
+                    stage.name()
+                )),
+            }
+        })
+    }
 
     /// Each node drops the traffic from the nodes its grudge names; nodes not in the grudge drop
     /// nothing. An empty grudge heals every partition.

@@ -2,6 +2,7 @@
 //! generated in memory. A suite is a file in this folder that lists its cases; add a suite by
 //! adding a file and a line to [`SUITES`].
 
+pub mod adapter;
 mod history_file;
 pub mod linearizable;
 mod memory;
@@ -52,7 +53,12 @@ pub struct Suite {
 }
 
 /// Every suite, in the order `--suite all` runs them.
-pub const SUITES: &[Suite] = &[linearizable::SUITE, transactional::SUITE, report::SUITE];
+pub const SUITES: &[Suite] = &[
+    linearizable::SUITE,
+    transactional::SUITE,
+    report::SUITE,
+    adapter::SUITE,
+];
 
 /// One measured case.
 #[derive(Clone, Debug, Serialize)]

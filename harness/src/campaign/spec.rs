@@ -37,6 +37,8 @@ struct Settings {
     /// A label for the block, shown when it is reported (matrix blocks only).
     label: Option<String>,
     target: Option<String>,
+    /// A target spec file, relative to the campaign file; instead of `target`.
+    target_spec: Option<PathBuf>,
     modes: Option<Vec<String>>,
     /// Option sets: each table is one run's `--target-option NAME=VALUE`s.
     target_options: Option<Vec<BTreeMap<String, toml::Value>>>,
@@ -193,6 +195,43 @@ fn scalar_text(value: &toml::Value) -> Option<String> {
     }
 }
 
+/// The block's target as `faultline_targets::by_name` takes it, with the field that names it:
+/// `target`, or `target-spec` (a spec file relative to the campaign file, as `spec:PATH`). The
+/// block's choice wins over `[defaults]`; one table giving both is an error.
+fn target_of(
+    file: &Path,
+    base: &Path,
+    i: usize,
+    block: &Settings,
+    defaults: &Settings,
+) -> Result<(String, String), CampaignError> {
+    let spec_target = |path: &Path| {
+        format!(
+            "{}{}",
+            faultline_targets::SPEC_PREFIX,
+            base.join(path).display()
+        )
+    };
+    for (table, at) in [
+        (block, format!("matrix[{i}]")),
+        (defaults, "defaults".to_string()),
+    ] {
+        match (&table.target, &table.target_spec) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    file,
+                    &format!("{at}.target-spec"),
+                    "give target or target-spec, not both",
+                ))
+            }
+            (Some(name), None) => return Ok((name.clone(), format!("{at}.target"))),
+            (None, Some(path)) => return Ok((spec_target(path), format!("{at}.target-spec"))),
+            (None, None) => {}
+        }
+    }
+    Ok(("reference".to_string(), format!("matrix[{i}].target")))
+}
+
 fn resolve(
     file: &Path,
     base: &Path,
@@ -200,9 +239,7 @@ fn resolve(
     block: &Settings,
     defaults: &Settings,
 ) -> Result<Block, CampaignError> {
-    let target_name = pick(i, block, defaults, |s| &s.target, "target")
-        .map(|(t, field)| (t.clone(), field))
-        .unwrap_or_else(|| ("reference".to_string(), format!("matrix[{i}].target")));
+    let target_name = target_of(file, base, i, block, defaults)?;
     let target =
         faultline_targets::by_name(&target_name.0).map_err(|e| bad(file, &target_name.1, e))?;
     let spec = |mode: Option<String>, options: BTreeMap<String, String>, bug: Option<String>| {
@@ -599,6 +636,36 @@ mod tests {
         // The second nemesis entry is the bad one; say which.
         let e = error("[[matrix]]\nnemeses = [\"partition\", \"partition,crash\"]\n");
         assert!(e.contains("nemeses[1]") && e.contains("crash"), "{e}");
+    }
+
+    #[test]
+    fn a_target_spec_is_relative_to_the_campaign_file() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../campaigns/spec.toml");
+        let c = parse(
+            "[defaults]\ntarget-spec = \"../examples/refnode-adapter/raft.toml\"\n[[matrix]]\nworkloads = [\"set\"]\n[[matrix]]\ntarget = \"etcd\"\n",
+            &file,
+        )
+        .unwrap();
+        let spec = c.blocks[0]
+            .target
+            .strip_prefix("spec:")
+            .expect("a spec target");
+        assert!(Path::new(spec).is_file(), "{spec}");
+        assert_eq!(c.blocks[0].modes, vec![None], "a spec target has no modes");
+        assert_eq!(c.blocks[1].target, "etcd", "the block's target wins");
+        let both = "[[matrix]]\ntarget = \"etcd\"\ntarget-spec = \"x.toml\"\n";
+        assert!(
+            error(both).starts_with(
+                "campaigns/test.toml: matrix[0].target-spec: give target or target-spec, not both"
+            ),
+            "{}",
+            error(both)
+        );
+        let e = error("[[matrix]]\ntarget-spec = \"no-such.toml\"\n");
+        assert!(
+            e.starts_with("campaigns/test.toml: matrix[0].target-spec: cannot read target spec campaigns/no-such.toml"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -21,6 +21,11 @@ pub struct RunArgs {
     /// The system under test.
     #[arg(long, default_value = DEFAULT_TARGET)]
     pub target: String,
+    /// A target spec file (TOML) describing any store that runs in a container, driven through
+    /// the client adapter it names; instead of --target. The guide docs/your-own-store.md
+    /// describes the file and the adapter protocol.
+    #[arg(long, value_name = "FILE.toml", conflicts_with = "target")]
+    pub target_spec: Option<PathBuf>,
     /// Where the cluster runs: docker (containers on the local engine, every target) or
     /// in-process (reference nodes inside faultline on loopback, no Docker; reference target only).
     #[arg(long, default_value = "docker", value_parser = BackendKind::parse)]
@@ -112,8 +117,12 @@ impl RunArgs {
         if let Some(level) = self.isolation {
             target_options.insert("isolation".to_string(), level);
         }
+        let target = match self.target_spec {
+            Some(path) => format!("{}{}", faultline_targets::SPEC_PREFIX, path.display()),
+            None => self.target,
+        };
         RunRequest {
-            target: self.target,
+            target,
             backend: self.backend,
             mode: self.mode,
             bug: self.bug,
@@ -192,7 +201,19 @@ mod tests {
         )
         .unwrap();
         let schedule = schedule.display().to_string();
+        let spec = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/refnode-adapter/raft.toml"
+        );
         let lines: Vec<Vec<&str>> = vec![
+            vec![
+                "--target-spec",
+                spec,
+                "--nemesis",
+                "kill,clock",
+                "--seed",
+                "6",
+            ],
             vec![],
             vec!["--seed", "7"],
             vec![
@@ -269,6 +290,15 @@ mod tests {
             assert_eq!(again, first, "{line:?} → {args:?}");
             assert_eq!(again.to_args(), args, "{line:?}");
         }
+        let p = plan(&["--target-spec", spec, "--workload", "set"]);
+        assert_eq!(p.target.name(), "refnode-raft");
+        assert_eq!(p.test_name, "refnode-raft-set");
+        assert_eq!(p.target_spec.as_deref(), Some(std::path::Path::new(spec)));
+        assert!(p.command().contains(&format!("--target-spec {spec}")));
+        let e = Line::try_parse_from(["--target", "etcd", "--target-spec", spec])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--target-spec") && e.contains("--target"), "{e}");
         let p = plan(&["--schedule", &schedule, "--seed", "5"]);
         assert_eq!(p.steps.len(), 1, "the file's schedule, not a drawn one");
         std::fs::remove_file(&schedule).unwrap();

@@ -105,11 +105,21 @@ impl DockerClient {
     pub async fn ensure_images(&self, target: &ImageRecipe) -> Result<Images, DockerError> {
         let base = self.ensure_base().await?;
         let tools = self.ensure_recipe(&tools_recipe(), &base).await?;
-        let parent = match target.parent {
-            ImageParent::Base => &base,
-            ImageParent::Tools => &tools,
+        let target = match target.parent {
+            ImageParent::Base => self.ensure_recipe(target, &base).await?,
+            ImageParent::Tools => self.ensure_recipe(target, &tools).await?,
+            // A Dockerfile names its own parent; the tag still hashes everything it builds from.
+            ImageParent::Own => self.ensure_recipe(target, "").await?,
+            ImageParent::Existing => {
+                if !self.image_exists(&target.name).await? {
+                    return Err(DockerError::Other(format!(
+                        "image {} does not exist locally (no registry is used: build or load it first)",
+                        target.name
+                    )));
+                }
+                target.name.clone()
+            }
         };
-        let target = self.ensure_recipe(target, parent).await?;
         Ok(Images {
             base,
             tools,
@@ -234,7 +244,14 @@ impl DockerClient {
         if self.image_exists(&tag).await? {
             return Ok(tag);
         }
-        progress(&format!("building image {tag} (FROM {parent})"));
+        progress(&format!(
+            "building image {tag} ({})",
+            if parent.is_empty() {
+                "its own Dockerfile".to_string()
+            } else {
+                format!("FROM {parent}")
+            }
+        ));
         let started = Instant::now();
         let context = build_context(recipe, parent)
             .map_err(|e| DockerError::Other(format!("packing the build context of {tag}: {e}")))?;
@@ -288,7 +305,12 @@ impl DockerClient {
 
 /// A tar archive holding `Dockerfile` and the recipe's files.
 pub fn build_context(recipe: &ImageRecipe, parent: &str) -> std::io::Result<Vec<u8>> {
-    let dockerfile = format!("FROM {parent}\n{}", recipe.instructions);
+    // An empty parent: the instructions are a whole Dockerfile with their own FROM.
+    let dockerfile = if parent.is_empty() {
+        recipe.instructions.clone()
+    } else {
+        format!("FROM {parent}\n{}", recipe.instructions)
+    };
     let mut builder = tar::Builder::new(Vec::new());
     let mut append = |path: &str, mode: u32, data: &[u8]| -> std::io::Result<()> {
         let mut header = tar::Header::new_gnu();

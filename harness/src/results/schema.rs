@@ -38,6 +38,9 @@ pub struct ResultsFile {
     /// Figures of the run (absent for a checked file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<RunStats>,
+    /// A spec target's client adapters: starts, restarts, protocol errors (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<faultline_targets::adapter::AdapterSummary>,
 }
 
 /// A checker not run, and why.
@@ -276,6 +279,7 @@ impl ResultsFile {
             checker_seconds: BTreeMap::new(),
             skipped_checkers: Vec::new(),
             stats: None,
+            adapter: None,
         }
     }
 

@@ -51,6 +51,7 @@ impl ClientContext {
             node: None,
             error: None,
         });
+        client.set_process(process);
         let done = match tokio::time::timeout(self.op_timeout, client.invoke(op)).await {
             Ok(done) => done,
             Err(_) => Completion {

@@ -34,6 +34,13 @@ pub enum RunError {
     /// The cluster never became healthy; the message names the node, its probe error and logs.
     #[error("{0}")]
     Unhealthy(String),
+    /// A target's hook failed (its message names the stage, the node and the command's output).
+    #[error("{0}")]
+    Hook(String),
+    /// The target's clients cannot start (a spec target's adapter that will not start or
+    /// refuses `hello`; the message names the command and its last stderr lines).
+    #[error("the clients cannot start: {0}")]
+    Clients(String),
     #[error("the workload's {ops} setup operations did not all succeed within {secs} s")]
     Setup { ops: usize, secs: f64 },
     /// The delay fault needs netem in the node's kernel, and it is not there.

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use faultline_checkers::{Checker, Validity};
-use faultline_targets::Target;
+use faultline_targets::{HookStage, Target};
 use faultline_workloads::Workload;
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -130,6 +130,8 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
             let _ = dir.write_node_log(&log.node, &log.file, &log.text);
         }
     }
+    // The target's own processes on this host (a spec target's adapters) stop with the cluster.
+    target.shutdown().await;
     if let Err(e) = backend.teardown().await {
         eprintln!("faultline: {e}");
     }
@@ -171,6 +173,16 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
         })
         .collect();
     results.stats = Some(figures.clone());
+    if let Some(summary) = target.run_summary() {
+        // The run went on; say so where a reader of the verdict will look.
+        if summary.restarts > 0 {
+            eprintln!(
+                "faultline: warning: client adapters were restarted {} times (results.json \"adapter\" says when and why)",
+                summary.restarts
+            );
+        }
+        results.adapter = Some(summary);
+    }
     dir.write_json("results.json", &results)
         .map_err(written(dir.file("results.json")))?;
     test.finished = Some(true);
@@ -183,7 +195,7 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
     }
 
     let summary = format!(
-        "{}: {} — {} {} on {} nodes, nemesis {}, {} ops ({:.0}/s), healthy in {:.2} s, faults in force {:.0} ms (median) after scheduled; {}",
+        "{}: {} — {}{} on {} nodes, nemesis {}, {} ops ({:.0}/s), healthy in {:.2} s, faults in force {:.0} ms (median) after scheduled; {}",
         match results.valid {
             Validity::Valid => "VALID",
             Validity::Invalid => "INVALID",
@@ -196,7 +208,7 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
             .collect::<Vec<_>>()
             .join(", "),
         target.name(),
-        opts.mode.as_deref().unwrap_or("(default mode)"),
+        opts.mode.as_deref().map_or(String::new(), |m| format!(" {m}")),
         opts.nodes,
         if opts.nemesis.is_empty() { "none".to_string() } else { opts.nemesis.join(",") },
         figures.client_ops,
@@ -248,6 +260,13 @@ impl Phases<'_> {
             )
             .await
             .map_err(RunError::Unhealthy)?;
+        c.run_hooks(self.target.as_ref(), HookStage::AfterStart)
+            .await
+            .map_err(RunError::Hook)?;
+        self.target
+            .prepare_clients(&spec, self.workload.name())
+            .await
+            .map_err(RunError::Clients)?;
         let healthy_total = started.elapsed();
         eprintln!(
             "faultline: {} nodes healthy {:.2} s after start ({:.2} s after their containers)",
@@ -363,6 +382,9 @@ impl Phases<'_> {
             (n.start_lateness(), steps_late)
         };
         tokio::time::sleep(Duration::from_secs_f64(opts.settings.recovery_secs)).await;
+        c.run_hooks(self.target.as_ref(), HookStage::BeforeFinalReads)
+            .await
+            .map_err(RunError::Hook)?;
         self.recorder
             .nemesis(faultline_workloads::FINAL_READS_MARKER, Value::Null, None);
         let reads = self.workload.final_reads();

@@ -220,6 +220,7 @@ impl FromStr for Pacing {
 /// resolved or checked: [`RunPlan::resolve`] does both.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRequest {
+    /// A target name, or `spec:PATH` for a target spec file (`--target-spec PATH`).
     pub target: String,
     /// Where the cluster runs (`--backend`).
     pub backend: BackendKind,
@@ -277,6 +278,9 @@ pub enum PlanError {
     },
     #[error("--target: {0}")]
     UnknownTarget(#[source] TargetError),
+    /// A target spec file that cannot be used; its message names the file, line and field.
+    #[error("--target-spec: {0}")]
+    Spec(#[source] TargetError),
     /// The target refuses the mode, options, bug, node count or workload.
     #[error("{0}")]
     Target(#[source] TargetError),
@@ -309,6 +313,8 @@ pub struct RunPlan {
     /// The folder under the results directory.
     pub test_name: String,
     pub target: Arc<dyn Target>,
+    /// The spec file the target was read from (`--target-spec`); `None` for a built-in target.
+    pub target_spec: Option<PathBuf>,
     /// Where the cluster runs (`--backend`).
     pub backend: BackendKind,
     /// The mode that runs (the target's first when none was asked), so names and test.json say it.
@@ -336,10 +342,22 @@ impl RunPlan {
     pub fn resolve(request: RunRequest) -> Result<RunPlan, PlanError> {
         let r = request;
         r.settings.validate()?;
+        let target_spec = r
+            .target
+            .strip_prefix(faultline_targets::SPEC_PREFIX)
+            .map(PathBuf::from);
         let target: Arc<dyn Target> = faultline_targets::by_name(&r.target)
-            .map_err(PlanError::UnknownTarget)?
+            .map_err(|e| match target_spec {
+                Some(_) => PlanError::Spec(e),
+                None => PlanError::UnknownTarget(e),
+            })?
             .into();
-        if let Some(why) = r.backend.refusal(target.name()) {
+        // A spec target is refused by its origin, not its name: a spec may call itself anything.
+        let backend_sees = match &target_spec {
+            Some(_) => r.target.as_str(),
+            None => target.name(),
+        };
+        if let Some(why) = r.backend.refusal(backend_sees) {
             return Err(PlanError::Refused(why));
         }
         let nodes = r.nodes.unwrap_or_else(|| target.default_nodes());
@@ -382,6 +400,7 @@ impl RunPlan {
         let mut plan = RunPlan {
             test_name,
             target,
+            target_spec,
             backend: r.backend,
             mode,
             bug: r.bug,
@@ -464,7 +483,10 @@ impl RunPlan {
             args.push(format!("--{name}"));
             args.push(value);
         };
-        flag("target", self.target.name().to_string());
+        match &self.target_spec {
+            Some(path) => flag("target-spec", path.display().to_string()),
+            None => flag("target", self.target.name().to_string()),
+        }
         if self.backend != BackendKind::Docker {
             flag("backend", self.backend.name().to_string());
         }
@@ -534,6 +556,7 @@ impl RunPlan {
         RecordedOptions {
             test_name: self.test_name.clone(),
             target: self.target.name().to_string(),
+            target_spec: self.target_spec.clone(),
             backend: self.backend,
             mode: self.mode.clone(),
             bug: self.bug.clone(),
@@ -572,6 +595,7 @@ impl PartialEq for RunPlan {
     fn eq(&self, other: &Self) -> bool {
         self.test_name == other.test_name
             && self.target.name() == other.target.name()
+            && self.target_spec == other.target_spec
             && self.mode == other.mode
             && self.bug == other.bug
             && self.target_options == other.target_options
@@ -598,6 +622,9 @@ impl std::fmt::Debug for RunPlan {
 pub struct RecordedOptions {
     pub test_name: String,
     pub target: String,
+    /// The target spec file, for a spec target (left out for built-in targets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_spec: Option<PathBuf>,
     /// Left out for Docker, so Docker runs record what schema 1 did.
     #[serde(default, skip_serializing_if = "is_docker")]
     pub backend: BackendKind,
@@ -642,6 +669,13 @@ fn random_seed() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn example_spec() -> String {
+        format!(
+            "{}/../examples/refnode-adapter/raft.toml",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    }
 
     fn resolve(f: impl FnOnce(&mut RunRequest)) -> Result<RunPlan, PlanError> {
         let mut r = RunRequest::default();
@@ -732,11 +766,66 @@ mod tests {
                 }),
                 "cannot skew the clock of target etcd",
             ),
+            (
+                Box::new(|r| r.target = format!("spec:{}", example_spec())),
+                "",
+            ),
+            (
+                Box::new(|r| {
+                    r.target = format!("spec:{}", example_spec());
+                    r.backend = BackendKind::InProcess;
+                }),
+                "the in-process backend runs only the built-in reference nodes; the target spec",
+            ),
+            (
+                Box::new(|r| {
+                    r.target = format!("spec:{}", example_spec());
+                    r.workload = "bank".into();
+                }),
+                "target refnode-raft has no client for workload bank",
+            ),
+            (
+                Box::new(|r| r.target = "spec:/nonexistent/store.toml".into()),
+                "--target-spec: cannot read target spec /nonexistent/store.toml",
+            ),
         ];
         for (change, says) in cases {
+            if says.is_empty() {
+                // The spec example itself resolves (a control for the cases around it).
+                resolve(change).expect("the example spec resolves");
+                continue;
+            }
             let e = resolve(change).expect_err(says);
             assert!(e.to_string().contains(says), "{e} / {says}");
         }
+    }
+
+    #[test]
+    fn a_spec_target_gets_every_fault_and_clock_skew_only_when_it_says_so() {
+        let every = "partition,kill,pause,loss,clock";
+        let p = resolve(|r| {
+            r.target = format!("spec:{}", example_spec());
+            r.nemesis = every.into();
+        })
+        .expect("the example declares clock_skew");
+        assert_eq!(p.nemesis.join(","), every);
+        let text = std::fs::read_to_string(example_spec())
+            .unwrap()
+            .replace("clock_skew = true", "");
+        let path = std::env::temp_dir().join(format!("no-skew-{}.toml", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        let e = resolve(|r| {
+            r.target = format!("spec:{}", path.display());
+            r.nemesis = "partition,clock".into();
+        })
+        .expect_err("clock refused");
+        std::fs::remove_file(&path).unwrap();
+        let e = e.to_string();
+        assert!(
+            e.contains("cannot skew the clock of target refnode-raft")
+                && e.contains("supports.clock_skew"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -88,17 +88,17 @@ impl Target for Etcd {
         })
     }
 
-    fn inapplicable_checkers(&self, _cluster: &ClusterSpec) -> Vec<(&'static str, String)> {
+    fn inapplicable_checkers(&self, _cluster: &ClusterSpec) -> Vec<(String, String)> {
         vec![(
-            "convergence",
+            "convergence".to_string(),
             "etcd serves every read linearizably through the leader (ReadIndex), so each node's \
              final read is the same quorum read, not that replica's own state"
                 .to_string(),
         )]
     }
 
-    fn workloads(&self) -> Option<&'static [&'static str]> {
-        Some(WORKLOADS)
+    fn workloads(&self) -> Option<Vec<&str>> {
+        Some(WORKLOADS.to_vec())
     }
 
     fn client_port(&self) -> u16 {

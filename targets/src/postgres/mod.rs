@@ -72,15 +72,15 @@ impl Target for Postgres {
         1
     }
 
-    fn max_nodes(&self) -> Option<(usize, &'static str)> {
+    fn max_nodes(&self) -> Option<(usize, &str)> {
         Some((
             1,
             "it runs PostgreSQL as a single primary; a primary with streaming replicas is not supported yet",
         ))
     }
 
-    fn workloads(&self) -> Option<&'static [&'static str]> {
-        Some(sql::WORKLOADS)
+    fn workloads(&self) -> Option<Vec<&str>> {
+        Some(sql::WORKLOADS.to_vec())
     }
 
     fn image(&self) -> Result<ImageRecipe, TargetError> {
@@ -91,9 +91,9 @@ impl Target for Postgres {
         image::command()
     }
 
-    fn inapplicable_checkers(&self, _cluster: &ClusterSpec) -> Vec<(&'static str, String)> {
+    fn inapplicable_checkers(&self, _cluster: &ClusterSpec) -> Vec<(String, String)> {
         vec![(
-            "convergence",
+            "convergence".to_string(),
             "a single PostgreSQL primary has no replicas whose final reads could disagree".into(),
         )]
     }

@@ -4,6 +4,7 @@
 //! clock offsets are libfaketime's timestamp file ([`clock`]), delay is netem ([`packet`]).
 
 pub mod clock;
+mod node_commands;
 pub mod packet;
 pub mod process;
 pub mod rules;
@@ -11,7 +12,7 @@ pub mod rules;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use faultline_targets::{BoxFuture, ClusterSpec, NodeSpec, Target};
+use faultline_targets::{BoxFuture, ClusterSpec, HookStage, NodeSpec, Target};
 use tokio::sync::Mutex;
 
 use super::{
@@ -119,6 +120,9 @@ pub struct DockerCluster {
     pub network: RunNetwork,
     pub nodes: Vec<NodeContainers>,
     pub spec: Arc<ClusterSpec>,
+    /// Files inside each service container copied into the run folder with the container logs
+    /// (a target spec's `node.logs`).
+    pub log_files: Vec<String>,
     /// A long-lived shell per node's infra container (same order as `nodes`); `None` falls back
     /// to one `docker exec` per script.
     shells: Mutex<Vec<Option<Shell>>>,
@@ -176,13 +180,9 @@ async fn start(
         .await
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(DockerCluster::new(
-        docker.clone(),
-        run_id.to_string(),
-        network,
-        nodes,
-        spec,
-    ))
+    let mut cluster = DockerCluster::new(docker.clone(), run_id.to_string(), network, nodes, spec);
+    cluster.log_files = target.log_files();
+    Ok(cluster)
 }
 
 impl DockerCluster {
@@ -196,6 +196,7 @@ impl DockerCluster {
     ) -> DockerCluster {
         DockerCluster {
             shells: Mutex::new(nodes.iter().map(|_| None).collect()),
+            log_files: Vec::new(),
             docker,
             run_id,
             network,
@@ -276,8 +277,11 @@ impl Cluster for DockerCluster {
         Box::pin(async move {
             let started = Instant::now();
             for (i, node) in self.nodes.iter().enumerate() {
-                let Err(last) = super::probe_until(target, &self.spec, i, started, deadline).await
-                else {
+                let healthy = match target.health_command(&self.spec, i) {
+                    Some(command) => self.health_until(&command, i, started, deadline).await,
+                    None => super::probe_until(target, &self.spec, i, started, deadline).await,
+                };
+                let Err(last) = healthy else {
                     continue;
                 };
                 let (running, _) = self
@@ -291,7 +295,7 @@ impl Cluster for DockerCluster {
                     .await
                     .unwrap_or_else(|e| format!("(no logs: {e})"));
                 return Err(format!(
-                    "node {} ({}) did not become healthy within {:.0} s{}; last probe: {last}\nlast log lines of {}:\n{}",
+                    "node {} ({}) did not become healthy within {:.0} s{}; last check: {last}\nlast log lines of {}:\n{}",
                     node.node,
                     node.ip,
                     deadline.as_secs_f64(),
@@ -330,10 +334,25 @@ impl Cluster for DockerCluster {
         })
     }
 
+    fn run_hooks<'a>(
+        &'a self,
+        target: &'a dyn Target,
+        stage: HookStage,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(self.hooks(target, &self.spec, stage))
+    }
+
     fn logs(&self) -> BoxFuture<'_, Vec<NodeLog>> {
         Box::pin(async move {
             let mut out = Vec::new();
-            for node in &self.nodes {
+            for (i, node) in self.nodes.iter().enumerate() {
+                for (file, text) in self.log_files(i).await {
+                    out.push(NodeLog {
+                        node: node.node.clone(),
+                        file,
+                        text,
+                    });
+                }
                 for (container, file) in
                     [(&node.service, "service.log"), (&node.infra, "infra.log")]
                 {

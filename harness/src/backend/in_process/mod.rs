@@ -33,8 +33,13 @@ use network::Network;
 /// The only target whose nodes can run in this process.
 const TARGET: &str = "reference";
 
-/// Why the in-process backend cannot run `target`.
+/// Why the in-process backend cannot run `target` (a built-in target's name, or `spec:PATH`).
 pub fn refusal(target: &str) -> Option<String> {
+    if let Some(path) = target.strip_prefix(faultline_targets::SPEC_PREFIX) {
+        return Some(format!(
+            "the in-process backend runs only the built-in reference nodes; the target spec {path} runs its nodes as containers of its image: use --backend docker"
+        ));
+    }
     (target != TARGET).then(|| {
         format!(
             "the in-process backend runs only the reference nodes (target {TARGET}), which are built into faultline; target {target} needs --backend docker"
