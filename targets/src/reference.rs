@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use faultline_checkers::{OpType, Value};
-use faultline_refnode::protocol::{OpKind, Outcome, Request, Response};
+use faultline_refnode::protocol::{OpKind, Outcome, Request, Response, Status};
 use faultline_workloads::Invocation;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
+use crate::role::{NodeRole, Role};
 use crate::target::{
     BoxFuture, Client, ClusterSpec, Completion, ContextFile, ImageParent, ImageRecipe, OptionKind,
     Target, TargetError, TargetOption,
@@ -279,6 +280,21 @@ impl Target for Reference {
         })
     }
 
+    fn role<'a>(&'a self, cluster: &'a ClusterSpec, index: usize) -> BoxFuture<'a, NodeRole> {
+        Box::pin(async move {
+            let Ok(mut conn) = Connection::open(cluster.addr(index, CLIENT_PORT)).await else {
+                return NodeRole::UNKNOWN;
+            };
+            match conn
+                .call(&Request::new(0, OpKind::Status, None, Value::Null))
+                .await
+            {
+                Ok(answer) if answer.outcome == Outcome::Ok => status_role(&answer.value),
+                _ => NodeRole::UNKNOWN,
+            }
+        })
+    }
+
     fn client<'a>(
         &'a self,
         cluster: &'a ClusterSpec,
@@ -300,6 +316,23 @@ impl Target for Reference {
                 workload: workload.to_string(),
             }) as Box<dyn Client>)
         })
+    }
+}
+
+/// The role a `status` answer reports (PROTOCOL.md): raft leader / primary lead, raft follower or
+/// candidate / backup follow; leaderless modes' `replica` and anything unreadable are unknown.
+pub fn status_role(value: &Value) -> NodeRole {
+    let Ok(status) = serde_json::from_value::<Status>(value.clone()) else {
+        return NodeRole::UNKNOWN;
+    };
+    let role = match status.role.as_str() {
+        "leader" | "primary" => Role::Leader,
+        "follower" | "candidate" | "backup" => Role::Follower,
+        _ => return NodeRole::UNKNOWN,
+    };
+    NodeRole {
+        role,
+        term: Some(status.term),
     }
 }
 
@@ -605,6 +638,18 @@ mod tests {
         assert!(err(&quorum(&[("rr", "1")])).contains("no option \"rr\""));
         assert!(err(&quorum(&[("r", "0")])).contains("r=0: expected a whole number"));
         assert!(err(&quorum(&[("resolve", "x")])).contains("one of vclock, lww"));
+    }
+
+    #[test]
+    fn status_answers_give_roles_with_terms() {
+        let raft = |role: &str| json!({"mode": "raft", "node": "n1", "role": role, "term": 4, "commit_index": 9});
+        let leader = status_role(&raft("leader"));
+        assert_eq!((leader.role, leader.term), (Role::Leader, Some(4)));
+        assert_eq!(status_role(&raft("candidate")).role, Role::Follower);
+        assert_eq!(status_role(&raft("backup")).role, Role::Follower);
+        assert_eq!(status_role(&raft("primary")).role, Role::Leader);
+        assert_eq!(status_role(&raft("replica")), NodeRole::UNKNOWN);
+        assert_eq!(status_role(&json!("garbage")), NodeRole::UNKNOWN);
     }
 
     #[test]
