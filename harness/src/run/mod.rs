@@ -260,7 +260,8 @@ impl Phases<'_> {
         if !self.steps.is_empty() {
             c.prepare_faults().await;
         }
-        let nemesis = Nemesis::new(c.clone(), self.recorder.clone());
+        let nemesis =
+            Nemesis::new(c.clone(), self.recorder.clone()).aiming(self.target.clone(), opts.seed);
         let faults_in_force = nemesis.faults_in_force();
         *self.nemesis.lock().await = Some(nemesis);
 
@@ -310,10 +311,12 @@ impl Phases<'_> {
         let ops_before = self.recorder.len();
         let slots: Vec<_> = (0..opts.settings.concurrency)
             .map(|slot| {
-                let generator = self.workload.generator(slot, opts.settings.concurrency, opts.seed);
-                let pacing = self
+                let generator = self
                     .workload
-                    .delay_schedule(slot, opts.settings.concurrency, opts.seed);
+                    .generator(slot, opts.settings.concurrency, opts.seed);
+                let pacing =
+                    self.workload
+                        .delay_schedule(slot, opts.settings.concurrency, opts.seed);
                 tokio::spawn(
                     ctx.clone()
                         .run_slot(slot, generator, pacing, stop_rx.clone()),
