@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use faultline_checkers::{OpType, Value};
-use faultline_refnode::protocol::{OpKind, Outcome, Request, Response, Status};
+use faultline_refnode::protocol::{errors, OpKind, Outcome, Request, Response, Status};
 use faultline_workloads::Invocation;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -308,10 +308,13 @@ impl Target for Reference {
                 .enumerate()
                 .map(|(i, n)| (n.name.clone(), cluster.addr(i, CLIENT_PORT)))
                 .collect();
+            let home = index % cluster.nodes.len().max(1);
             Ok(Box::new(RefClient {
+                conns: (0..cluster.nodes.len()).map(|_| None).collect(),
                 nodes,
-                current: index % cluster.nodes.len().max(1),
-                conn: None,
+                home,
+                current: home,
+                away: 0,
                 next_id: 1,
                 workload: workload.to_string(),
             }) as Box<dyn Client>)
@@ -436,10 +439,25 @@ pub fn completion(op: &Invocation, answer: &Response, node: &str) -> Completion 
     }
 }
 
+/// How many operations a client that followed a leader hint sends before it goes back to its own
+/// node. Going back costs one `not-leader` when its node follows, and keeps every node's clients
+/// coming back to it, so a deposed leader that still answers is exercised (Jepsen pins clients to
+/// nodes for the same reason); following keeps most operations on the node that can do them.
+pub const HOME_EVERY: u32 = 32;
+
+/// How long a client waits after `not-leader` from a node that knows no leader (an election is on)
+/// before it tries the next node: asking again at once only learns the same thing.
+pub const NO_LEADER_PAUSE: Duration = Duration::from_millis(20);
+
 struct RefClient {
     nodes: Vec<(String, SocketAddr)>,
+    /// The node this client belongs to (its slot's node).
+    home: usize,
     current: usize,
-    conn: Option<Connection>,
+    /// Operations sent since it left `home`.
+    away: u32,
+    /// One connection per node, kept across redirects.
+    conns: Vec<Option<Connection>>,
     next_id: u64,
     workload: String,
 }
@@ -451,6 +469,30 @@ impl RefClient {
             value: Value::Null,
             error: Some(Value::String(error)),
             node: Some(node.to_string()),
+        }
+    }
+
+    /// Where the next operation goes after `done` from the current node: the leader it named, the
+    /// next node when it knows none, and home after [`HOME_EVERY`] operations away.
+    async fn steer(&mut self, done: &Completion, leader: Option<&str>) {
+        if self.current != self.home {
+            self.away += 1;
+        }
+        let not_leader = done.kind == OpType::Fail
+            && done.error.as_ref().and_then(Value::as_str) == Some(errors::NOT_LEADER);
+        if not_leader {
+            match leader.and_then(|l| self.nodes.iter().position(|(n, _)| n == l)) {
+                Some(i) if i != self.current => self.current = i,
+                _ => {
+                    tokio::time::sleep(NO_LEADER_PAUSE).await;
+                    self.current = (self.current + 1) % self.nodes.len();
+                }
+            }
+        } else if self.away >= HOME_EVERY {
+            self.current = self.home;
+        }
+        if self.current == self.home {
+            self.away = 0;
         }
     }
 
@@ -469,9 +511,9 @@ impl RefClient {
             c.value = op.value.clone();
             return c;
         };
-        if self.conn.is_none() {
+        if self.conns[self.current].is_none() {
             match Connection::open(addr).await {
-                Ok(c) => self.conn = Some(c),
+                Ok(c) => self.conns[self.current] = Some(c),
                 Err(e) => {
                     // Never sent: it cannot have happened. Try another node next time.
                     self.current = (self.current + 1) % self.nodes.len();
@@ -481,11 +523,11 @@ impl RefClient {
                 }
             }
         }
-        let conn = self.conn.as_mut().expect("connected above");
+        let conn = self.conns[self.current].as_mut().expect("connected above");
         let answer = match conn.call(&req).await {
             Ok(a) => a,
             Err(e) => {
-                self.conn = None;
+                self.conns[self.current] = None;
                 return Completion {
                     kind: OpType::Info,
                     value: op.value.clone(),
@@ -495,16 +537,7 @@ impl RefClient {
             }
         };
         let done = completion(op, &answer, &node);
-        if done.kind == OpType::Fail {
-            if let Some(leader) = &answer.leader {
-                if let Some(i) = self.nodes.iter().position(|(n, _)| n == leader) {
-                    if i != self.current {
-                        self.current = i;
-                        self.conn = None;
-                    }
-                }
-            }
-        }
+        self.steer(&done, answer.leader.as_deref()).await;
         done
     }
 }
