@@ -452,3 +452,48 @@ async fn roles_show_the_raft_leader_and_aimed_faults_hit_it_when_applied() {
     assert!(nemesis.is_healed());
     backend.teardown().await.unwrap();
 }
+
+#[test]
+fn a_tiny_hunt_catches_a_planted_bug_and_tables_every_case() {
+    let results = results_dir("hunt");
+    let out = output(faultline_command(
+        &[
+            "hunt",
+            "--backend",
+            "in-process",
+            "--bug",
+            "non-atomic-txn",
+            "--seeds",
+            "2",
+            "--time-limit",
+            "4",
+            "--nemesis-interval",
+            "1",
+            "--recovery",
+            "1",
+            "--json",
+        ],
+        &results,
+    ));
+    let table: Value = serde_json::from_slice(&out.stdout).expect("hunt --json prints JSON");
+    let rows = table["rows"].as_array().unwrap();
+    // The bug, then its control (the same mode and workload without the bug).
+    assert_eq!(rows.len(), 2, "{table}");
+    assert_eq!(rows[0]["case"]["bug"], "non-atomic-txn");
+    assert_eq!(rows[1]["case"]["bug"], Value::Null);
+    assert_eq!(rows[1]["case"]["workload"], rows[0]["case"]["workload"]);
+    for row in rows {
+        assert_eq!(row["runs"], 2, "{row}");
+        assert_eq!(row["errors"], 0, "{row}");
+    }
+    assert!(rows[0]["invalid"].as_u64().unwrap() >= 1, "{table}");
+    let first = rows[0]["median_first_anomaly_secs"].as_f64().unwrap();
+    assert!((0.0..=4.5).contains(&first), "{first}");
+    assert_eq!(rows[1]["invalid"], 0, "a false alarm: {table}");
+    assert_eq!(table["runs"].as_array().unwrap().len(), 4);
+    // Every run kept its folder, and the summary is where a campaign's would be.
+    assert!(results.join("campaigns/hunt").is_dir());
+    let exit = out.status.code();
+    let met = table["meets_bar"].as_bool().unwrap();
+    assert_eq!(exit, Some(if met { 0 } else { 1 }));
+}
