@@ -666,7 +666,7 @@ mod tests {
         assert_eq!(p.workload_options.concurrency, 10);
         assert_eq!(
             p.command(),
-            "faultline run --target reference --mode raft --workload register --nemesis partition --seed 1"
+            "faultline run --target reference --mode raft --workload register --nemesis partition-leader,partition --seed 1"
         );
     }
 
@@ -728,7 +728,7 @@ mod tests {
             ),
             (
                 Box::new(|r| r.nodes = Some(1)),
-                "the partition nemesis acts only on traffic between nodes",
+                "the partition-leader nemesis acts only on traffic between nodes",
             ),
             (
                 Box::new(|r| {
