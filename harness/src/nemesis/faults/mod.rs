@@ -16,6 +16,7 @@ mod kill;
 mod loss;
 mod partition;
 mod pause;
+mod rolling_restart;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -44,6 +45,7 @@ pub static ALL: &[&dyn Fault] = &[
     &delay::Delay,
     &pause::Pause,
     &kill::Kill,
+    &rolling_restart::RollingRestart,
     &clock::Clock,
 ];
 
