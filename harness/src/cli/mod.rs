@@ -37,8 +37,7 @@ pub enum Command {
     /// Run a matrix of tests from a TOML file and summarise them; exits with the worst verdict.
     #[command(after_help = "Documentation: docs/campaigns.md (the file, summaries, exit code).")]
     Campaign(campaign::CampaignArgs),
-    /// Run every planted bug on several seeds with the default nemesis, plus correct controls:
-    /// how often and how soon each bug is caught, and any false alarm.
+    /// Run the planted bugs × seeds with the default nemesis: detection rate and false alarms.
     #[command(after_help = "Documentation: docs/hunt.md (the table and how to read it).")]
     Hunt(hunt::HuntArgs),
     /// Remove Docker containers, networks and volumes left by dead runs.
