@@ -25,10 +25,13 @@ use crate::nemesis::Step;
 /// `faultline run`'s defaults for what is not a number.
 pub const DEFAULT_TARGET: &str = "reference";
 pub const DEFAULT_WORKLOAD: &str = "register";
-/// Aimed and random partitions: the leader cut off in a minority (a leader change every time, and
-/// a deposed leader that may still answer), and a random shape. Measured with `faultline hunt`
-/// (docs/hunt.md).
-pub const DEFAULT_NEMESIS: &str = "partition-leader,partition";
+/// The leader cut off in a minority: a leader change every time, and a deposed leader that may
+/// still answer. Where nobody leads (leaderless modes) a random node is cut off instead, and with
+/// five nodes or more the leader's companions are random. Measured with `faultline hunt`
+/// (docs/hunt.md): mixed half and half with random partition shapes, early-ack was caught in
+/// only 6 of 10 20 s runs (each run holds five fault windows, and half of them missed the
+/// leader); alone, every planted bug in 10 of 10.
+pub const DEFAULT_NEMESIS: &str = "partition-leader";
 pub const DEFAULT_RESULTS_DIR: &str = "results";
 /// The most nodes a run starts.
 pub const MAX_NODES: usize = 200;
@@ -663,12 +666,12 @@ mod tests {
         assert_eq!(p.mode.as_deref(), Some("raft"));
         assert_eq!(p.nodes, 3);
         assert_eq!(p.test_name, "reference-raft-register");
-        assert_eq!(p.nemesis, ["partition-leader", "partition"]);
+        assert_eq!(p.nemesis, ["partition-leader"]);
         assert!(!p.steps.is_empty(), "30 s of partitions every 2 s");
         assert_eq!(p.workload_options.concurrency, 10);
         assert_eq!(
             p.command(),
-            "faultline run --target reference --mode raft --workload register --nemesis partition-leader,partition --seed 1"
+            "faultline run --target reference --mode raft --workload register --nemesis partition-leader --seed 1"
         );
     }
 
