@@ -54,6 +54,12 @@ fn finished_run(results: &Path) -> Value {
     assert_eq!(test["backend"], "in-process");
     assert_eq!(test["options"]["backend"], "in-process");
     assert_eq!(test["finished"], true);
+    // Both files read back through the typed contract.
+    let typed = faultline::results::TestFile::read(&dir.join("test.json")).unwrap();
+    assert_eq!(typed.backend.as_deref(), Some("in-process"));
+    let results = faultline::results::ResultsFile::read(&dir.join("results.json")).unwrap();
+    assert_eq!(results.schema, faultline::results::SCHEMA_VERSION);
+    assert!(results.stats.is_some_and(|s| s.client_ops > 0));
     json(&dir.join("results.json"))
 }
 

@@ -12,13 +12,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use faultline_targets::{BoxFuture, ClusterSpec, NodeSpec, Target};
-use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use super::{Backend, BackendError, BackendKind, Cluster, ClusterPlan, Grudge, NodeLog};
+use super::{
+    Backend, BackendError, BackendKind, Cluster, ClusterPlan, Grudge, NodeLog, Provisioned,
+};
 use crate::docker::containers::{ServiceSpec, CLOCK_FILE};
 use crate::docker::shell::Shell;
 use crate::docker::{CleanupGuard, DockerClient, DockerError, Images, NodeContainers, RunNetwork};
+use crate::results::schema::{self, Versions};
 use rules::{
     drop_rules, install_script, loss_rules, restore_command, restore_heredoc, restore_script,
     LOSS_CHAIN, PART_CHAIN,
@@ -57,29 +59,28 @@ impl Backend for DockerBackend {
         &'a mut self,
         target: &'a dyn Target,
         run_id: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<(String, Value)>, BackendError>> {
+    ) -> BoxFuture<'a, Result<Provisioned, BackendError>> {
         Box::pin(async move {
             let recipe = target
                 .image()
                 .map_err(|e| BackendError::Failed(e.to_string()))?;
             let images = self.docker.ensure_images(&recipe).await?;
             self.guard = Some(CleanupGuard::new(run_id));
-            let facts = vec![
-                (
-                    "versions".to_string(),
-                    json!({
-                        "faultline": env!("CARGO_PKG_VERSION"),
-                        "docker_engine": self.docker.engine_version,
-                        "docker_api": self.docker.api_version,
-                    }),
-                ),
-                (
-                    "images".to_string(),
-                    json!({"base": images.base, "tools": images.tools, "target": images.target}),
-                ),
-            ];
+            let provisioned = Provisioned {
+                versions: Versions {
+                    faultline: env!("CARGO_PKG_VERSION").to_string(),
+                    docker_engine: Some(self.docker.engine_version.clone()),
+                    docker_api: Some(self.docker.api_version.clone()),
+                },
+                images: Some(schema::Images {
+                    base: images.base.clone(),
+                    tools: images.tools.clone(),
+                    target: images.target.clone(),
+                }),
+                backend: None,
+            };
             self.run = Some((run_id.to_string(), images));
-            Ok(facts)
+            Ok(provisioned)
         })
     }
 
