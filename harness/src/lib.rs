@@ -7,6 +7,7 @@ pub mod campaign;
 pub mod cli;
 pub mod docker;
 pub mod exit;
+pub mod hunt;
 pub mod nemesis;
 pub mod report;
 pub mod results;

@@ -9,8 +9,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use faultline::backend::in_process::InProcessBackend;
 use faultline::backend::{Backend, Cluster, ClusterPlan, Grudge};
+use faultline::nemesis::aim::{aimed, Aim};
+use faultline::nemesis::Nemesis;
+use faultline::results::Recorder;
 use faultline_refnode::client::Client;
 use faultline_refnode::protocol::{OpKind, Outcome};
+use faultline_targets::{Role, Roles};
 use serde_json::{json, Value};
 
 mod common;
@@ -248,6 +252,11 @@ fn other_targets_are_refused_with_the_reason() {
 /// A three-node lww cluster in this process (lww broadcasts every write to its peers at once,
 /// which makes the traffic between nodes easy to provoke).
 async fn lww_cluster(name: &str) -> (InProcessBackend, Arc<dyn Cluster>) {
+    cluster_in_mode(name, "lww").await
+}
+
+/// A three-node reference cluster in `mode`, in this process, healthy.
+async fn cluster_in_mode(name: &str, mode: &str) -> (InProcessBackend, Arc<dyn Cluster>) {
     let target: Arc<dyn faultline_targets::Target> =
         faultline_targets::by_name("reference").unwrap().into();
     let mut backend = InProcessBackend::new();
@@ -255,7 +264,7 @@ async fn lww_cluster(name: &str) -> (InProcessBackend, Arc<dyn Cluster>) {
     backend.provision(target.as_ref(), &run_id).await.unwrap();
     let plan = ClusterPlan {
         node_count: 3,
-        mode: Some("lww".into()),
+        mode: Some(mode.into()),
         bug: None,
         options: BTreeMap::new(),
         clock_faults: true,
@@ -396,4 +405,156 @@ async fn a_clock_offset_shows_in_the_nodes_clock() {
         .unwrap();
     assert!((node_clock(1).await - now()).abs() < 1.0);
     backend.teardown().await.unwrap();
+}
+
+/// The roles now, once some node claims to lead (raft elects within a second).
+async fn roles_with_leader(cluster: &Arc<dyn Cluster>) -> (Roles, String) {
+    let target = faultline_targets::by_name("reference").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let roles = faultline_targets::role::roles(target.as_ref(), &cluster.spec()).await;
+        if let Some(l) = faultline_targets::role::leader(&roles) {
+            let l = l.to_string();
+            return (roles, l);
+        }
+        assert!(Instant::now() < deadline, "no leader in 10 s: {roles:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_show_the_raft_leader_and_aimed_faults_hit_it_when_applied() {
+    let (mut backend, cluster) = cluster_in_mode("aim", "raft").await;
+    let (roles, old) = roles_with_leader(&cluster).await;
+    let leaders = roles.values().filter(|r| r.role == Role::Leader).count();
+    assert_eq!(leaders, 1, "{roles:?}");
+    let term = roles[&old].term;
+    assert!(term.is_some_and(|t| t >= 1), "{roles:?}");
+    assert!(
+        roles
+            .iter()
+            .filter(|(n, _)| **n != old)
+            .all(|(_, r)| r.role == Role::Follower && r.term == term),
+        "{roles:?}"
+    );
+
+    let target: Arc<dyn faultline_targets::Target> =
+        faultline_targets::by_name("reference").unwrap().into();
+    let recorder = Recorder::in_memory(Instant::now());
+    let mut nemesis = Nemesis::new(cluster.clone(), recorder.clone()).aiming(target, 1);
+    // The schedule holds no nodes: the leader is looked up when the kill is applied.
+    nemesis
+        .perform(&aimed("kill", Aim::Leader, Value::Null))
+        .await;
+    let (events, _) = recorder.snapshot();
+    let kill = events.last().unwrap();
+    assert_eq!(kill.f, "kill");
+    assert!(kill.error.is_none(), "{:?}", kill.error);
+    assert_eq!(kill.value["nodes"], json!([old.clone()]));
+    assert_eq!(kill.value["aim"], "leader");
+    assert_eq!(kill.value["hit"], true);
+    assert_eq!(kill.value["roles"][&old]["role"], "leader");
+    assert!(!backend.cluster().unwrap().is_up(&old));
+
+    // The others elect a new leader; the killed node's role is unknown.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (roles, new) = loop {
+        let (roles, l) = roles_with_leader(&cluster).await;
+        if l != old {
+            break (roles, l);
+        }
+        assert!(Instant::now() < deadline, "no new leader: {roles:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(roles[&old].role, Role::Unknown);
+    assert!(roles[&new].term > term);
+
+    // A follower aim never picks the leader (nor the dead node, which reports no role).
+    nemesis
+        .perform(&aimed("pause", Aim::Follower, Value::Null))
+        .await;
+    let (events, _) = recorder.snapshot();
+    let pause = events.last().unwrap();
+    let third = ["n1", "n2", "n3"]
+        .into_iter()
+        .find(|n| *n != old && *n != new)
+        .unwrap();
+    assert_eq!(pause.value["nodes"], json!([third]), "{:?}", pause.value);
+    assert_eq!(pause.value["hit"], true);
+
+    // Ends of aimed faults heal the nodes their starts hit.
+    nemesis
+        .perform(&aimed("resume", Aim::Follower, Value::Null))
+        .await;
+    nemesis
+        .perform(&aimed("restart", Aim::Leader, Value::Null))
+        .await;
+    assert!(nemesis.is_healed(), "{}", nemesis.describe());
+    let (events, _) = recorder.snapshot();
+    let n = events.len();
+    assert_eq!(events[n - 2].value["nodes"], json!([third]));
+    assert_eq!(events[n - 1].value["nodes"], json!([old.clone()]));
+    assert!(backend.cluster().unwrap().is_up(&old));
+
+    // The leader's minority: with three nodes, the leader alone against the other two.
+    let (_, lead) = roles_with_leader(&cluster).await;
+    nemesis
+        .perform(&aimed(
+            "partition-start",
+            Aim::LeaderMinority,
+            json!({"kind": "leader"}),
+        ))
+        .await;
+    let (events, _) = recorder.snapshot();
+    let cut = &events.last().unwrap().value;
+    assert_eq!(cut["kind"], "leader");
+    assert_eq!(cut["grudge"][&lead].as_array().unwrap().len(), 2, "{cut}");
+    nemesis.heal().await;
+    assert!(nemesis.is_healed());
+    backend.teardown().await.unwrap();
+}
+
+#[test]
+fn a_tiny_hunt_catches_a_planted_bug_and_tables_every_case() {
+    let results = results_dir("hunt");
+    let out = output(faultline_command(
+        &[
+            "hunt",
+            "--backend",
+            "in-process",
+            "--bug",
+            "non-atomic-txn",
+            "--seeds",
+            "2",
+            "--time-limit",
+            "4",
+            "--nemesis-interval",
+            "1",
+            "--recovery",
+            "1",
+            "--json",
+        ],
+        &results,
+    ));
+    let table: Value = serde_json::from_slice(&out.stdout).expect("hunt --json prints JSON");
+    let rows = table["rows"].as_array().unwrap();
+    // The bug, then its control (the same mode and workload without the bug).
+    assert_eq!(rows.len(), 2, "{table}");
+    assert_eq!(rows[0]["case"]["bug"], "non-atomic-txn");
+    assert_eq!(rows[1]["case"]["bug"], Value::Null);
+    assert_eq!(rows[1]["case"]["workload"], rows[0]["case"]["workload"]);
+    for row in rows {
+        assert_eq!(row["runs"], 2, "{row}");
+        assert_eq!(row["errors"], 0, "{row}");
+    }
+    assert!(rows[0]["invalid"].as_u64().unwrap() >= 1, "{table}");
+    let first = rows[0]["median_first_anomaly_secs"].as_f64().unwrap();
+    assert!((0.0..=4.5).contains(&first), "{first}");
+    assert_eq!(rows[1]["invalid"], 0, "a false alarm: {table}");
+    assert_eq!(table["runs"].as_array().unwrap().len(), 4);
+    // Every run kept its folder, and the summary is where a campaign's would be.
+    assert!(results.join("campaigns/hunt").is_dir());
+    let exit = out.status.code();
+    let met = table["meets_bar"].as_bool().unwrap();
+    assert_eq!(exit, Some(if met { 0 } else { 1 }));
 }

@@ -1,8 +1,10 @@
 //! faultline-targets: one module per system under test — how to build its image, start an N-node
 //! cluster, tell when it is healthy, and a client per workload with its error mapping.
 
+pub mod role;
 pub mod target;
 
+pub use role::{NodeRole, Role, Roles};
 pub use target::{
     validate_cluster, validate_run, BoxFuture, Client, ClusterSpec, Completion, ContextFile,
     HookStage, ImageParent, ImageRecipe, NodeCommand, NodeSpec, OptionKind, Target, TargetError,

@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use faultline_checkers::{OpType, Value};
-use faultline_refnode::protocol::{OpKind, Outcome, Request, Response};
+use faultline_refnode::protocol::{errors, OpKind, Outcome, Request, Response, Status};
 use faultline_workloads::Invocation;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
+use crate::role::{NodeRole, Role};
 use crate::target::{
     BoxFuture, Client, ClusterSpec, Completion, ContextFile, ImageParent, ImageRecipe, OptionKind,
     Target, TargetError, TargetOption,
@@ -279,6 +280,21 @@ impl Target for Reference {
         })
     }
 
+    fn role<'a>(&'a self, cluster: &'a ClusterSpec, index: usize) -> BoxFuture<'a, NodeRole> {
+        Box::pin(async move {
+            let Ok(mut conn) = Connection::open(cluster.addr(index, CLIENT_PORT)).await else {
+                return NodeRole::UNKNOWN;
+            };
+            match conn
+                .call(&Request::new(0, OpKind::Status, None, Value::Null))
+                .await
+            {
+                Ok(answer) if answer.outcome == Outcome::Ok => status_role(&answer.value),
+                _ => NodeRole::UNKNOWN,
+            }
+        })
+    }
+
     fn client<'a>(
         &'a self,
         cluster: &'a ClusterSpec,
@@ -292,14 +308,34 @@ impl Target for Reference {
                 .enumerate()
                 .map(|(i, n)| (n.name.clone(), cluster.addr(i, CLIENT_PORT)))
                 .collect();
+            let home = index % cluster.nodes.len().max(1);
             Ok(Box::new(RefClient {
+                conns: (0..cluster.nodes.len()).map(|_| None).collect(),
                 nodes,
-                current: index % cluster.nodes.len().max(1),
-                conn: None,
+                home,
+                current: home,
+                away: 0,
                 next_id: 1,
                 workload: workload.to_string(),
             }) as Box<dyn Client>)
         })
+    }
+}
+
+/// The role a `status` answer reports (PROTOCOL.md): raft leader / primary lead, raft follower or
+/// candidate / backup follow; leaderless modes' `replica` and anything unreadable are unknown.
+pub fn status_role(value: &Value) -> NodeRole {
+    let Ok(status) = serde_json::from_value::<Status>(value.clone()) else {
+        return NodeRole::UNKNOWN;
+    };
+    let role = match status.role.as_str() {
+        "leader" | "primary" => Role::Leader,
+        "follower" | "candidate" | "backup" => Role::Follower,
+        _ => return NodeRole::UNKNOWN,
+    };
+    NodeRole {
+        role,
+        term: Some(status.term),
     }
 }
 
@@ -403,10 +439,25 @@ pub fn completion(op: &Invocation, answer: &Response, node: &str) -> Completion 
     }
 }
 
+/// How many operations a client that followed a leader hint sends before it goes back to its own
+/// node. Going back costs one `not-leader` when its node follows, and keeps every node's clients
+/// coming back to it, so a deposed leader that still answers is exercised (Jepsen pins clients to
+/// nodes for the same reason); following keeps most operations on the node that can do them.
+pub const HOME_EVERY: u32 = 32;
+
+/// How long a client waits after `not-leader` from a node that knows no leader (an election is on)
+/// before it tries the next node: asking again at once only learns the same thing.
+pub const NO_LEADER_PAUSE: Duration = Duration::from_millis(20);
+
 struct RefClient {
     nodes: Vec<(String, SocketAddr)>,
+    /// The node this client belongs to (its slot's node).
+    home: usize,
     current: usize,
-    conn: Option<Connection>,
+    /// Operations sent since it left `home`.
+    away: u32,
+    /// One connection per node, kept across redirects.
+    conns: Vec<Option<Connection>>,
     next_id: u64,
     workload: String,
 }
@@ -418,6 +469,30 @@ impl RefClient {
             value: Value::Null,
             error: Some(Value::String(error)),
             node: Some(node.to_string()),
+        }
+    }
+
+    /// Where the next operation goes after `done` from the current node: the leader it named, the
+    /// next node when it knows none, and home after [`HOME_EVERY`] operations away.
+    async fn steer(&mut self, done: &Completion, leader: Option<&str>) {
+        if self.current != self.home {
+            self.away += 1;
+        }
+        let not_leader = done.kind == OpType::Fail
+            && done.error.as_ref().and_then(Value::as_str) == Some(errors::NOT_LEADER);
+        if not_leader {
+            match leader.and_then(|l| self.nodes.iter().position(|(n, _)| n == l)) {
+                Some(i) if i != self.current => self.current = i,
+                _ => {
+                    tokio::time::sleep(NO_LEADER_PAUSE).await;
+                    self.current = (self.current + 1) % self.nodes.len();
+                }
+            }
+        } else if self.away >= HOME_EVERY {
+            self.current = self.home;
+        }
+        if self.current == self.home {
+            self.away = 0;
         }
     }
 
@@ -436,9 +511,9 @@ impl RefClient {
             c.value = op.value.clone();
             return c;
         };
-        if self.conn.is_none() {
+        if self.conns[self.current].is_none() {
             match Connection::open(addr).await {
-                Ok(c) => self.conn = Some(c),
+                Ok(c) => self.conns[self.current] = Some(c),
                 Err(e) => {
                     // Never sent: it cannot have happened. Try another node next time.
                     self.current = (self.current + 1) % self.nodes.len();
@@ -448,11 +523,11 @@ impl RefClient {
                 }
             }
         }
-        let conn = self.conn.as_mut().expect("connected above");
+        let conn = self.conns[self.current].as_mut().expect("connected above");
         let answer = match conn.call(&req).await {
             Ok(a) => a,
             Err(e) => {
-                self.conn = None;
+                self.conns[self.current] = None;
                 return Completion {
                     kind: OpType::Info,
                     value: op.value.clone(),
@@ -462,16 +537,7 @@ impl RefClient {
             }
         };
         let done = completion(op, &answer, &node);
-        if done.kind == OpType::Fail {
-            if let Some(leader) = &answer.leader {
-                if let Some(i) = self.nodes.iter().position(|(n, _)| n == leader) {
-                    if i != self.current {
-                        self.current = i;
-                        self.conn = None;
-                    }
-                }
-            }
-        }
+        self.steer(&done, answer.leader.as_deref()).await;
         done
     }
 }
@@ -605,6 +671,18 @@ mod tests {
         assert!(err(&quorum(&[("rr", "1")])).contains("no option \"rr\""));
         assert!(err(&quorum(&[("r", "0")])).contains("r=0: expected a whole number"));
         assert!(err(&quorum(&[("resolve", "x")])).contains("one of vclock, lww"));
+    }
+
+    #[test]
+    fn status_answers_give_roles_with_terms() {
+        let raft = |role: &str| json!({"mode": "raft", "node": "n1", "role": role, "term": 4, "commit_index": 9});
+        let leader = status_role(&raft("leader"));
+        assert_eq!((leader.role, leader.term), (Role::Leader, Some(4)));
+        assert_eq!(status_role(&raft("candidate")).role, Role::Follower);
+        assert_eq!(status_role(&raft("backup")).role, Role::Follower);
+        assert_eq!(status_role(&raft("primary")).role, Role::Leader);
+        assert_eq!(status_role(&raft("replica")), NodeRole::UNKNOWN);
+        assert_eq!(status_role(&json!("garbage")), NodeRole::UNKNOWN);
     }
 
     #[test]

@@ -13,6 +13,8 @@ use faultline_checkers::{OpType, Value};
 use faultline_workloads::Invocation;
 use thiserror::Error;
 
+use crate::role::NodeRole;
+
 /// A boxed future, so the traits below stay object-safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -359,6 +361,14 @@ pub trait Target: Send + Sync {
         cluster: &'a ClusterSpec,
         index: usize,
     ) -> BoxFuture<'a, Result<(), String>>;
+
+    /// Node `index`'s role as it reports it (leader, follower, with its term), for faults aimed at
+    /// the leader. Must be cheap and safe to ask during faults: [`crate::role::roles`] bounds each
+    /// ask with a short timeout. The default knows nothing.
+    fn role<'a>(&'a self, cluster: &'a ClusterSpec, index: usize) -> BoxFuture<'a, NodeRole> {
+        let _ = (cluster, index);
+        Box::pin(async { NodeRole::UNKNOWN })
+    }
 
     /// A client for `workload` that starts on node `index` (it may follow leader hints).
     fn client<'a>(

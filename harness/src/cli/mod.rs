@@ -5,6 +5,7 @@ pub mod campaign;
 pub mod check;
 pub mod clean;
 pub mod convert;
+pub mod hunt;
 pub mod report;
 pub mod run;
 
@@ -36,6 +37,9 @@ pub enum Command {
     /// Run a matrix of tests from a TOML file and summarise them; exits with the worst verdict.
     #[command(after_help = "Documentation: docs/campaigns.md (the file, summaries, exit code).")]
     Campaign(campaign::CampaignArgs),
+    /// Run the planted bugs × seeds with the default nemesis: detection rate and false alarms.
+    #[command(after_help = "Documentation: docs/hunt.md (the table and how to read it).")]
+    Hunt(hunt::HuntArgs),
     /// Remove Docker containers, networks and volumes left by dead runs.
     #[command(after_help = "Documentation: docs/run.md (section \"Cleaning up\").")]
     Clean(clean::CleanArgs),
@@ -64,6 +68,7 @@ pub fn run(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Run(args) => run::execute(*args),
         Command::Campaign(args) => campaign::execute(args),
+        Command::Hunt(args) => hunt::execute(args),
         Command::Clean(args) => clean::execute(args),
         Command::Report(args) => report::execute(args),
         Command::Bench(args) => return bench::run(args),

@@ -6,9 +6,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use faultline_targets::{Roles, Target};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use tokio::sync::watch;
 
 use super::action::{Action, Step};
+use super::aim;
 use super::faults::{self, Fault, FaultState};
 use crate::backend::Cluster;
 use crate::results::history::Recorder;
@@ -23,6 +27,10 @@ pub struct Nemesis {
     pub lateness_ms: Vec<(String, f64)>,
     /// [`Nemesis::describe`] after every action, for whoever watches (the progress line).
     in_force: watch::Sender<String>,
+    /// Who to ask for the nodes' roles when an aimed fault is applied; `None` knows no roles.
+    target: Option<Arc<dyn Target>>,
+    /// Picks among nodes when an aim leaves a choice (same seed, same picks for the same roles).
+    rng: ChaCha8Rng,
 }
 
 impl Nemesis {
@@ -33,7 +41,57 @@ impl Nemesis {
             faults: faults::ALL.iter().map(|f| (*f, f.state())).collect(),
             lateness_ms: Vec::new(),
             in_force: watch::Sender::new("none".to_string()),
+            target: None,
+            rng: ChaCha8Rng::seed_from_u64(0),
         }
+    }
+
+    /// Lets aimed faults ask `target` for the nodes' roles; `seed` fixes the choices an aim leaves.
+    pub fn aiming(mut self, target: Arc<dyn Target>, seed: u64) -> Nemesis {
+        self.target = Some(target);
+        self.rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6169_6d65_6421);
+        self
+    }
+
+    /// The roles every node reports now (none without a target). Takes no `&self` across the
+    /// wait: the fault states are not `Sync`.
+    async fn roles(target: Option<Arc<dyn Target>>, cluster: Arc<dyn Cluster>) -> Roles {
+        match target {
+            Some(target) => faultline_targets::role::roles(target.as_ref(), &cluster.spec()).await,
+            None => Roles::new(),
+        }
+    }
+
+    /// The action to apply for `action`: itself, or for an aimed one the concrete action on the
+    /// nodes its aim picks now (a start) or on the nodes its start hit (an end), recorded with the
+    /// aim and the roles seen.
+    async fn resolve(&mut self, action: &Action) -> Result<Action, String> {
+        let Some(aim) = aim::of(action)? else {
+            return Ok(action.clone());
+        };
+        let Some(index) = self.faults.iter().position(|(f, _)| f.owns(&action.f)) else {
+            return Ok(action.clone());
+        };
+        let fault = self.faults[index].0;
+        let all: Vec<String> = self
+            .cluster
+            .spec()
+            .nodes
+            .iter()
+            .map(|n| n.name.clone())
+            .collect();
+        if !fault.starts().contains(&action.f.as_str()) {
+            // An end heals what its start put in force, whichever nodes that turned out to be.
+            let heal = match self.faults[index].1.heal() {
+                Some(heal) => heal,
+                None => fault.aim_at(action, &[], &all)?,
+            };
+            return Ok(aim::record(heal, aim, None, None));
+        }
+        let roles = Self::roles(self.target.clone(), self.cluster.clone()).await;
+        let (nodes, hit) = aim::pick(aim, &roles, &all, &mut self.rng);
+        let concrete = fault.aim_at(action, &nodes, &all)?;
+        Ok(aim::record(concrete, aim, Some(&roles), Some(hit)))
     }
 
     /// The faults in force, updated after every action (`none`, `partition halves, killed n2`).
@@ -76,10 +134,16 @@ impl Nemesis {
 
     /// Applies `action` and records it; a failure is recorded and printed, not fatal.
     pub async fn perform(&mut self, action: &Action) {
-        let cluster = &self.cluster;
-        let result = match self.faults.iter_mut().find(|(f, _)| f.owns(&action.f)) {
-            Some((_, state)) => state.apply(action, cluster).await,
-            None => faults::check(action),
+        let (action, result) = match self.resolve(action).await {
+            Ok(action) => {
+                let cluster = &self.cluster;
+                let result = match self.faults.iter_mut().find(|(f, _)| f.owns(&action.f)) {
+                    Some((_, state)) => state.apply(&action, cluster).await,
+                    None => faults::check(&action),
+                };
+                (action, result)
+            }
+            Err(e) => (action.clone(), Err(e)),
         };
         if let Err(e) = &result {
             eprintln!("faultline: nemesis {} failed: {e}", action.name());

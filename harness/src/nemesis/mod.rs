@@ -6,6 +6,7 @@
 //! Docker directly.
 
 pub mod action;
+pub mod aim;
 pub mod executor;
 pub mod faults;
 pub mod schedule;

@@ -283,7 +283,8 @@ impl Phases<'_> {
         if !self.steps.is_empty() {
             c.prepare_faults().await;
         }
-        let nemesis = Nemesis::new(c.clone(), self.recorder.clone());
+        let nemesis =
+            Nemesis::new(c.clone(), self.recorder.clone()).aiming(self.target.clone(), opts.seed);
         let faults_in_force = nemesis.faults_in_force();
         *self.nemesis.lock().await = Some(nemesis);
 

@@ -40,6 +40,19 @@ impl Bug {
     }
 }
 
+impl Bug {
+    /// The mode it is planted in and the workload whose checkers must catch it (the table above):
+    /// what `faultline hunt` runs for it, so a bug added here is hunted without more wiring.
+    pub fn shown_by(self) -> (&'static str, &'static str) {
+        match self {
+            Bug::StaleRead => ("raft", "register"),
+            Bug::EarlyAck => ("raft", "register"),
+            Bug::NonAtomicTxn => ("raft", "list-append"),
+            Bug::LostSibling => ("quorum", "set"),
+        }
+    }
+}
+
 impl FromStr for Bug {
     type Err = String;
 

@@ -13,6 +13,7 @@ pub mod image;
 
 use serde_json::{json, Value};
 
+use crate::role::{NodeRole, Role};
 use crate::target::{BoxFuture, Client, ClusterSpec, ImageRecipe, Target, TargetError};
 use client::{EtcdClient, Family};
 use http::HttpConnection;
@@ -30,6 +31,25 @@ pub const WORKLOADS: &[&str] = &["register", "kv", "set", "list-append"];
 /// The etcd target. It has no modes and no options.
 #[derive(Clone, Debug, Default)]
 pub struct Etcd;
+
+/// The role a maintenance `status` answer reports: the member leads when the leader it names is
+/// itself (the gateway writes 64-bit ids and terms as strings). No known leader (`0`) or no
+/// member id is unknown.
+pub fn status_role(status: &Value) -> NodeRole {
+    let number = |v: &Value| match v {
+        Value::String(s) => s.parse::<u64>().ok(),
+        other => other.as_u64(),
+    };
+    let member = number(&status["header"]["member_id"]);
+    let leader = number(&status["leader"]).filter(|l| *l != 0);
+    let term = number(&status["raftTerm"]).or_else(|| number(&status["header"]["raft_term"]));
+    let role = match (member, leader) {
+        (Some(m), Some(l)) if m == l => Role::Leader,
+        (Some(_), Some(_)) => Role::Follower,
+        _ => return NodeRole::UNKNOWN,
+    };
+    NodeRole { role, term }
+}
 
 /// `n1=http://10.0.0.2:2380,...`: every member's peer URL, the same on every node.
 pub fn initial_cluster(cluster: &ClusterSpec) -> String {
@@ -143,6 +163,18 @@ impl Target for Etcd {
         })
     }
 
+    fn role<'a>(&'a self, cluster: &'a ClusterSpec, index: usize) -> BoxFuture<'a, NodeRole> {
+        Box::pin(async move {
+            let Ok(mut conn) = HttpConnection::open(cluster.addr(index, CLIENT_PORT)).await else {
+                return NodeRole::UNKNOWN;
+            };
+            match gateway::call(&mut conn, gateway::STATUS, &json!({})).await {
+                Ok(status) => status_role(&status),
+                Err(_) => NodeRole::UNKNOWN,
+            }
+        })
+    }
+
     fn client<'a>(
         &'a self,
         cluster: &'a ClusterSpec,
@@ -175,6 +207,16 @@ mod tests {
     use super::*;
     use crate::target::NodeSpec;
     use std::net::Ipv4Addr;
+
+    #[test]
+    fn maintenance_status_says_who_leads() {
+        let status = |member: &str, leader: &str| json!({"header": {"member_id": member, "raft_term": "7"}, "leader": leader, "raftTerm": "7"});
+        let me = status_role(&status("42", "42"));
+        assert_eq!((me.role, me.term), (Role::Leader, Some(7)));
+        assert_eq!(status_role(&status("41", "42")).role, Role::Follower);
+        assert_eq!(status_role(&status("41", "0")), NodeRole::UNKNOWN);
+        assert_eq!(status_role(&json!({})), NodeRole::UNKNOWN);
+    }
 
     fn cluster(n: u8) -> ClusterSpec {
         ClusterSpec {

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use super::{some_nodes, Fault, FaultState, Word};
 use crate::backend::Cluster;
 use crate::nemesis::action::Action;
+use crate::nemesis::aim::{aimed, Aim};
 use crate::nemesis::schedule::ScheduleSpec;
 
 const OFFSET: &str = "clock-offset";
@@ -75,6 +76,10 @@ impl Fault for Clock {
                 name: "clock-strobe",
                 help: "some nodes' clocks flip back and forth every 250 ms",
             },
+            Word {
+                name: "clock-leader",
+                help: "the leader's clock (as the nodes report it when the fault starts) jumps by up to --max-clock-skew",
+            },
         ]
     }
 
@@ -114,6 +119,7 @@ impl Fault for Clock {
             (s * 1000.0).round() / 1000.0
         };
         let start = match sub {
+            "leader" => aimed(BUMP, Aim::Leader, serde_json::json!({ "delta": jump(rng) })),
             "offset" => offset(spec.nodes.iter().map(|n| (n.clone(), jump(rng))).collect()),
             "bump" => bump(
                 some_nodes(&spec.nodes, rng)
@@ -131,6 +137,16 @@ impl Fault for Clock {
             ),
         };
         (start, Action::bare(RESET))
+    }
+
+    fn aim_at(&self, action: &Action, nodes: &[String], _all: &[String]) -> Result<Action, String> {
+        if action.f != BUMP {
+            return Err(format!("{} cannot be aimed at a role", action.f));
+        }
+        let delta = action.value["delta"]
+            .as_f64()
+            .ok_or_else(|| format!("{BUMP}: an aimed bump needs a number delta"))?;
+        Ok(bump(nodes.iter().map(|n| (n.clone(), delta)).collect()))
     }
 
     fn refusal(&self, _asked: &str, target: &dyn Target, _nodes: usize) -> Option<String> {

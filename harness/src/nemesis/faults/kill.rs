@@ -4,7 +4,10 @@
 use rand_chacha::ChaCha8Rng;
 
 use super::{some_nodes, Fault, FaultState, Nodes, OnNodes, Word};
+use serde_json::Value;
+
 use crate::nemesis::action::Action;
+use crate::nemesis::aim::{aimed, Aim};
 use crate::nemesis::schedule::ScheduleSpec;
 
 const START: &str = "kill";
@@ -24,10 +27,20 @@ pub struct Kill;
 
 impl Fault for Kill {
     fn words(&self) -> &'static [Word] {
-        &[Word {
-            name: "kill",
-            help: "SIGKILL a random node, minority or all of them, then restart them on their data",
-        }]
+        &[
+            Word {
+                name: "kill",
+                help: "SIGKILL a random node, minority or all of them, then restart them on their data",
+            },
+            Word {
+                name: "kill-leader",
+                help: "SIGKILL the leader (as the nodes report it when the fault starts), then restart it",
+            },
+            Word {
+                name: "kill-follower",
+                help: "SIGKILL one follower of the current leader, then restart it",
+            },
+        ]
     }
 
     fn starts(&self) -> &'static [&'static str] {
@@ -50,9 +63,28 @@ impl Fault for Kill {
         action.payload::<Nodes>().map(|_| ())
     }
 
-    fn draw(&self, _word: &str, spec: &ScheduleSpec, rng: &mut ChaCha8Rng) -> (Action, Action) {
-        let nodes = some_nodes(&spec.nodes, rng);
-        (kill(nodes.clone()), restart(nodes))
+    fn draw(&self, word: &str, spec: &ScheduleSpec, rng: &mut ChaCha8Rng) -> (Action, Action) {
+        let aim = match word {
+            "kill-leader" => Aim::Leader,
+            "kill-follower" => Aim::Follower,
+            _ => {
+                let nodes = some_nodes(&spec.nodes, rng);
+                return (kill(nodes.clone()), restart(nodes));
+            }
+        };
+        (
+            aimed(START, aim, Value::Null),
+            aimed(STOP, aim, Value::Null),
+        )
+    }
+
+    fn aim_at(&self, action: &Action, nodes: &[String], _all: &[String]) -> Result<Action, String> {
+        Ok(Action::new(
+            &action.f,
+            Nodes {
+                nodes: nodes.to_vec(),
+            },
+        ))
     }
 
     fn state(&self) -> Box<dyn FaultState> {

@@ -80,6 +80,14 @@ pub trait Fault: Sync {
     /// Draws one fault for `word`: the action that starts it and the one that ends it.
     fn draw(&self, word: &str, spec: &ScheduleSpec, rng: &mut ChaCha8Rng) -> (Action, Action);
 
+    /// The concrete action an aimed action (drawn without nodes, see [`crate::nemesis::aim`])
+    /// becomes on `nodes`, chosen from the roles when it is applied; `all` is every node. Faults
+    /// that cannot be aimed refuse.
+    fn aim_at(&self, action: &Action, nodes: &[String], all: &[String]) -> Result<Action, String> {
+        let _ = (nodes, all);
+        Err(format!("{} cannot be aimed at a role", action.f))
+    }
+
     /// Why it cannot run against `target` with `nodes` nodes; `asked` is the word or action that
     /// asked for it, for the message.
     fn refusal(&self, asked: &str, target: &dyn Target, nodes: usize) -> Option<String> {
@@ -149,6 +157,11 @@ pub fn is_start(f: &str) -> bool {
 /// Checks a schedule file's action: a known `f` whose value its fault accepts.
 pub fn check(action: &Action) -> Result<(), String> {
     match owner(&action.f) {
+        // An aimed action holds no nodes yet: it is right when it can be pointed at some.
+        Some(fault) if super::aim::of(action)?.is_some() => {
+            let all = ["n1".to_string(), "n2".to_string(), "n3".to_string()];
+            fault.aim_at(action, &all[..1], &all).map(|_| ())
+        }
         Some(fault) => fault.check(action),
         None => Err(format!(
             "unknown nemesis action {:?}; known: {}",

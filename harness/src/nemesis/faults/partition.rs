@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{Fault, FaultState, Word};
 use crate::backend::{Cluster, Grudge};
 use crate::nemesis::action::Action;
+use crate::nemesis::aim::{aimed, Aim};
 use crate::nemesis::schedule::ScheduleSpec;
 
 const START: &str = "partition-start";
@@ -69,6 +70,14 @@ impl Fault for Partition {
                 name: "partition-one-way",
                 help: "one node stops hearing the others; they still hear it",
             },
+            Word {
+                name: "partition-leader",
+                help: "the leader (as the nodes report it when the fault starts) in a minority, cut off from the rest",
+            },
+            Word {
+                name: "partition-follower",
+                help: "one follower of the current leader cut off from the others, both ways",
+            },
         ]
     }
 
@@ -92,6 +101,18 @@ impl Fault for Partition {
     }
 
     fn draw(&self, word: &str, spec: &ScheduleSpec, rng: &mut ChaCha8Rng) -> (Action, Action) {
+        let aim = match word {
+            "partition-leader" => Some(Aim::LeaderMinority),
+            "partition-follower" => Some(Aim::Follower),
+            _ => None,
+        };
+        if let Some(aim) = aim {
+            let kind = word.trim_start_matches("partition-");
+            return (
+                aimed(START, aim, serde_json::json!({ "kind": kind })),
+                Action::bare(STOP),
+            );
+        }
         let shape = match word.strip_prefix("partition-") {
             Some(shape) => shape,
             None => SHAPES.choose(rng).expect("non-empty"),
@@ -102,6 +123,15 @@ impl Fault for Partition {
 
     fn refusal(&self, asked: &str, _target: &dyn Target, nodes: usize) -> Option<String> {
         super::needs_peers(asked, nodes)
+    }
+
+    fn aim_at(&self, action: &Action, nodes: &[String], all: &[String]) -> Result<Action, String> {
+        if action.f != START {
+            return Ok(Action::bare(STOP));
+        }
+        let kind = action.value["kind"].as_str().unwrap_or("aimed");
+        let rest: Vec<String> = all.iter().filter(|n| !nodes.contains(n)).cloned().collect();
+        Ok(partition(kind, complete(nodes, &rest)))
     }
 
     fn state(&self) -> Box<dyn FaultState> {
