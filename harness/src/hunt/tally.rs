@@ -8,12 +8,14 @@
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
+use faultline_checkers::verdict::AnomalyDetail;
 use faultline_checkers::Validity;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::cases::Case;
 use crate::campaign::summary::{Outcome, RunRecord};
+use crate::results::schema::ResultsFile;
 
 /// How one run ended, for the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -63,19 +65,17 @@ impl Finding {
 }
 
 /// The smallest event index any anomaly of `results` names.
-pub fn earliest_named(results: &Value) -> Option<u64> {
-    results["checkers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|c| c["anomalies"].as_array().into_iter().flatten())
+pub fn earliest_named(results: &ResultsFile) -> Option<u64> {
+    results
+        .checkers
+        .iter()
+        .flat_map(|c| &c.anomalies)
         .flat_map(|a| {
-            let ops = a["ops"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_u64);
-            ops.chain(a["detail"]["op"].as_u64())
+            let stop = match &a.detail {
+                Some(AnomalyDetail::Counterexample(c)) => Some(c.op),
+                _ => None,
+            };
+            a.ops.iter().copied().chain(stop)
         })
         .min()
 }
@@ -83,8 +83,7 @@ pub fn earliest_named(results: &Value) -> Option<u64> {
 /// Seconds from the first client event of the history in `dir` to the earliest event an anomaly
 /// in its `results.json` names; `None` when either cannot be read.
 pub fn first_anomaly_secs(dir: &Path) -> Option<f64> {
-    let results: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).ok()?).ok()?;
+    let results = ResultsFile::read(&dir.join("results.json")).ok()?;
     let wanted = earliest_named(&results)?;
     let file = std::fs::File::open(dir.join("history.jsonl")).ok()?;
     let mut start: Option<u64> = None;
@@ -163,16 +162,27 @@ fn median(sorted: &[f64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn the_earliest_named_event_counts_ops_and_counterexample_ops() {
-        let results = json!({"checkers": [
-            {"checker": "a", "anomalies": [{"ops": [40, 12]}, {"detail": {"op": 9, "prefix": [1]}}]},
-            {"checker": "b", "anomalies": []}
-        ]});
+        let anomaly = |ops: &str, detail: &str| {
+            format!(r#"{{"type": "x", "ops": {ops}, "explanation": "", "detail": {detail}}}"#)
+        };
+        let text = format!(
+            r#"{{"schema": 2, "valid": false, "checkers": [
+                {{"checker": "a", "valid": false, "anomalies": [{}, {}]}},
+                {{"checker": "b", "valid": true, "anomalies": []}}]}}"#,
+            anomaly("[40, 12]", "null"),
+            anomaly(
+                "[]",
+                r#"{"kind": "counterexample", "model": "cas-register", "key": 0, "prefix": [1],
+                    "op": 9, "concurrent": [], "state": null}"#
+            ),
+        );
+        let results = ResultsFile::parse(&text).unwrap();
         assert_eq!(earliest_named(&results), Some(9));
-        assert_eq!(earliest_named(&json!({"checkers": []})), None);
+        let none = ResultsFile::parse(r#"{"schema": 2, "valid": true, "checkers": []}"#).unwrap();
+        assert_eq!(earliest_named(&none), None);
     }
 
     #[test]
@@ -181,7 +191,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join("results.json"),
-            r#"{"checkers": [{"checker": "x", "anomalies": [{"ops": [3]}]}]}"#,
+            r#"{"schema": 2, "valid": false, "checkers": [{"checker": "x", "valid": false,
+                "anomalies": [{"type": "lost", "ops": [3], "explanation": ""}]}]}"#,
         )
         .unwrap();
         let history = [
