@@ -16,6 +16,7 @@ pub mod intern;
 pub mod memo;
 pub mod model;
 pub mod models;
+pub mod outcome;
 pub mod prepare;
 pub mod search;
 pub mod split;

@@ -8,8 +8,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 use super::intern::{Interner, ValueId};
-use super::prepare::Call;
-use super::search::SearchOutcome;
+use super::outcome::{Call, SearchOutcome};
 use crate::Value;
 
 /// How an operation ended, as far as a model cares (`fail` operations never reach a model: they

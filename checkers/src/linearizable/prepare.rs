@@ -4,26 +4,10 @@
 
 use super::intern::Interner;
 use super::model::{Model, Outcome, Parsed};
+pub use super::outcome::{Call, NEVER};
 use super::split::{member_value, walk_by_key, Member};
 use crate::options::CheckError;
 use crate::{History, OpType, Value};
-
-/// The completion position of an operation that never (certainly) completed.
-pub const NEVER: usize = usize::MAX;
-
-/// One operation the search may place.
-#[derive(Clone, Debug)]
-pub struct Call<Op> {
-    pub op: Op,
-    /// `info` (or never completed): may be placed anywhere after `invoke`, or not at all.
-    pub info: bool,
-    /// Position of the invocation event in the history.
-    pub invoke: usize,
-    /// Position of the completion event; [`NEVER`] for `info`.
-    pub ret: usize,
-    /// Position in [`History::pairs`].
-    pub pair: usize,
-}
 
 /// A key's operations, sorted by invocation.
 #[derive(Debug)]

@@ -44,7 +44,7 @@
 
 use super::memo::{op_key, state_key, Memo, StateTable};
 use super::model::Model;
-use super::prepare::Call;
+pub use super::outcome::{Call, Failure, SearchOutcome, Verdict};
 use crate::fxhash::FxHashMap;
 use crate::Budget;
 
@@ -53,38 +53,6 @@ const NONE: u32 = u32::MAX;
 pub const DOMINANCE_KINDS: usize = 64;
 /// How many search steps between two polls of the budget.
 const POLL_EVERY: u64 = 4096;
-
-/// How a key's search ended.
-#[derive(Debug)]
-pub enum Verdict<S> {
-    Linearizable,
-    NotLinearizable(Failure<S>),
-    Unknown(String),
-}
-
-/// The deepest point any linearization reached.
-#[derive(Debug)]
-pub struct Failure<S> {
-    /// The operations (indices into the calls) of the longest linearizable prefix, in order.
-    pub prefix: Vec<u32>,
-    /// The model's state after that prefix.
-    pub state: S,
-    /// The operation whose completion no linearization got past.
-    pub blocked: u32,
-    /// Found before any search: no operation invoked before `blocked` completed can leave the
-    /// state it needs, and the object did not start in it.
-    pub unreachable: bool,
-}
-
-/// The verdict and what the search cost.
-#[derive(Debug)]
-pub struct SearchOutcome<S> {
-    pub verdict: Verdict<S>,
-    /// Configurations entered (memo table entries).
-    pub configurations: usize,
-    /// Peak estimate of the bytes the search held.
-    pub memo_bytes: usize,
-}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum NodeKind {
