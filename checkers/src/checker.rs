@@ -6,9 +6,8 @@
 
 use std::io::BufRead;
 
-use crate::elle::stream::JsonlError;
 use crate::history::formats::{self, Format};
-use crate::options::{CheckError, CheckOptions};
+use crate::options::{CheckError, CheckOptions, JsonlError};
 use crate::{CheckReport, History};
 
 /// Which family of checker a model belongs to.

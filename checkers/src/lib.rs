@@ -14,6 +14,7 @@ pub mod linearizable;
 pub mod options;
 pub mod registry;
 pub mod safety;
+pub mod screen;
 pub mod synth;
 pub mod verdict;
 

@@ -149,3 +149,18 @@ fn nothing_judged_message(
         by.join("; ")
     )
 }
+
+/// Why a JSON Lines history could not be checked: it could not be read, or it could not be judged.
+#[derive(Debug, Error)]
+pub enum JsonlError {
+    #[error(transparent)]
+    Input(#[from] crate::history::HistoryError),
+    #[error(transparent)]
+    Check(#[from] CheckError),
+}
+
+impl From<crate::history::InputError> for JsonlError {
+    fn from(e: crate::history::InputError) -> Self {
+        JsonlError::Input(crate::history::HistoryError::Input(e))
+    }
+}

@@ -9,11 +9,12 @@ use crate::causal::unit::CAUSAL;
 use crate::checker::{Checker, Family};
 use crate::elle::units::{LIST_APPEND, RW_REGISTER};
 use crate::linearizable::models::{kv, multi_register, mutex, queue, register, set};
-use crate::options::{CheckError, CheckOptions};
+use crate::options::{CheckError, CheckOptions, JsonlError};
 use crate::safety::{
     bank, convergence, counter, long_fork, lost_update, set_final, set_full, staleness,
 };
 use std::collections::BTreeMap;
+use std::io::BufRead;
 
 use crate::verdict::SkippedOps;
 use crate::{CheckReport, History};
@@ -98,25 +99,38 @@ pub fn check_with(
     Ok(report)
 }
 
-/// The rule every check follows, also for checkers that read their input themselves (streaming):
-/// given the client operation kinds (`f`) of a history with how many invocations each has, the
-/// kinds `checker` does not judge — or [`CheckError::NothingJudged`] when there are operations
-/// but none of a kind it judges, naming the kinds found and the checkers that judge them. A
-/// history whose judged operations all failed still gets a verdict: Knossos calls such histories
-/// valid (they are in the corpus), since a failed operation is a definite statement that it did
-/// not happen. An empty history is not "nothing judged": there was nothing to judge.
+/// The rule every check follows ([`crate::screen::screen`]) for `checker`, with the error naming,
+/// for each kind found, the checkers that do judge it.
 pub fn screen(
     checker: &dyn Checker,
     found: &BTreeMap<String, u64>,
 ) -> Result<Vec<SkippedOps>, CheckError> {
-    let judged = |f: &str| checker.judges().contains(&f);
-    if !found.is_empty() && !found.keys().any(|f| judged(f)) {
-        return Err(CheckError::NothingJudged {
-            checker: checker.name().to_string(),
-            found: found.iter().map(|(f, n)| (f.clone(), *n)).collect(),
-            judged_by: found
-                .keys()
-                .map(|f| {
+    crate::screen::screen(checker.name(), checker.judges(), found).map_err(name_judges)
+}
+
+/// Runs `checker` on a JSON Lines history read from `reader`, streaming where the checker can,
+/// never giving a verdict over nothing (see [`screen`]).
+pub fn check_jsonl(
+    checker: &dyn Checker,
+    reader: &mut dyn BufRead,
+    name: &str,
+    options: &CheckOptions,
+) -> Result<CheckReport, JsonlError> {
+    checker
+        .check_jsonl(reader, name, options)
+        .map_err(|e| match e {
+            JsonlError::Check(c) => JsonlError::Check(name_judges(c)),
+            other => other,
+        })
+}
+
+/// Fills a [`CheckError::NothingJudged`]'s `judged_by` from the list of checkers.
+fn name_judges(error: CheckError) -> CheckError {
+    match error {
+        CheckError::NothingJudged { checker, found, .. } => {
+            let judged_by = found
+                .iter()
+                .map(|(f, _)| {
                     let by = CHECKERS
                         .iter()
                         .filter(|c| c.judges().contains(&f.as_str()))
@@ -124,17 +138,15 @@ pub fn screen(
                         .collect();
                     (f.clone(), by)
                 })
-                .collect(),
-        });
+                .collect();
+            CheckError::NothingJudged {
+                checker,
+                found,
+                judged_by,
+            }
+        }
+        other => other,
     }
-    Ok(found
-        .iter()
-        .filter(|(f, _)| !judged(f))
-        .map(|(f, &count)| SkippedOps {
-            f: f.clone(),
-            count,
-        })
-        .collect())
 }
 
 #[cfg(test)]

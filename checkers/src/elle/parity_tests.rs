@@ -149,12 +149,16 @@ fn kv_lines() -> String {
 
 #[test]
 fn the_stream_never_judges_a_history_of_nothing_it_reads() {
-    for w in [Workload::ListAppend, Workload::RwRegister] {
-        let err = check_jsonl(
-            kv_lines().as_bytes(),
+    for (w, unit) in [
+        (Workload::ListAppend, &super::units::LIST_APPEND),
+        (Workload::RwRegister, &super::units::RW_REGISTER),
+    ] {
+        // Through the registry, as `faultline check` streams: the error names who judges `get`.
+        let err = crate::registry::check_jsonl(
+            unit,
+            &mut kv_lines().as_bytes(),
             "kv.jsonl",
-            w,
-            &ElleOptions::default(),
+            &crate::CheckOptions::default(),
         )
         .unwrap_err();
         let JsonlError::Check(CheckError::NothingJudged { found, .. }) = &err else {

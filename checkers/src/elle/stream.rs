@@ -15,7 +15,6 @@ use std::io::BufRead;
 
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
-use thiserror::Error;
 
 use super::intern::{fast_map, FastMap};
 use super::txns::{Mop, MopVal, Outcome, Txn, Txns, Workload};
@@ -23,23 +22,9 @@ use super::{report, ElleOptions};
 use crate::history::txn::{parse_txn_ref, MicroKind};
 use crate::history::{HistoryError, InputError};
 use crate::options::CheckError;
-use crate::registry;
+pub use crate::options::JsonlError;
+use crate::screen::screen;
 use crate::{CheckReport, Op, OpType, Process, Value};
-
-/// Why a JSON Lines history could not be checked.
-impl From<InputError> for JsonlError {
-    fn from(e: InputError) -> Self {
-        JsonlError::Input(HistoryError::Input(e))
-    }
-}
-
-#[derive(Debug, Error)]
-pub enum JsonlError {
-    #[error(transparent)]
-    Input(#[from] HistoryError),
-    #[error(transparent)]
-    Check(#[from] CheckError),
-}
 
 /// A key or an element: what can be interned.
 #[derive(Clone, Debug, PartialEq)]
@@ -545,8 +530,7 @@ pub fn check_jsonl<R: BufRead>(
             &micros,
         )?;
     }
-    let checker = registry::by_name(workload.name())?;
-    let skipped = registry::screen(checker, &found)?;
+    let skipped = screen(workload.name(), super::txns::TXN_KINDS, &found)?;
     let mut report = report::analyse(&txns, pos as usize, workload, options)?;
     report.skipped_ops = skipped;
     report.warnings = warnings;

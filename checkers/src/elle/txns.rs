@@ -16,6 +16,9 @@ pub enum Workload {
     RwRegister,
 }
 
+/// The operation kinds the transactional checkers judge (`""`: Jepsen histories without `f`).
+pub const TXN_KINDS: &[&str] = &["txn", ""];
+
 impl Workload {
     pub fn name(self) -> &'static str {
         match self {

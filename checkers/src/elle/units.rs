@@ -3,6 +3,7 @@
 use std::io::BufRead;
 
 use super::stream::{check_jsonl, JsonlError};
+use super::txns::TXN_KINDS;
 use super::{ElleOptions, Workload};
 use crate::causal::Guarantee;
 use crate::checker::{Checker, Family, Tunable};
@@ -39,7 +40,7 @@ impl Checker for Transactional {
     }
 
     fn judges(&self) -> &'static [&'static str] {
-        &["txn", ""]
+        TXN_KINDS
     }
 
     fn options(&self) -> &'static [Tunable] {

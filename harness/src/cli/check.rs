@@ -413,7 +413,7 @@ fn check_streaming(
             return Ok(FileOutcome::BadInput);
         }
     };
-    let report = match checker.check_jsonl(&mut reader, name, options) {
+    let report = match registry::check_jsonl(checker, &mut reader, name, options) {
         Ok(r) => r,
         Err(JsonlError::Input(e)) => {
             let _ = writeln!(err, "faultline check: {e}");
