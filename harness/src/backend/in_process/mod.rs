@@ -4,7 +4,8 @@
 //! the same partition (grudge, one-way included) and loss faults as iptables; kill and restart stop
 //! a node's tasks and start it again on its data directory; pause freezes its actor (as SIGSTOP
 //! would); clock offsets move its wall clock ([`SkewedClock`], as libfaketime does). No Docker, so
-//! a whole run takes seconds and runs in `cargo test`. Packet delay is not simulated (refused).
+//! a whole run takes seconds and runs in `cargo test`. Delay, duplication and reordering act on
+//! the relayed messages (the NFQUEUE helper's scheduler, on lines instead of packets).
 
 pub mod network;
 
@@ -25,7 +26,9 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::shaping::ShapingLayers;
 use super::{Backend, BackendError, BackendKind, Cluster, ClusterPlan, Grudge, NodeLog};
+use faultline_netq::Shaping;
 use network::Network;
 
 /// The only target whose nodes can run in this process.
@@ -88,6 +91,8 @@ impl Backend for InProcessBackend {
                     json!({"faultline": env!("CARGO_PKG_VERSION")}),
                 ),
                 ("backend".to_string(), json!(BackendKind::InProcess.name())),
+                // Delay, duplication and reordering act on relayed messages, not packets.
+                ("packet_shaping".to_string(), json!("simulated")),
             ])
         })
     }
@@ -155,6 +160,8 @@ pub struct InProcessCluster {
     members: Vec<String>,
     nodes: Vec<Node>,
     network: Arc<Network>,
+    /// The shaping faults in force, combined per node into the network's shaping.
+    shaping: Mutex<ShapingLayers>,
     relays: Mutex<Vec<JoinHandle<()>>>,
     started: Instant,
 }
@@ -298,6 +305,7 @@ impl InProcessCluster {
             members,
             nodes,
             network,
+            shaping: Mutex::new(ShapingLayers::default()),
             relays: Mutex::new(relays),
             started: Instant::now(),
         };
@@ -463,27 +471,25 @@ impl Cluster for InProcessCluster {
         })
     }
 
-    fn delay_support(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async {
-            Err("the in-process backend does not simulate packet delay; use --backend docker on a kernel with netem".to_string())
-        })
+    fn shaping_support(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Ok(()) })
     }
 
-    fn set_delay<'a>(
+    fn set_shaping<'a>(
         &'a self,
+        layer: &'static str,
         nodes: &'a [String],
-        delay_jitter_ms: Option<(u64, u64)>,
+        shaping: Shaping,
     ) -> BoxFuture<'a, Result<(), BackendError>> {
         Box::pin(async move {
-            match delay_jitter_ms {
-                None => Ok(()),
-                Some(_) => {
-                    self.each(nodes)?;
-                    Err(BackendError::Unsupported(
-                        "the in-process backend does not simulate packet delay".into(),
-                    ))
-                }
-            }
+            self.each(nodes)?;
+            let combined = self
+                .shaping
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .set(layer, nodes, shaping);
+            self.network.set_shaping(combined);
+            Ok(())
         })
     }
 
