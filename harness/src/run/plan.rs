@@ -825,12 +825,23 @@ mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(keys, old);
+        // Every schema-1 name, in order; the packet-shaping options came later (and default
+        // when absent, below).
+        let shaping = ["delay_ms", "jitter_ms", "duplicate_probability", "reorder_probability"];
+        let kept: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| !shaping.contains(k))
+            .collect();
+        assert_eq!(kept, old);
+        assert_eq!(keys.len(), old.len() + shaping.len());
+        assert_eq!(v["delay_ms"], 50);
         assert_eq!(v["workload_settings"], serde_json::json!(["key-count=4"]));
         assert_eq!(v["nemesis_pacing"], "random");
         assert_eq!(v["rate"], 150.0);
         // A schema-1 test.json reads back into the type.
         let back: RecordedOptions = serde_json::from_value(fixture["options"].clone()).unwrap();
         assert_eq!(back.seed, 11);
+        assert_eq!(back.delay_ms, RunSettings::DEFAULT.delay_ms);
     }
 }
