@@ -424,7 +424,10 @@ async fn shaping_delays_duplicates_and_lifts_per_layer() {
     assert_eq!(sim.network().counts("n2", "n3").shaped, 0);
 
     // Duplicate everything n2 sends, with the delay layer lifted.
-    cluster.set_shaping("delay", &[], Shaping::default()).await.unwrap();
+    cluster
+        .set_shaping("delay", &[], Shaping::default())
+        .await
+        .unwrap();
     let dup = Shaping {
         duplicate: Some(Duplicate { probability: 1.0 }),
         ..Shaping::default()
@@ -450,6 +453,9 @@ async fn shaping_delays_duplicates_and_lifts_per_layer() {
     let healed = sim.network().counts("n2", "n3");
     assert_eq!(write(&cluster, 1, "once", 1).await, Outcome::Ok);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(sim.network().counts("n2", "n3").duplicated, healed.duplicated);
+    assert_eq!(
+        sim.network().counts("n2", "n3").duplicated,
+        healed.duplicated
+    );
     backend.teardown().await.unwrap();
 }

@@ -15,7 +15,10 @@ use clap::{Parser, Subcommand};
 use faultline_netq::{Shaping, QUEUE};
 
 #[derive(Parser)]
-#[command(name = "faultline-netq", about = "User-space packet delay, duplication and reordering through NFQUEUE")]
+#[command(
+    name = "faultline-netq",
+    about = "User-space packet delay, duplication and reordering through NFQUEUE"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -86,7 +86,10 @@ mod tests {
         t.received(2, 9_000_000);
         t.received(4, 5_000_000);
         let r = t.report();
-        assert_eq!((r.sent, r.received, r.duplicates, r.reordered), (5, 4, 1, 1));
+        assert_eq!(
+            (r.sent, r.received, r.duplicates, r.reordered),
+            (5, 4, 1, 1)
+        );
         assert_eq!((r.rtt_ms_p50, r.rtt_ms_max), (3.0, 5.0));
     }
 }

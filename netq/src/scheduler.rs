@@ -218,8 +218,14 @@ mod tests {
         assert_eq!(
             r,
             [
-                Release { packet: "a", duplicate: false },
-                Release { packet: "b", duplicate: false }
+                Release {
+                    packet: "a",
+                    duplicate: false
+                },
+                Release {
+                    packet: "b",
+                    duplicate: false
+                }
             ]
         );
         assert!(s.is_empty() && s.next_due().is_none());
@@ -261,7 +267,8 @@ mod tests {
             .map(|(p, t)| (t - p * MS / 2) as f64 / MS as f64)
             .collect();
         let mean = holds.iter().sum::<f64>() / holds.len() as f64;
-        let sd = (holds.iter().map(|h| (h - mean).powi(2)).sum::<f64>() / holds.len() as f64).sqrt();
+        let sd =
+            (holds.iter().map(|h| (h - mean).powi(2)).sum::<f64>() / holds.len() as f64).sqrt();
         assert!((mean - 20.0).abs() < 1.0, "mean {mean}");
         assert!((8.0..11.0).contains(&sd), "sd {sd}");
         // Draws below zero are cut at 0, not wrapped round to a huge hold.

@@ -79,7 +79,8 @@ mod tests {
 
     #[test]
     fn json_omits_absent_parts_and_defaults_the_distribution() {
-        let s: Shaping = serde_json::from_str(r#"{"delay":{"delay_ms":50,"jitter_ms":5}}"#).unwrap();
+        let s: Shaping =
+            serde_json::from_str(r#"{"delay":{"delay_ms":50,"jitter_ms":5}}"#).unwrap();
         assert_eq!(s.delay.unwrap().distribution, Distribution::Uniform);
         assert_eq!(
             serde_json::to_string(&s).unwrap(),

@@ -99,7 +99,12 @@ pub struct Reference {
 /// The binary the image will carry: an explicit path, `$FAULTLINE_REFNODE_BIN`, or the newest of
 /// `target/{debug,release}/faultline-refnode` around the running executable.
 pub fn find_binary(explicit: Option<&Path>) -> Result<PathBuf, TargetError> {
-    find_workspace_binary(BINARY, "FAULTLINE_REFNODE_BIN", "faultline-refnode", explicit)
+    find_workspace_binary(
+        BINARY,
+        "FAULTLINE_REFNODE_BIN",
+        "faultline-refnode",
+        explicit,
+    )
 }
 
 /// A binary of this workspace that faultline ships into containers (`name`, from Cargo package

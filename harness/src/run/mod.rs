@@ -310,10 +310,12 @@ impl Phases<'_> {
         let ops_before = self.recorder.len();
         let slots: Vec<_> = (0..opts.settings.concurrency)
             .map(|slot| {
-                let generator = self.workload.generator(slot, opts.settings.concurrency, opts.seed);
-                let pacing = self
+                let generator = self
                     .workload
-                    .delay_schedule(slot, opts.settings.concurrency, opts.seed);
+                    .generator(slot, opts.settings.concurrency, opts.seed);
+                let pacing =
+                    self.workload
+                        .delay_schedule(slot, opts.settings.concurrency, opts.seed);
                 tokio::spawn(
                     ctx.clone()
                         .run_slot(slot, generator, pacing, stop_rx.clone()),

@@ -827,7 +827,12 @@ mod tests {
             .collect();
         // Every schema-1 name, in order; the packet-shaping options came later (and default
         // when absent, below).
-        let shaping = ["delay_ms", "jitter_ms", "duplicate_probability", "reorder_probability"];
+        let shaping = [
+            "delay_ms",
+            "jitter_ms",
+            "duplicate_probability",
+            "reorder_probability",
+        ];
         let kept: Vec<&str> = keys
             .iter()
             .copied()

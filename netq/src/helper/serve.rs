@@ -64,9 +64,9 @@ fn open_queue() -> Result<(Queue, RawFd), HelperError> {
 /// `check`: whether NFQUEUE can be bound here.
 pub fn check(queue_num: u16) -> Result<(), HelperError> {
     let (mut queue, _) = open_queue()?;
-    queue
-        .bind(queue_num)
-        .map_err(HelperError::io("binding the queue (is nfnetlink_queue there, and NET_ADMIN?)"))?;
+    queue.bind(queue_num).map_err(HelperError::io(
+        "binding the queue (is nfnetlink_queue there, and NET_ADMIN?)",
+    ))?;
     queue
         .unbind(queue_num)
         .map_err(HelperError::io("unbinding the queue"))?;
@@ -106,8 +106,12 @@ pub fn serve(queue_num: u16, shaping: Shaping, seed: u64) -> Result<(), HelperEr
         .set_queue_max_len(queue_num, QUEUE_MAX_LEN)
         .map_err(HelperError::io("setting the queue length"))?;
     queue.set_nonblocking(true);
-    let raw = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(libc::IPPROTO_RAW)))
-        .map_err(HelperError::io("opening the raw socket for duplicates"))?;
+    let raw = Socket::new(
+        Domain::IPV4,
+        Type::RAW,
+        Some(Protocol::from(libc::IPPROTO_RAW)),
+    )
+    .map_err(HelperError::io("opening the raw socket for duplicates"))?;
     raw.set_mark(DUPLICATE_MARK)
         .map_err(HelperError::io("marking the raw socket"))?;
     eprintln!("{READY_LINE} queue {queue_num}");

@@ -10,7 +10,8 @@ use super::error::HelperError;
 
 /// `echo`: sends every datagram back to where it came from, forever.
 pub fn echo(port: u16) -> Result<(), HelperError> {
-    let sock = UdpSocket::bind(("0.0.0.0", port)).map_err(HelperError::io("binding the echo port"))?;
+    let sock =
+        UdpSocket::bind(("0.0.0.0", port)).map_err(HelperError::io("binding the echo port"))?;
     let mut buf = [0u8; 2048];
     loop {
         let (n, from) = sock
@@ -21,11 +22,19 @@ pub fn echo(port: u16) -> Result<(), HelperError> {
 }
 
 /// `ping`: `count` datagrams `interval_ms` apart; prints the [`faultline_netq::ProbeReport`].
-pub fn ping(to: SocketAddrV4, count: u64, interval_ms: f64, linger_ms: u64) -> Result<(), HelperError> {
+pub fn ping(
+    to: SocketAddrV4,
+    count: u64,
+    interval_ms: f64,
+    linger_ms: u64,
+) -> Result<(), HelperError> {
     let sock = UdpSocket::bind("0.0.0.0:0").map_err(HelperError::io("binding the probe socket"))?;
-    sock.connect(to).map_err(HelperError::io("connecting the probe socket"))?;
+    sock.connect(to)
+        .map_err(HelperError::io("connecting the probe socket"))?;
     let start = Instant::now();
-    let sender = sock.try_clone().map_err(HelperError::io("cloning the probe socket"))?;
+    let sender = sock
+        .try_clone()
+        .map_err(HelperError::io("cloning the probe socket"))?;
     let interval = Duration::from_secs_f64(interval_ms.max(0.0) / 1000.0);
     let sending = std::thread::spawn(move || {
         let mut sent = 0u64;

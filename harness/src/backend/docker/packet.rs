@@ -56,7 +56,11 @@ pub async fn upload_helper(
         .docker
         .upload_to_container(
             &node.infra,
-            Some(UploadToContainerOptionsBuilder::new().path(HELPER_DIR).build()),
+            Some(
+                UploadToContainerOptionsBuilder::new()
+                    .path(HELPER_DIR)
+                    .build(),
+            ),
             bollard::body_full(tar.into()),
         )
         .await

@@ -184,9 +184,7 @@ async fn pipe(
     let now = || began.elapsed().as_nanos() as u64;
     let mut sched: Scheduler<Vec<u8>> = Scheduler::new(Shaping::default(), network.pipe_seed());
     loop {
-        let due = sched
-            .next_due()
-            .map(|ns| began + Duration::from_nanos(ns));
+        let due = sched.next_due().map(|ns| began + Duration::from_nanos(ns));
         let n = tokio::select! {
             read = inbound.read(&mut chunk) => match read {
                 Ok(0) | Err(_) => return,

@@ -1,0 +1,223 @@
+//! Packet delay, duplication and reordering on real node pairs through the NFQUEUE helper (this
+//! kernel has no netem): a UDP probe between two nodes measures the added round-trip time and
+//! counts duplicates and reorders; a killed helper leaves traffic flowing; healing removes the
+//! rules and the helper. A missing Docker is a failure, not a skip.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use faultline::backend::docker::{install, DockerCluster};
+use faultline::backend::Cluster;
+use faultline::docker::containers::ServiceSpec;
+use faultline::docker::images::tools_recipe;
+use faultline::docker::{DockerClient, NodeContainers};
+use faultline::nemesis::{faults, Nemesis};
+use faultline::results::Recorder;
+use faultline_netq::ProbeReport;
+
+mod common;
+
+const ECHO_PORT: u16 = 7999;
+
+/// `faultline-netq ping` from `from`'s namespace to `to`'s echo.
+async fn probe(
+    docker: &DockerClient,
+    from: &NodeContainers,
+    to: &NodeContainers,
+    count: u64,
+) -> ProbeReport {
+    let target = format!("{}:{ECHO_PORT}", to.ip);
+    let count = count.to_string();
+    let out = docker
+        .exec_ok(
+            &from.infra,
+            &[
+                "faultline-netq",
+                "ping",
+                "--to",
+                &target,
+                "--count",
+                &count,
+                "--interval-ms",
+                "5",
+                "--linger-ms",
+                "600",
+            ],
+        )
+        .await
+        .expect("probe");
+    let report: ProbeReport = serde_json::from_str(out.trim()).expect("a probe report");
+    eprintln!("probe {} → {}: {report:?}", from.node, to.node);
+    report
+}
+
+async fn chain(docker: &DockerClient, node: &NodeContainers) -> String {
+    docker
+        .exec_ok(&node.infra, &["iptables", "-S", "FAULTLINE-NETQ"])
+        .await
+        .expect("iptables -S")
+}
+
+async fn helpers(docker: &DockerClient, node: &NodeContainers) -> usize {
+    let out = docker
+        .exec(&node.infra, &["pgrep", "-f", "faultline-netq serve"])
+        .await
+        .expect("pgrep");
+    out.output.lines().filter(|l| !l.trim().is_empty()).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delay_duplicates_and_reorders_are_measured_and_a_dead_helper_blocks_nothing() {
+    common::netq_binary();
+    let docker = DockerClient::connect().await.expect("Docker engine");
+    let base = docker.ensure_base().await.expect("base image");
+    let tools = docker
+        .ensure_recipe(&tools_recipe(), &base)
+        .await
+        .expect("tools image");
+    let run_id = format!("test-shaping-{}", std::process::id());
+    let _guard = faultline::docker::CleanupGuard::new(&run_id);
+    let network = docker.create_run_network(&run_id).await.expect("network");
+    let mut nodes = Vec::new();
+    for i in 0..2 {
+        let node = docker
+            .start_infra(&run_id, &network, i, &tools)
+            .await
+            .expect("infra");
+        install(&docker, &node).await.expect("install");
+        let spec = ServiceSpec {
+            image: tools.clone(),
+            cmd: vec!["sleep".into(), "infinity".into()],
+            env: vec![],
+            faketime: false,
+        };
+        docker
+            .start_service(&run_id, &node, &spec)
+            .await
+            .expect("service");
+        nodes.push(node);
+    }
+    let spec = Arc::new(faultline_targets::ClusterSpec {
+        nodes: nodes
+            .iter()
+            .map(|n| faultline_targets::NodeSpec {
+                name: n.node.clone(),
+                ip: n.ip,
+            })
+            .collect(),
+        mode: None,
+        bug: None,
+        options: BTreeMap::new(),
+    });
+    let cluster = Arc::new(DockerCluster::new(
+        docker.clone(),
+        run_id.clone(),
+        network,
+        nodes.clone(),
+        spec,
+    ));
+    cluster.prepare_faults().await;
+    // The preflight copies the helper into every node and binds the queue there.
+    cluster
+        .shaping_support()
+        .await
+        .expect("NFQUEUE works in the nodes");
+    docker
+        .exec_ok(
+            &nodes[1].infra,
+            &[
+                "sh",
+                "-c",
+                &format!("setsid -f faultline-netq echo --port {ECHO_PORT} >/dev/null 2>&1"),
+            ],
+        )
+        .await
+        .expect("echo");
+    let (n1, n2) = (&nodes[0], &nodes[1]);
+    let base = probe(&docker, n1, n2, 100).await;
+    assert_eq!(base.received, 100, "{base:?}");
+    assert!(base.rtt_ms_p50 < 5.0, "{base:?}");
+
+    let recorder = Recorder::in_memory(Instant::now());
+    let mut nemesis = Nemesis::new(cluster.clone(), recorder.clone());
+    let only_n1 = vec!["n1".to_string()];
+
+    // Delay: 40 ms on what n1 sends; the echo's answer is not delayed, so the RTT grows by 40.
+    nemesis
+        .perform(&faults::delay(only_n1.clone(), 40, 0))
+        .await;
+    assert!(chain(&docker, n1)
+        .await
+        .contains("NFQUEUE --queue-num 7 --queue-bypass"));
+    assert_eq!(helpers(&docker, n1).await, 1);
+    assert_eq!(helpers(&docker, n2).await, 0, "n2 is not shaped");
+    let delayed = probe(&docker, n1, n2, 200).await;
+    assert_eq!(delayed.received, 200, "{delayed:?}");
+    let added = delayed.rtt_ms_p50 - base.rtt_ms_p50;
+    assert!(
+        (39.0..50.0).contains(&added),
+        "added {added} ms: {delayed:?}"
+    );
+    // The tail depends on how busy the machine's two cores are; only a bound that says the
+    // helper does not hold packets far past their time.
+    assert!(delayed.rtt_ms_p99 < 200.0, "{delayed:?}");
+
+    // Duplicate and reorder on top (the layers combine): both counted by the probe.
+    nemesis
+        .perform(&faults::duplicate(only_n1.clone(), 0.3))
+        .await;
+    nemesis
+        .perform(&faults::reorder(only_n1.clone(), 0.3, 30))
+        .await;
+    assert_eq!(helpers(&docker, n1).await, 1, "one helper per node");
+    let shaped = probe(&docker, n1, n2, 400).await;
+    assert_eq!(shaped.received, 400, "{shaped:?}");
+    assert!(
+        (60..180).contains(&shaped.duplicates),
+        "about 30% duplicated: {shaped:?}"
+    );
+    assert!(shaped.reordered >= 40, "{shaped:?}");
+    assert!(
+        shaped.rtt_ms_p50 >= 40.0,
+        "the delay layer stayed: {shaped:?}"
+    );
+
+    // A dead helper (SIGKILL: no chance to clean up) leaves its rules, and traffic flows.
+    docker
+        .exec_ok(&n1.infra, &["pkill", "-KILL", "-f", "faultline-netq serve"])
+        .await
+        .expect("pkill");
+    assert!(chain(&docker, n1).await.contains("NFQUEUE"));
+    let bypassed = probe(&docker, n1, n2, 100).await;
+    assert_eq!(bypassed.received, 100, "{bypassed:?}");
+    assert_eq!(bypassed.duplicates, 0, "{bypassed:?}");
+    assert!(bypassed.rtt_ms_p50 < 5.0, "{bypassed:?}");
+
+    // Heal: no rules, no helper, plain traffic.
+    nemesis.heal().await;
+    assert_eq!(chain(&docker, n1).await.trim(), "-N FAULTLINE-NETQ");
+    assert_eq!(helpers(&docker, n1).await, 0);
+    let healed = probe(&docker, n1, n2, 100).await;
+    assert_eq!((healed.received, healed.duplicates), (100, 0), "{healed:?}");
+    let (events, _) = recorder.snapshot();
+    let fs: Vec<&str> = events.iter().map(|e| e.f.as_str()).collect();
+    assert!(
+        [
+            "delay-start",
+            "duplicate-start",
+            "reorder-start",
+            "delay-stop",
+            "duplicate-stop",
+            "reorder-stop"
+        ]
+        .iter()
+        .all(|f| fs.contains(f)),
+        "{fs:?}"
+    );
+    assert!(events.iter().all(|e| e.error.is_none()), "{events:?}");
+
+    docker.remove_run(&run_id).await.expect("remove");
+    let left = docker.run_objects(Some(&run_id)).await.unwrap();
+    assert!(left.values().all(|o| o.is_empty()), "{left:?}");
+}
