@@ -3,14 +3,11 @@
 //! counts duplicates and reorders; a killed helper leaves traffic flowing; healing removes the
 //! rules and the helper. A missing Docker is a failure, not a skip.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use faultline::backend::docker::{install, DockerCluster};
+use faultline::backend::docker::probe::{self, start_echo, start_nodes};
 use faultline::backend::Cluster;
-use faultline::docker::containers::ServiceSpec;
-use faultline::docker::images::tools_recipe;
 use faultline::docker::{DockerClient, NodeContainers};
 use faultline::nemesis::{faults, Nemesis};
 use faultline::results::Recorder;
@@ -18,36 +15,16 @@ use faultline_netq::ProbeReport;
 
 mod common;
 
-const ECHO_PORT: u16 = 7999;
-
-/// `faultline-netq ping` from `from`'s namespace to `to`'s echo.
+/// A probe of `count` datagrams 5 ms apart from `from` to `to`'s echo.
 async fn probe(
     docker: &DockerClient,
     from: &NodeContainers,
     to: &NodeContainers,
     count: u64,
 ) -> ProbeReport {
-    let target = format!("{}:{ECHO_PORT}", to.ip);
-    let count = count.to_string();
-    let out = docker
-        .exec_ok(
-            &from.infra,
-            &[
-                "faultline-netq",
-                "ping",
-                "--to",
-                &target,
-                "--count",
-                &count,
-                "--interval-ms",
-                "5",
-                "--linger-ms",
-                "600",
-            ],
-        )
+    let report = probe::ping(docker, from, to, count, 5.0)
         .await
         .expect("probe");
-    let report: ProbeReport = serde_json::from_str(out.trim()).expect("a probe report");
     eprintln!("probe {} → {}: {report:?}", from.node, to.node);
     report
 }
@@ -71,69 +48,16 @@ async fn helpers(docker: &DockerClient, node: &NodeContainers) -> usize {
 async fn delay_duplicates_and_reorders_are_measured_and_a_dead_helper_blocks_nothing() {
     common::netq_binary();
     let docker = DockerClient::connect().await.expect("Docker engine");
-    let base = docker.ensure_base().await.expect("base image");
-    let tools = docker
-        .ensure_recipe(&tools_recipe(), &base)
-        .await
-        .expect("tools image");
     let run_id = format!("test-shaping-{}", std::process::id());
     let _guard = faultline::docker::CleanupGuard::new(&run_id);
-    let network = docker.create_run_network(&run_id).await.expect("network");
-    let mut nodes = Vec::new();
-    for i in 0..2 {
-        let node = docker
-            .start_infra(&run_id, &network, i, &tools)
-            .await
-            .expect("infra");
-        install(&docker, &node).await.expect("install");
-        let spec = ServiceSpec {
-            image: tools.clone(),
-            cmd: vec!["sleep".into(), "infinity".into()],
-            env: vec![],
-            faketime: false,
-        };
-        docker
-            .start_service(&run_id, &node, &spec)
-            .await
-            .expect("service");
-        nodes.push(node);
-    }
-    let spec = Arc::new(faultline_targets::ClusterSpec {
-        nodes: nodes
-            .iter()
-            .map(|n| faultline_targets::NodeSpec {
-                name: n.node.clone(),
-                ip: n.ip,
-            })
-            .collect(),
-        mode: None,
-        bug: None,
-        options: BTreeMap::new(),
-    });
-    let cluster = Arc::new(DockerCluster::new(
-        docker.clone(),
-        run_id.clone(),
-        network,
-        nodes.clone(),
-        spec,
-    ));
-    cluster.prepare_faults().await;
+    let cluster = Arc::new(start_nodes(&docker, &run_id, 2).await.expect("two nodes"));
+    let nodes = cluster.nodes.clone();
     // The preflight copies the helper into every node and binds the queue there.
     cluster
         .shaping_support()
         .await
         .expect("NFQUEUE works in the nodes");
-    docker
-        .exec_ok(
-            &nodes[1].infra,
-            &[
-                "sh",
-                "-c",
-                &format!("setsid -f faultline-netq echo --port {ECHO_PORT} >/dev/null 2>&1"),
-            ],
-        )
-        .await
-        .expect("echo");
+    start_echo(&docker, &nodes[1]).await.expect("echo");
     let (n1, n2) = (&nodes[0], &nodes[1]);
     let base = probe(&docker, n1, n2, 100).await;
     assert_eq!(base.received, 100, "{base:?}");
@@ -197,6 +121,11 @@ async fn delay_duplicates_and_reorders_are_measured_and_a_dead_helper_blocks_not
     // Heal: no rules, no helper, plain traffic.
     nemesis.heal().await;
     assert_eq!(chain(&docker, n1).await.trim(), "-N FAULTLINE-NETQ");
+    // The stopped helper's counts reach the infra container's log (the run's infra.log).
+    let stats = probe::last_helper_stats(&docker, n1)
+        .await
+        .expect("helper stats");
+    assert!(stats["packets"].as_u64().unwrap() > 0, "{stats}");
     assert_eq!(helpers(&docker, n1).await, 0);
     let healed = probe(&docker, n1, n2, 100).await;
     assert_eq!((healed.received, healed.duplicates), (100, 0), "{healed:?}");

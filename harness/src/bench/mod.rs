@@ -6,6 +6,7 @@ mod history_file;
 pub mod linearizable;
 mod memory;
 pub mod report;
+pub mod shaping;
 pub mod transactional;
 
 use std::time::{Duration, Instant};
@@ -52,7 +53,12 @@ pub struct Suite {
 }
 
 /// Every suite, in the order `--suite all` runs them.
-pub const SUITES: &[Suite] = &[linearizable::SUITE, transactional::SUITE, report::SUITE];
+pub const SUITES: &[Suite] = &[
+    linearizable::SUITE,
+    transactional::SUITE,
+    report::SUITE,
+    shaping::SUITE,
+];
 
 /// One measured case.
 #[derive(Clone, Debug, Serialize)]

@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod packet;
+pub mod probe;
 pub mod process;
 pub mod rules;
 
