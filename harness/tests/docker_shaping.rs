@@ -3,8 +3,9 @@
 //! counts duplicates and reorders; a killed helper leaves traffic flowing; healing removes the
 //! rules and the helper. A missing Docker is a failure, not a skip.
 
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use faultline::backend::docker::probe::{self, start_echo, start_nodes};
 use faultline::backend::Cluster;
@@ -14,6 +15,10 @@ use faultline::results::Recorder;
 use faultline_netq::ProbeReport;
 
 mod common;
+use common::{faultline_command, json, leftovers, output, refnode_binary, results_dir};
+
+/// The tests share the machine's two cores and the Docker engine: one at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A probe of `count` datagrams 5 ms apart from `from` to `to`'s echo.
 async fn probe(
@@ -46,6 +51,7 @@ async fn helpers(docker: &DockerClient, node: &NodeContainers) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delay_duplicates_and_reorders_are_measured_and_a_dead_helper_blocks_nothing() {
+    let _serial = SERIAL.lock().await;
     common::netq_binary();
     let docker = DockerClient::connect().await.expect("Docker engine");
     let run_id = format!("test-shaping-{}", std::process::id());
@@ -122,10 +128,11 @@ async fn delay_duplicates_and_reorders_are_measured_and_a_dead_helper_blocks_not
     nemesis.heal().await;
     assert_eq!(chain(&docker, n1).await.trim(), "-N FAULTLINE-NETQ");
     // The stopped helper's counts reach the infra container's log (the run's infra.log).
-    let stats = probe::last_helper_stats(&docker, n1)
-        .await
-        .expect("helper stats");
-    assert!(stats["packets"].as_u64().unwrap() > 0, "{stats}");
+    // Two helpers stopped cleanly (delay alone; delay+duplicate, restarted when reorder came);
+    // the SIGKILLed third printed nothing. The first shaped the 200-packet probe.
+    let stats = probe::helper_stats(&docker, n1).await;
+    assert_eq!(stats.len(), 2, "{stats:?}");
+    assert!(stats[0]["packets"].as_u64().unwrap() >= 200, "{stats:?}");
     assert_eq!(helpers(&docker, n1).await, 0);
     let healed = probe(&docker, n1, n2, 100).await;
     assert_eq!((healed.received, healed.duplicates), (100, 0), "{healed:?}");
@@ -149,4 +156,114 @@ async fn delay_duplicates_and_reorders_are_measured_and_a_dead_helper_blocks_not
     docker.remove_run(&run_id).await.expect("remove");
     let left = docker.run_objects(Some(&run_id)).await.unwrap();
     assert!(left.values().all(|o| o.is_empty()), "{left:?}");
+}
+
+fn faultline(args: &[&str], results: &std::path::Path) -> Command {
+    let mut cmd = faultline_command(args, results);
+    cmd.env("FAULTLINE_REFNODE_BIN", refnode_binary());
+    cmd.env("FAULTLINE_NETQ_BIN", common::netq_binary());
+    cmd
+}
+
+const SHAPED_RUN: &[&str] = &[
+    "run",
+    "--target",
+    "reference",
+    "--mode",
+    "raft",
+    "--workload",
+    "register",
+    "--nemesis",
+    "delay,duplicate,reorder",
+    "--delay-ms",
+    "20",
+    "--jitter-ms",
+    "10",
+    "--duplicate-probability",
+    "0.3",
+    "--reorder-probability",
+    "0.3",
+    "--nemesis-interval",
+    "1",
+    "--seed",
+    "3",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raft_under_shaping_is_valid_and_a_killed_controller_leaves_nothing_after_clean() {
+    let _serial = SERIAL.lock().await;
+    let results = results_dir("shaped");
+    let mut args = SHAPED_RUN.to_vec();
+    args.extend(["--time-limit", "7"]);
+    let out = output(faultline(&args, &results));
+    assert_eq!(out.status.code(), Some(0), "exit code");
+    let dir = std::fs::canonicalize(results.join("latest")).unwrap();
+    assert_eq!(json(&dir.join("results.json"))["valid"], true);
+    let test = json(&dir.join("test.json"));
+    assert_eq!(test["packet_shaping"], "nfqueue");
+    assert_eq!(test["options"]["reorder_probability"], 0.3);
+    let run_id = test["run_id"].as_str().unwrap().to_string();
+    assert_eq!(leftovers(&run_id).await, 0);
+    let history = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
+    let faults: Vec<serde_json::Value> = history
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["process"] == "nemesis")
+        .collect();
+    for f in ["delay-start", "duplicate-start", "reorder-start"] {
+        assert!(
+            faults.iter().any(|e| e["f"] == f),
+            "{f} missing: {faults:?}"
+        );
+    }
+    assert!(faults.iter().all(|e| e["error"].is_null()), "{faults:?}");
+    // The helpers' counts are in the nodes' saved infra logs.
+    let infra = std::fs::read_to_string(dir.join("nodes/n1/infra.log")).unwrap();
+    assert!(infra.contains("faultline-netq: stats"), "{infra}");
+    std::fs::remove_dir_all(&results).unwrap();
+
+    // SIGKILL the controller while a shaping fault is in force: its helper and rules stay in
+    // the infra containers until `faultline clean` removes those.
+    let results = results_dir("shaped-killed");
+    let mut args = SHAPED_RUN.to_vec();
+    args.extend(["--time-limit", "60"]);
+    let mut child = faultline(&args, &results)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn faultline run");
+    let history = results.join("latest/history.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let text = std::fs::read_to_string(&history).unwrap_or_default();
+        let last = text.lines().rev().find(|l| l.contains("\"nemesis\""));
+        if last.is_some_and(|l| l.contains("-start\"")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no shaping fault started");
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let test = json(&results.join("latest/test.json"));
+    let run_id = test["run_id"].as_str().unwrap().to_string();
+    let infra = format!("faultline-{run_id}-n1-infra");
+    let docker = DockerClient::connect().await.unwrap();
+    let running = docker
+        .exec(&infra, &["pgrep", "-f", "faultline-netq serve"])
+        .await
+        .unwrap();
+    assert!(
+        !running.output.trim().is_empty(),
+        "the helper was not running"
+    );
+    let clean = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .arg("clean")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&clean.stdout);
+    assert_eq!(clean.status.code(), Some(0), "{said}");
+    assert_eq!(leftovers(&run_id).await, 0, "{said}");
+    std::fs::remove_dir_all(&results).unwrap();
 }

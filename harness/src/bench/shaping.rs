@@ -9,7 +9,7 @@ use faultline_checkers::Validity;
 use faultline_netq::{Delay, Distribution, Scheduler, Shaping};
 
 use super::{Case, Outcome, Suite};
-use crate::backend::docker::probe::{last_helper_stats, ping, start_echo, start_nodes};
+use crate::backend::docker::probe::{helper_stats, ping, start_echo, start_nodes};
 use crate::backend::docker::DockerCluster;
 use crate::backend::Cluster;
 use crate::docker::DockerClient;
@@ -200,8 +200,9 @@ async fn throughput(pair: &Pair, flood: u64) -> Result<Outcome, String> {
         .set_shaping("delay", &[], Shaping::default())
         .await
         .map_err(|e| e.to_string())?;
-    let stats = last_helper_stats(&pair.docker, n1)
+    let stats = helper_stats(&pair.docker, n1)
         .await
+        .pop()
         .ok_or("the helper printed no counts")?;
     let packets = stats["packets"].as_u64().unwrap_or(0);
     let seconds = stats["seconds"].as_f64().unwrap_or(0.0);

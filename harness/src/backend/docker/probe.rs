@@ -102,12 +102,13 @@ pub async fn ping(
         .map_err(|e| DockerError::Other(format!("the probe's answer {out:?}: {e}")))
 }
 
-/// The counts the last helper that ran in `node` printed when it stopped (`packets`,
-/// `duplicated`, `reordered`, `seconds` from its first packet to its last).
-pub async fn last_helper_stats(docker: &DockerClient, node: &NodeContainers) -> Option<Value> {
-    let logs = docker.logs(&node.infra, Some(50)).await.ok()?;
+/// The counts each helper that ran in `node` printed when it stopped, oldest first (`packets`,
+/// `duplicated`, `reordered`, `seconds` from its first packet to its last). A helper that was
+/// killed printed none.
+pub async fn helper_stats(docker: &DockerClient, node: &NodeContainers) -> Vec<Value> {
+    let logs = docker.logs(&node.infra, None).await.unwrap_or_default();
     logs.lines()
-        .rev()
-        .find_map(|l| l.split_once("faultline-netq: stats "))
-        .and_then(|(_, json)| serde_json::from_str(json).ok())
+        .filter_map(|l| l.split_once("faultline-netq: stats "))
+        .filter_map(|(_, json)| serde_json::from_str(json).ok())
+        .collect()
 }
