@@ -40,6 +40,8 @@ pub enum Tunable {
     ConsistencyModels,
     /// `--independent`: Jepsen's `[key value]` tuples as keyed operations.
     Independent,
+    /// `--assume NAME`: version-order assumptions (rw-register).
+    Assumptions,
 }
 
 impl Tunable {
@@ -49,6 +51,7 @@ impl Tunable {
             Tunable::Initial => "--initial",
             Tunable::ConsistencyModels => "--consistency-model",
             Tunable::Independent => "--independent",
+            Tunable::Assumptions => "--assume",
         }
     }
 }

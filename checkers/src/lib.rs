@@ -20,5 +20,5 @@ pub mod verdict;
 pub use budget::Budget;
 pub use checker::{Checker, Family};
 pub use history::{History, Op, OpType, Process, Value};
-pub use options::{CheckError, CheckOptions};
+pub use options::{Assumptions, CheckError, CheckOptions};
 pub use verdict::{Anomaly, CheckReport, SkippedOps, Validity};

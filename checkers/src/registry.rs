@@ -75,53 +75,66 @@ pub fn check(
     check_with(by_name(model)?, history, options)
 }
 
-/// Runs `checker` on `history`, never giving a verdict over nothing: when the history has client
-/// operations but none of a kind the checker judges, the answer is [`CheckError::NothingJudged`],
-/// naming the kinds found and the checkers that judge them. A history whose judged operations all
-/// failed still gets a verdict: Knossos calls such histories valid (they are in the corpus), since
-/// a failed operation is a definite statement that it did not happen.
+/// Runs `checker` on `history`, never giving a verdict over nothing (see [`screen`]).
 /// Otherwise the report lists the kinds it skipped in [`CheckReport::skipped_ops`].
 pub fn check_with(
     checker: &dyn Checker,
     history: &History,
     options: &CheckOptions,
 ) -> Result<CheckReport, CheckError> {
-    let mut found: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut judgeable = 0u64;
+    let mut found: BTreeMap<String, u64> = BTreeMap::new();
     for pair in history.pairs() {
         let f = history.invocation(pair).f.as_str();
-        *found.entry(f).or_default() += 1;
-        if checker.judges().contains(&f) {
-            judgeable += 1;
+        match found.get_mut(f) {
+            Some(n) => *n += 1,
+            None => {
+                found.insert(f.to_string(), 1);
+            }
         }
     }
-    if !found.is_empty() && judgeable == 0 {
+    let skipped = screen(checker, &found)?;
+    let mut report = checker.check(history, options)?;
+    report.skipped_ops = skipped;
+    Ok(report)
+}
+
+/// The rule every check follows, also for checkers that read their input themselves (streaming):
+/// given the client operation kinds (`f`) of a history with how many invocations each has, the
+/// kinds `checker` does not judge — or [`CheckError::NothingJudged`] when there are operations
+/// but none of a kind it judges, naming the kinds found and the checkers that judge them. A
+/// history whose judged operations all failed still gets a verdict: Knossos calls such histories
+/// valid (they are in the corpus), since a failed operation is a definite statement that it did
+/// not happen. An empty history is not "nothing judged": there was nothing to judge.
+pub fn screen(
+    checker: &dyn Checker,
+    found: &BTreeMap<String, u64>,
+) -> Result<Vec<SkippedOps>, CheckError> {
+    let judged = |f: &str| checker.judges().contains(&f);
+    if !found.is_empty() && !found.keys().any(|f| judged(f)) {
         return Err(CheckError::NothingJudged {
             checker: checker.name().to_string(),
-            found: found.iter().map(|(f, n)| (f.to_string(), *n)).collect(),
+            found: found.iter().map(|(f, n)| (f.clone(), *n)).collect(),
             judged_by: found
                 .keys()
                 .map(|f| {
                     let by = CHECKERS
                         .iter()
-                        .filter(|c| c.judges().contains(f))
+                        .filter(|c| c.judges().contains(&f.as_str()))
                         .map(|c| c.name().to_string())
                         .collect();
-                    (f.to_string(), by)
+                    (f.clone(), by)
                 })
                 .collect(),
         });
     }
-    let mut report = checker.check(history, options)?;
-    report.skipped_ops = found
-        .into_iter()
-        .filter(|(f, _)| !checker.judges().contains(f))
-        .map(|(f, count)| SkippedOps {
-            f: f.to_string(),
+    Ok(found
+        .iter()
+        .filter(|(f, _)| !judged(f))
+        .map(|(f, &count)| SkippedOps {
+            f: f.clone(),
             count,
         })
-        .collect();
-    Ok(report)
+        .collect())
 }
 
 #[cfg(test)]

@@ -1,7 +1,14 @@
 //! What every checker returns: a verdict, the anomalies behind it, and a human explanation of each
 //! (DESIGN.md section 4). The JSON form is what `faultline check --json` and `results.json` print.
 
+mod detail;
+
 use serde::{Deserialize, Serialize, Serializer};
+
+pub use detail::{
+    AnomalyDetail, Bounds, CausalChain, ChainEdge, Counterexample, CycleEdge, DependencyCycle,
+    ElementDetail, LostWrite, MissedWrite, StaleRead, VersionCycle,
+};
 
 /// `valid | invalid | unknown`. Serialised as `true`, `false` or `"unknown"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -59,7 +66,7 @@ impl<'de> Deserialize<'de> for Validity {
 /// One thing the history shows that the model forbids.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Anomaly {
-    /// The anomaly's name, e.g. `G-single`, `nonlinearizable`, `lost`, `read-your-writes`.
+    /// The anomaly's name, e.g. `G-single-item`, `nonlinearizable`, `lost`, `read-your-writes`.
     #[serde(rename = "type")]
     pub kind: String,
     /// `index` of every history event involved, in the order the explanation uses them.
@@ -67,8 +74,16 @@ pub struct Anomaly {
     /// Plain words: the operations involved, in order, and why together they are impossible.
     pub explanation: String,
     /// Machine-readable detail specific to the checker (cycle edges, prefixes, bounds...).
-    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
-    pub detail: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<AnomalyDetail>,
+}
+
+#[cfg(test)]
+impl Anomaly {
+    /// The detail as `results.json` holds it, for tests that look at one field.
+    pub fn detail_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.detail).expect("a detail is plain data")
+    }
 }
 
 /// Operations of one kind a checker did not judge.
@@ -93,6 +108,13 @@ pub struct CheckReport {
     /// many operations of each it left out: a verdict covers only what was judged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped_ops: Vec<SkippedOps>,
+    /// Things the checker noticed that do not change its verdict (e.g. torn transactions it read
+    /// around), for the user to see.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// History events the checker read, when it read the history itself (the streaming check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<u64>,
     /// Checker-specific figures (ops checked, keys, search states, models ruled out...).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub stats: serde_json::Map<String, serde_json::Value>,
@@ -106,6 +128,8 @@ impl CheckReport {
             unknown_reason: None,
             anomalies: Vec::new(),
             skipped_ops: Vec::new(),
+            warnings: Vec::new(),
+            events: None,
             stats: serde_json::Map::new(),
         }
     }
@@ -140,6 +164,8 @@ impl CheckReport {
             self.unknown_reason = other.unknown_reason;
         }
         self.anomalies.extend(other.anomalies);
+        self.warnings.extend(other.warnings);
+        self.events = self.events.or(other.events);
         self.stats.insert(
             other.checker.clone(),
             serde_json::Value::Object(other.stats),

@@ -176,7 +176,7 @@ fn list_append_verdicts_agree_between_streaming_and_general_readers() {
     ]);
     assert_eq!(code(&jsonl), 1, "{}", stderr(&jsonl));
     assert_eq!(code(&edn), 1, "{}", stderr(&edn));
-    assert_eq!(anomaly_types(&jsonl), vec!["G-single".to_string()]);
+    assert_eq!(anomaly_types(&jsonl), vec!["G-single-item".to_string()]);
     assert_eq!(anomaly_types(&jsonl), anomaly_types(&edn));
 }
 
@@ -301,6 +301,128 @@ fn skipped_kinds_are_in_text_and_json() {
     assert_eq!(
         line["skipped_ops"],
         serde_json::json!([{"f": "append", "count": 1}])
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A scratch folder for one test, removed by the test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("faultline-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn streamed_transactional_histories_of_nothing_judged_exit_64() {
+    // JSON Lines go through the streaming reader for list-append and rw-register: it must apply
+    // the same rule as the general reader.
+    let dir = scratch("stream-nothing");
+    let file = dir.join("kv.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            "{\"index\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"put\",\"key\":\"k\",\"value\":\"a\"}\n",
+            "{\"index\":1,\"process\":0,\"type\":\"ok\",\"f\":\"put\",\"key\":\"k\",\"value\":\"a\"}\n",
+        ),
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    for model in ["list-append", "rw-register"] {
+        let o = faultline(&["check", &path, "-m", model, "--json"]);
+        assert_eq!(code(&o), 64, "{model}: {}{}", stdout(&o), stderr(&o));
+        assert!(
+            stderr(&o).contains("judged no operation") && stderr(&o).contains("put (1)"),
+            "{model}: {}",
+            stderr(&o)
+        );
+        let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        assert_eq!(line["valid"], serde_json::Value::Null);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_history_with_no_dependencies_exits_64_on_both_readers() {
+    // One failed append: Elle's "empty transaction graph", never a pass.
+    let dir = scratch("no-deps");
+    let jsonl = dir.join("failed.jsonl");
+    std::fs::write(
+        &jsonl,
+        concat!(
+            "{\"index\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"txn\",\"value\":[[\"append\",\"x\",1]]}\n",
+            "{\"index\":1,\"process\":0,\"type\":\"fail\",\"f\":\"txn\",\"value\":[[\"append\",\"x\",1]]}\n",
+        ),
+    )
+    .unwrap();
+    let edn = dir.join("failed.edn");
+    std::fs::write(
+        &edn,
+        concat!(
+            "{:index 0, :process 0, :type :invoke, :f :txn, :value [[:append :x 1]]}\n",
+            "{:index 1, :process 0, :type :fail, :f :txn, :value [[:append :x 1]]}\n",
+        ),
+    )
+    .unwrap();
+    for file in [&jsonl, &edn] {
+        let o = faultline(&["check", &file.display().to_string(), "-m", "list-append"]);
+        assert_eq!(code(&o), 64, "{}{}", stdout(&o), stderr(&o));
+        assert!(
+            stderr(&o).contains("inferred no dependency between the 1 transactions"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn assume_lets_rw_register_infer_more_and_is_refused_elsewhere() {
+    // T1 writes x = 1 and completes; T2 then reads x = nil. Serializability allows that (only
+    // real time orders them); with linearizable keys, 1 must precede what T2 saw: cyclic
+    // versions, which every model forbids.
+    let dir = scratch("assume");
+    let file = dir.join("stale.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            "{\"index\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"txn\",\"value\":[[\"w\",\"x\",1]]}\n",
+            "{\"index\":1,\"process\":0,\"type\":\"ok\",\"f\":\"txn\",\"value\":[[\"w\",\"x\",1]]}\n",
+            "{\"index\":2,\"process\":1,\"type\":\"invoke\",\"f\":\"txn\",\"value\":[[\"r\",\"x\",null]]}\n",
+            "{\"index\":3,\"process\":1,\"type\":\"ok\",\"f\":\"txn\",\"value\":[[\"r\",\"x\",null]]}\n",
+        ),
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let base = [
+        "check",
+        path.as_str(),
+        "-m",
+        "rw-register",
+        "--consistency-model",
+        "serializable",
+        "--json",
+    ];
+    let plain = faultline(&base);
+    assert_eq!(code(&plain), 0, "{}{}", stdout(&plain), stderr(&plain));
+    assert_eq!(anomaly_types(&plain), ["G-single-item-realtime"]);
+    let mut assumed = base.to_vec();
+    assumed.extend(["--assume", "linearizable-keys"]);
+    let o = faultline(&assumed);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        anomaly_types(&o).contains(&"cyclic-versions".to_string()),
+        "{:?}",
+        anomaly_types(&o)
+    );
+    let o = faultline(&["check", &path, "-m", "list-append", "--assume", "wfr-keys"]);
+    assert_eq!(code(&o), 64, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--assume"), "{}", stderr(&o));
+    let o = faultline(&["check", &path, "-m", "rw-register", "--assume", "acid"]);
+    assert_eq!(code(&o), 64, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("known: linearizable-keys, sequential-keys, wfr-keys"),
+        "{}",
+        stderr(&o)
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -50,6 +50,12 @@ fn finished_run(results: &Path) -> Value {
     assert_eq!(test["backend"], "in-process");
     assert_eq!(test["options"]["backend"], "in-process");
     assert_eq!(test["finished"], true);
+    // Both files read back through the typed contract.
+    let typed = faultline::results::TestFile::read(&dir.join("test.json")).unwrap();
+    assert_eq!(typed.backend.as_deref(), Some("in-process"));
+    let results = faultline::results::ResultsFile::read(&dir.join("results.json")).unwrap();
+    assert_eq!(results.schema, faultline::results::SCHEMA_VERSION);
+    assert!(results.stats.is_some_and(|s| s.client_ops > 0));
     json(&dir.join("results.json"))
 }
 
@@ -99,6 +105,61 @@ fn default_raft_run_under_partitions_and_kills_is_valid() {
         "{names:?}"
     );
     assert!(faults.iter().all(|e| e["error"].is_null()), "{faults:?}");
+    std::fs::remove_dir_all(&results).unwrap();
+}
+
+#[test]
+fn rolling_restarts_keep_raft_valid_and_bring_every_node_back() {
+    // Five nodes, a short window per node: each is killed and restarted in turn while a majority
+    // stays up, so raft must stay valid and every final read must be answered.
+    let (code, results) = run_in_process(
+        "inproc-rolling",
+        &[
+            "--mode",
+            "raft",
+            "--nodes",
+            "5",
+            "--workload",
+            "register",
+            "--nemesis",
+            "rolling-restart",
+            "--time-limit",
+            "6",
+            "--nemesis-interval",
+            "2",
+            "--recovery",
+            "1",
+            "--concurrency",
+            "7",
+            "--seed",
+            "11",
+        ],
+    );
+    assert_eq!(code, Some(0), "exit code");
+    let res = finished_run(&results);
+    assert_eq!(res["valid"], true);
+    assert_eq!(
+        res["stats"]["final_reads"]["ok"],
+        res["stats"]["final_reads"]["asked"]
+    );
+    let history = std::fs::read_to_string(results.join("latest/history.jsonl")).unwrap();
+    let starts: Vec<Value> = history
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["f"] == "rolling-restart-start")
+        .collect();
+    assert!(!starts.is_empty(), "no rolling restart in the history");
+    assert_eq!(starts[0]["value"]["nodes"].as_array().unwrap().len(), 5);
+    // Every node was killed and restarted at least once: the node logs say so.
+    let latest = std::fs::canonicalize(results.join("latest")).unwrap();
+    let restarted = (1..=5)
+        .filter(|i| {
+            std::fs::read_to_string(latest.join(format!("nodes/n{i}/service.log")))
+                .map(|log| log.contains("restarted on its data directory"))
+                .unwrap_or(false)
+        })
+        .count();
+    assert!(restarted >= 2, "only {restarted} of 5 nodes restarted");
     std::fs::remove_dir_all(&results).unwrap();
 }
 

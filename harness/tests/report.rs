@@ -12,7 +12,7 @@ use faultline::bench::report::{synthetic_events, synthetic_results, write_synthe
 use faultline::report::digest::DigestBuilder;
 use faultline::report::{self, RunFolder};
 use faultline_checkers::{Op, Process};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -218,7 +218,7 @@ fn check_report_of_a_real_elle_history_draws_its_cycles_in_chromium() {
     }
     let results: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
-    assert_eq!(results["schema"], 1);
+    assert_eq!(results["schema"], 2);
     assert_eq!(results["valid"], false);
     assert_eq!(results["checkers"][0]["checker"], "elle(list-append)");
 
@@ -229,14 +229,14 @@ fn check_report_of_a_real_elle_history_draws_its_cycles_in_chromium() {
     let cycle = &cycle[..cycle.find("</svg>").unwrap()];
     assert!(cycle.matches("class=\"node\"").count() >= 2);
     assert!(cycle.contains("marker-end=\"url(#arrow-"));
-    for kind in ["G-single", "G0", "G1c", "G2-item"] {
+    for kind in ["G-single-item", "G0", "G1c", "G2-item"] {
         assert!(dom.contains(&format!("<h4>{kind}</h4>")), "{kind} missing");
     }
     // JUnit: the one checker fails with its anomaly types in the message.
     let cases = parse_junit(&junit(&dir.join("junit.xml")));
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0].1, "failure");
-    assert!(cases[0].2.contains("G-single"), "{}", cases[0].2);
+    assert!(cases[0].2.contains("G-single-item"), "{}", cases[0].2);
     // The report folder is a run folder: `faultline report` regenerates it.
     std::fs::remove_file(dir.join("report.html")).unwrap();
     let out = faultline(&["report", "--no-index", dir.to_str().unwrap()]);
@@ -256,7 +256,7 @@ fn junit_marks_unknown_as_error_and_skipped_as_skipped() {
     assert_eq!(outcome("elle(list-append)").1, "failure");
     assert!(outcome("elle(list-append)")
         .2
-        .starts_with("2000 anomalies: G-single"));
+        .starts_with("2000 anomalies: G-single-item"));
     assert_eq!(outcome("lost-update").1, "failure");
     let unknown = outcome("staleness");
     assert_eq!(unknown.1, "error");
@@ -270,7 +270,8 @@ fn a_million_operation_history_gives_a_page_under_10_mb() {
     let ops = 1_000_000;
     let folder = RunFolder {
         dir: PathBuf::from("/nonexistent/synthetic/20260101T000000Z"),
-        test: json!({"options": {"test_name": "synthetic"}}),
+        test: None,
+        test_text: None,
         results: synthetic_results(ops),
         history: Some(PathBuf::from("history.jsonl")),
         logs: Vec::new(),
@@ -338,4 +339,51 @@ fn report_on_a_folder_that_is_not_a_run_exits_64() {
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
     std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_schema_2_run_renders_with_its_faults_statistics_and_skipped_checker() {
+    let root = temp("schema-2");
+    let run = root.join("reference-raft-register/20261203T111721Z");
+    copy_dir(&fixture("run-raft-register-v2"), &run);
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["schema"], 2);
+    let out = faultline(&["report", run.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let dom = chromium_dom(&run.join("report.html"), &root.join("profile"));
+    assert_page_loaded(&dom);
+    assert!(dom.contains("id=\"verdict\">valid<"), "the run is valid");
+    assert!(dom.contains("class=\"fault fault-partition\""));
+    assert!(
+        dom.contains("id=\"stats\""),
+        "the run's statistics are shown"
+    );
+    assert!(dom.contains("version of docker_engine"));
+    let cases = parse_junit(&junit(&run.join("junit.xml")));
+    let passing = cases.iter().filter(|c| c.1.is_empty()).count();
+    assert_eq!(passing, 3, "{cases:?}");
+    assert!(cases
+        .iter()
+        .any(|c| c.0 == "convergence" && c.1 == "skipped"));
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn schema_1_fixtures_read_as_typed_results() {
+    use faultline::results::ResultsFile;
+    use faultline_checkers::verdict::AnomalyDetail;
+    let stale = ResultsFile::read(&fixture("run-raft-stale-read/results.json")).unwrap();
+    let detail = stale.checkers[0].anomalies[0].detail.as_ref().unwrap();
+    match detail {
+        AnomalyDetail::Counterexample(c) => assert_eq!(c.model, "cas-register"),
+        other => panic!("expected a counterexample, got {other:?}"),
+    }
+    assert!(stale.seconds_of("linearizable(cas-register)").is_some());
+    assert!(stale.stats.as_ref().unwrap().client_ops > 0);
+    let elle = ResultsFile::read(&fixture("run-raft-non-atomic-txn/results.json")).unwrap();
+    assert!(elle.checkers[0]
+        .anomalies
+        .iter()
+        .any(|a| matches!(a.detail, Some(AnomalyDetail::Cycle(_)))));
 }

@@ -180,7 +180,7 @@ async fn read_committed_list_append_shows_g_single_and_g2_item() {
     let res = json(&dir.join("results.json"));
     assert_eq!(res["valid"], false);
     let types = anomaly_types(&res);
-    for expected in ["G-single", "G2-item"] {
+    for expected in ["G-single-item", "G2-item"] {
         assert!(
             types.iter().any(|t| t == expected),
             "{expected} not in {types:?}"
@@ -193,7 +193,7 @@ async fn read_committed_list_append_shows_g_single_and_g2_item() {
         .iter()
         .filter_map(|a| a["type"].as_str())
         .collect();
-    assert!(reported.contains(&"G-single"), "{reported:?}");
+    assert!(reported.contains(&"G-single-item"), "{reported:?}");
     // What READ COMMITTED forbids stays absent: no dirty writes or reads.
     for forbidden in ["G0", "G1a", "G1b", "G1c"] {
         assert!(

@@ -139,7 +139,22 @@ async fn stale_read_bug_under_partitions_is_invalid() {
     let lin = checker(&res, "cas-register");
     assert_eq!(lin["valid"], false);
     assert!(!lin["anomalies"].as_array().unwrap().is_empty());
-    assert_eq!(res["schema"], 1);
+    assert_eq!(res["schema"], 2);
+    // It reads back through the typed contract, the counterexample as a drawable detail.
+    let typed =
+        faultline::results::ResultsFile::read(&results.join("latest/results.json")).unwrap();
+    let lin = typed
+        .checkers
+        .iter()
+        .find(|c| c.checker.contains("cas-register"))
+        .unwrap();
+    assert!(matches!(
+        lin.anomalies[0].detail,
+        Some(faultline_checkers::verdict::AnomalyDetail::Counterexample(
+            _
+        ))
+    ));
+    assert!(typed.seconds_of(&lin.checker).is_some());
     // The run ends with its report, its JUnit file and the index of the results folder.
     let run_dir = std::fs::canonicalize(results.join("latest")).unwrap();
     let page = std::fs::read_to_string(run_dir.join("report.html")).unwrap();

@@ -6,13 +6,12 @@
 //! so step to the source that has the cause in its past (the cause itself when possible). Each step
 //! is a binary search, so a chain costs O(length · log n).
 
-use serde_json::json;
-
 use super::analysis::Analysis;
 use super::describe;
 use super::order::EdgeKind;
 use super::reads_from::WriteRef;
 use super::sessions::TxnId;
+use crate::verdict::{CausalChain, ChainEdge};
 
 /// One edge of a chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,31 +105,44 @@ pub fn text(a: &Analysis, steps: &[Step]) -> String {
     out
 }
 
-/// The chain as JSON for `detail.chain`.
-pub fn json(a: &Analysis, steps: &[Step]) -> serde_json::Value {
+/// The chain's edges for `detail.chain`.
+pub fn edges(a: &Analysis, steps: &[Step]) -> Vec<ChainEdge> {
     steps
         .iter()
         .map(|s| {
-            let mut edge = json!({
-                "from": a.h.txn(s.from).event,
-                "to": a.h.txn(s.to).event,
-                "edge": match s.kind {
+            let (key, value) = match s.write {
+                Some(w) => {
+                    let (key, value) = describe::write_parts(a.h, w);
+                    (Some(key), Some(value))
+                }
+                None => (None, None),
+            };
+            ChainEdge {
+                from: a.h.txn(s.from).event,
+                to: a.h.txn(s.to).event,
+                edge: match s.kind {
                     EdgeKind::Session => "session",
                     EdgeKind::ReadsFrom => "wr",
                     EdgeKind::Arbitration { .. } => "arbitration",
+                }
+                .to_string(),
+                reader: match s.kind {
+                    EdgeKind::Arbitration { reader, .. } => Some(a.h.txn(reader).event),
+                    _ => None,
                 },
-            });
-            if let EdgeKind::Arbitration { reader, .. } = s.kind {
-                edge["reader"] = a.h.txn(reader).event.into();
+                key,
+                value,
             }
-            if let Some(w) = s.write {
-                let (key, value) = describe::write_parts(a.h, w);
-                edge["key"] = key;
-                edge["value"] = value;
-            }
-            edge
         })
         .collect()
+}
+
+/// The anomaly detail of a chain alone; callers add what they know about the read.
+pub fn detail(a: &Analysis, steps: &[Step]) -> CausalChain {
+    CausalChain {
+        chain: edges(a, steps),
+        ..CausalChain::default()
+    }
 }
 
 /// Every event of a chain, in order, for `Anomaly::ops`.

@@ -14,7 +14,6 @@
 use std::collections::{HashMap, VecDeque};
 
 use petgraph::graph::{DiGraph, NodeIndex};
-use serde_json::json;
 
 use super::analysis::Analysis;
 use super::chain::{self, Step};
@@ -23,6 +22,7 @@ use super::order::{predecessors, EdgeKind};
 use super::reads_from::WriteRef;
 use super::sessions::TxnId;
 use super::sink::Sink;
+use crate::verdict::AnomalyDetail;
 use crate::Anomaly;
 
 /// One forced order: `from`'s write before `to`'s, because of a read.
@@ -150,7 +150,7 @@ pub fn report(a: &Analysis, kw: &KeyWrites, sink: &mut Sink) {
                  respects causality, so no such cycle can exist.",
                 chain::text(a, &steps)
             ),
-            detail: json!({ "chain": chain::json(a, &steps) }),
+            detail: Some(AnomalyDetail::CausalChain(chain::detail(a, &steps))),
         });
     }
 }

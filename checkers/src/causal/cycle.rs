@@ -4,13 +4,12 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use serde_json::json;
-
 use super::analysis::Analysis;
 use super::chain::{self, Step};
 use super::order::{predecessors, EdgeKind};
 use super::sessions::TxnId;
 use super::sink::Sink;
+use crate::verdict::{AnomalyDetail, CausalChain};
 use crate::Anomaly;
 
 /// A shortest cycle through the first member of component `c`, as chain steps.
@@ -70,10 +69,10 @@ pub fn report(a: &Analysis, sink: &mut Sink) {
                 a.order.members(c).len(),
                 chain::text(a, &steps)
             ),
-            detail: json!({
-                "members": a.order.members(c).len(),
-                "chain": chain::json(a, &steps),
-            }),
+            detail: Some(AnomalyDetail::CausalChain(CausalChain {
+                members: Some(a.order.members(c).len()),
+                ..chain::detail(a, &steps)
+            })),
         });
     }
 }

@@ -9,8 +9,6 @@
 //! For each list, scanning from the end and keeping per session the lowest position among the
 //! appends listed later, one look-up per (element, session listed later) decides it.
 
-use serde_json::json;
-
 use super::analysis::Analysis;
 use super::chain;
 use super::classify;
@@ -19,6 +17,7 @@ use super::guarantee::GuaranteeSet;
 use super::reads_from::{ListRead, WriteRef};
 use super::sessions::SessionId;
 use super::sink::Sink;
+use crate::verdict::{AnomalyDetail, CausalChain};
 use crate::Anomaly;
 
 /// The first pair `(earlier_listed, later_listed)` where the later-listed append causally
@@ -81,15 +80,15 @@ pub fn report(
                 describe::write_long(h, cause),
                 chain::text(a, &steps),
             ),
-            detail: json!({
-                "key": h.key_name(read.key).to_value(),
-                "read": describe::read_json(h, read.txn, read.mop),
-                "reader": h.txn(read.txn).event,
-                "listed_first": h.txn(listed_first.txn).event,
-                "cause": h.txn(cause.txn).event,
-                "guarantees": broken.names(),
-                "chain": chain::json(a, &steps),
-            }),
+            detail: Some(AnomalyDetail::CausalChain(CausalChain {
+                key: Some(h.key_name(read.key).to_value()),
+                read: Some(describe::read_json(h, read.txn, read.mop)),
+                reader: Some(h.txn(read.txn).event),
+                listed_first: Some(h.txn(listed_first.txn).event),
+                cause: Some(h.txn(cause.txn).event),
+                guarantees: broken.names().into_iter().map(String::from).collect(),
+                ..chain::detail(a, &steps)
+            })),
         }
     });
 }

@@ -16,8 +16,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
-
 use super::analysis::Analysis;
 use super::chain;
 use super::classify;
@@ -26,6 +24,7 @@ use super::guarantee::GuaranteeSet;
 use super::reads_from::{ListRead, RegisterRead, WriteRef};
 use super::sessions::{KeyId, KeyKind, Mop, SessionId, TxnId};
 use super::sink::Sink;
+use crate::verdict::{AnomalyDetail, CausalChain, MissedWrite};
 use crate::Anomaly;
 
 /// The writes of one session to one key, in session order.
@@ -260,26 +259,34 @@ fn explain(
     if ops.is_empty() {
         ops = vec![h.txn(first.txn).event, h.txn(reader).event];
     }
-    let missed: Vec<_> = group
+    let missed: Vec<MissedWrite> = group
         .iter()
         .map(|(w, _)| {
             let (key, value) = describe::write_parts(h, *w);
-            json!({"event": h.txn(w.txn).event, "process": h.txn(w.txn).process, "key": key, "value": value})
+            MissedWrite {
+                event: h.txn(w.txn).event,
+                process: h.txn(w.txn).process,
+                key,
+                value,
+            }
         })
         .collect();
-    let mut detail = json!({
-        "key": h.key_name(h.txn(reader).mops[mop as usize].key()).to_value(),
-        "read": describe::read_json(h, reader, mop),
-        "reader": h.txn(reader).event,
-        "missed": missed,
-        "guarantees": broken.names(),
-        "chain": chain::json(a, &steps),
-    });
-    if let (true, Some(src)) = (register, source) {
-        if let Some(over) = chain::find(a, src.txn, first.txn) {
-            detail["overwrite_chain"] = chain::json(a, &over);
-        }
-    }
+    let overwrite_chain = match (register, source) {
+        (true, Some(src)) => chain::find(a, src.txn, first.txn).map(|over| chain::edges(a, &over)),
+        _ => None,
+    };
+    let detail = Some(AnomalyDetail::CausalChain(CausalChain {
+        key: Some(
+            h.key_name(h.txn(reader).mops[mop as usize].key())
+                .to_value(),
+        ),
+        read: Some(describe::read_json(h, reader, mop)),
+        reader: Some(h.txn(reader).event),
+        missed,
+        guarantees: broken.names().into_iter().map(String::from).collect(),
+        overwrite_chain,
+        ..chain::detail(a, &steps)
+    }));
     Anomaly {
         kind: kind.to_string(),
         ops,
@@ -310,6 +317,10 @@ pub fn report_intermediate(a: &Analysis, sink: &mut Sink, read: &RegisterRead, l
             describe::txn(h, src.txn),
             describe::write_short(h, later),
         ),
-        detail: json!({"key": h.key_name(read.key).to_value(), "reader": h.txn(read.txn).event, "writer": h.txn(src.txn).event}),
+        detail: Some(AnomalyDetail::other([
+            ("key", h.key_name(read.key).to_value()),
+            ("reader", h.txn(read.txn).event.into()),
+            ("writer", h.txn(src.txn).event.into()),
+        ])),
     });
 }

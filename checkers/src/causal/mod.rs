@@ -58,6 +58,7 @@ use serde_json::json;
 pub use guarantee::{Guarantee, GuaranteeSet};
 
 use crate::options::{CheckError, CheckOptions};
+use crate::verdict::AnomalyDetail;
 use crate::{Anomaly, CheckReport, History};
 use analysis::Analysis;
 use missed_write::KeyWrites;
@@ -217,11 +218,11 @@ fn report_garbage(a: &Analysis, sink: &mut Sink) {
                 },
                 h.key_name(g.key),
             ),
-            detail: json!({
-                "key": h.key_name(g.key).to_value(),
-                "value": g.value.to_value(),
-                "reader": h.txn(g.txn).event,
-            }),
+            detail: Some(AnomalyDetail::other([
+                ("key", h.key_name(g.key).to_value()),
+                ("value", g.value.to_value()),
+                ("reader", h.txn(g.txn).event.into()),
+            ])),
         });
     }
 }

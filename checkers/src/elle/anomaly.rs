@@ -1,8 +1,15 @@
 //! The anomalies the checker names. Cycle anomalies follow Adya (1999, section 4): G0 (write cycle),
-//! G1c (circular information flow), G-single (exactly one anti-dependency), G2-item (anti-dependency
-//! cycles over items), plus Elle's G-nonadjacent (several anti-dependencies, no two adjacent) and
-//! the `-process` / `-realtime` variants for cycles that need a session or real-time edge.
+//! G1c (circular information flow), G-single (exactly one anti-dependency), G2 (anti-dependency
+//! cycles), plus Elle's G-nonadjacent (several anti-dependencies, no two adjacent) and the
+//! `-process` / `-realtime` variants for cycles that need a session or real-time edge.
 //! Non-cycle anomalies are the ones Elle reads directly off the observations.
+//!
+//! Names are Elle's, so that users moving from Elle can grep for the same words: an anti-dependency
+//! cycle whose rw edges are all over items (not predicates) is `G-single-item`,
+//! `G-nonadjacent-item` or `G2-item`, and every rw edge this checker infers is over an item (it
+//! has no predicate reads), so those are the names it reports. G0 and G1c have no `-item` form in
+//! Elle. The family (the name without `-item` and without the variant) is kept alongside for
+//! whoever groups by Adya's classes.
 
 use super::graph::{Reason, NONE};
 
@@ -70,15 +77,38 @@ impl CycleKind {
             (G1c, Data) => "G1c",
             (G1c, Process) => "G1c-process",
             (G1c, Realtime) => "G1c-realtime",
-            (GSingle, Data) => "G-single",
-            (GSingle, Process) => "G-single-process",
-            (GSingle, Realtime) => "G-single-realtime",
-            (GNonadjacent, Data) => "G-nonadjacent",
-            (GNonadjacent, Process) => "G-nonadjacent-process",
-            (GNonadjacent, Realtime) => "G-nonadjacent-realtime",
+            (GSingle, Data) => "G-single-item",
+            (GSingle, Process) => "G-single-item-process",
+            (GSingle, Realtime) => "G-single-item-realtime",
+            (GNonadjacent, Data) => "G-nonadjacent-item",
+            (GNonadjacent, Process) => "G-nonadjacent-item-process",
+            (GNonadjacent, Realtime) => "G-nonadjacent-item-realtime",
             (G2Item, Data) => "G2-item",
             (G2Item, Process) => "G2-item-process",
             (G2Item, Realtime) => "G2-item-realtime",
+        }
+    }
+
+    /// Adya's class of the cycle, whatever its variant and whether its rw edges are over items:
+    /// `G0`, `G1c`, `G-single`, `G-nonadjacent` or `G2`.
+    pub fn family(self) -> &'static str {
+        match self.base {
+            Base::G0 => "G0",
+            Base::G1c => "G1c",
+            Base::GSingle => "G-single",
+            Base::GNonadjacent => "G-nonadjacent",
+            Base::G2Item => "G2",
+        }
+    }
+}
+
+impl Variant {
+    /// `data`, `process` or `realtime`: which orders besides the data dependencies the cycle needs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Data => "data",
+            Variant::Process => "process",
+            Variant::Realtime => "realtime",
         }
     }
 }
@@ -130,7 +160,7 @@ pub struct DirectFinding {
     pub txns: Vec<u32>,
     /// Plain words; transactions are described by the report.
     pub explanation: String,
-    pub detail: serde_json::Value,
+    pub detail: Option<crate::verdict::AnomalyDetail>,
 }
 
 /// One step of a cycle: an edge and why it exists.
@@ -205,15 +235,28 @@ mod tests {
     fn classifies_by_edges() {
         assert_eq!(classify(&steps(&[WW, WW])).name(), "G0");
         assert_eq!(classify(&steps(&[WW, WR])).name(), "G1c");
-        assert_eq!(classify(&steps(&[WR, RW])).name(), "G-single");
-        assert_eq!(classify(&steps(&[RW, WR, RW, WW])).name(), "G-nonadjacent");
+        assert_eq!(classify(&steps(&[WR, RW])).name(), "G-single-item");
+        assert_eq!(classify(&steps(&[WR, RW])).family(), "G-single");
+        assert_eq!(
+            classify(&steps(&[RW, WR, RW, WW])).name(),
+            "G-nonadjacent-item"
+        );
+        assert_eq!(
+            classify(&steps(&[RW, WR, RW, WW])).family(),
+            "G-nonadjacent"
+        );
         // rw edges adjacent across the wrap-around
         assert_eq!(classify(&steps(&[RW, WR, RW])).name(), "G2-item");
         assert_eq!(classify(&steps(&[RW, RW])).name(), "G2-item");
+        assert_eq!(classify(&steps(&[RW, RW])).family(), "G2");
         assert_eq!(classify(&steps(&[WW, PROCESS])).name(), "G0-process");
         assert_eq!(
             classify(&steps(&[RW, PROCESS, 16])).name(),
-            "G-single-realtime"
+            "G-single-item-realtime"
+        );
+        assert_eq!(
+            classify(&steps(&[RW, PROCESS, 16])).variant.name(),
+            "realtime"
         );
         let names: std::collections::HashSet<&str> =
             CycleKind::ALL.iter().map(|k| k.name()).collect();

@@ -437,11 +437,11 @@ mod tests {
     #[test]
     fn tells_single_nonadjacent_and_adjacent_anti_dependencies_apart() {
         let single = graph(2, &[(0, 1, WR), (1, 0, RW)]);
-        assert_eq!(names(&single, &[0, 1]), vec![("G-single", 2)]);
+        assert_eq!(names(&single, &[0, 1]), vec![("G-single-item", 2)]);
         let nonadjacent = graph(4, &[(0, 1, RW), (1, 2, WR), (2, 3, RW), (3, 0, WW)]);
         assert_eq!(
             names(&nonadjacent, &[0, 1, 2, 3]),
-            vec![("G-nonadjacent", 4)]
+            vec![("G-nonadjacent-item", 4)]
         );
         let adjacent = graph(2, &[(0, 1, RW), (1, 0, RW)]);
         assert_eq!(names(&adjacent, &[0, 1]), vec![("G2-item", 2)]);
@@ -452,7 +452,7 @@ mod tests {
         let g = graph(2, &[(0, 1, WR), (1, 0, PROCESS)]);
         assert_eq!(names(&g, &[0, 1]), vec![("G1c-process", 2)]);
         let rt = graph(3, &[(0, 1, RW), (1, 2, PROCESS), (2, 0, REALTIME)]);
-        assert_eq!(names(&rt, &[0, 1, 2]), vec![("G-single-realtime", 3)]);
+        assert_eq!(names(&rt, &[0, 1, 2]), vec![("G-single-item-realtime", 3)]);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::graph::{EdgeList, Reason, NONE, RW, VIA_UNREAD, WR, WW};
 use super::intern::{fast_map, pair, pair_map, FastMap, PairMap};
 use super::txns::{MopVal, Outcome, Txns};
 use crate::history::txn::MicroKind;
+use crate::verdict::{AnomalyDetail, ElementDetail};
 
 /// The writer of an element: transaction and micro-op position in `Txns::mops`.
 #[derive(Clone, Copy)]
@@ -123,7 +124,10 @@ pub fn infer(txns: &Txns) -> Inference {
                                 txns.key(m.key),
                                 txns.show_list(list),
                             ),
-                            detail: json!({"key": txns.keys.value(m.key), "expected": want}),
+                            detail: Some(AnomalyDetail::other([
+                                ("key", txns.keys.value(m.key).clone()),
+                                ("expected", json!(want)),
+                            ])),
                         });
                     } else if !*seen_read {
                         ext[m.key as usize].push(ExtRead {
@@ -157,7 +161,12 @@ pub fn infer(txns: &Txns) -> Inference {
                                 txns.show_list(list),
                                 txns.val(e)
                             ),
-                            detail: json!({"key": txns.keys.value(m.key), "element": txns.values.value(e)}),
+                            detail: Some(AnomalyDetail::Element(ElementDetail {
+                                key: txns.keys.value(m.key).clone(),
+                                element: txns.values.value(e).clone(),
+                                count: None,
+                                stable_latency_ms: None,
+                            })),
                         });
                     }
                     // Aborted read: an element of a failed transaction.
@@ -181,7 +190,12 @@ pub fn infer(txns: &Txns) -> Inference {
                                 txns.name(w),
                                 txns.name(w)
                             ),
-                            detail: json!({"key": txns.keys.value(m.key), "element": txns.values.value(e)}),
+                            detail: Some(AnomalyDetail::Element(ElementDetail {
+                key: txns.keys.value(m.key).clone(),
+                element: txns.values.value(e).clone(),
+                count: None,
+                stable_latency_ms: None,
+            })),
                         });
                     }
                 }
@@ -231,7 +245,12 @@ pub fn infer(txns: &Txns) -> Inference {
                             txns.show_list(list),
                             txns.val(e)
                         ),
-                        detail: json!({"key": txns.keys.value(k), "element": txns.values.value(e)}),
+                        detail: Some(AnomalyDetail::Element(ElementDetail {
+                            key: txns.keys.value(k).clone(),
+                            element: txns.values.value(e).clone(),
+                            count: None,
+                            stable_latency_ms: None,
+                        })),
                     });
                 }
                 Some(_) => {}
@@ -257,13 +276,31 @@ pub fn infer(txns: &Txns) -> Inference {
                 explanation: format!(
                     "{} read {k} = {}, and {} read {k} = {}: neither is a prefix of the other, so \
                      no single order of appends to {k} produces both.",
-                    if b == NONE { "another transaction".to_string() } else { txns.name(b) },
+                    if b == NONE {
+                        "another transaction".to_string()
+                    } else {
+                        txns.name(b)
+                    },
                     txns.show_list(order),
                     txns.name(a),
                     txns.show_list(list),
                     k = txns.key(k),
                 ),
-                detail: json!({"key": txns.keys.value(k), "values": [order.iter().map(|&e| txns.values.value(e)).collect::<Vec<_>>(), list.iter().map(|&e| txns.values.value(e)).collect::<Vec<_>>()]}),
+                detail: Some(AnomalyDetail::other([
+                    ("key", txns.keys.value(k).clone()),
+                    (
+                        "values",
+                        json!([
+                            order
+                                .iter()
+                                .map(|&e| txns.values.value(e))
+                                .collect::<Vec<_>>(),
+                            list.iter()
+                                .map(|&e| txns.values.value(e))
+                                .collect::<Vec<_>>()
+                        ]),
+                    ),
+                ])),
             });
         }
         order_mops[k as usize] = order_mop;
@@ -307,7 +344,7 @@ pub fn infer(txns: &Txns) -> Inference {
                         txns.name(c),
                         k = txns.key(k)
                     ),
-                    detail: json!({"key": txns.keys.value(k)}),
+                    detail: Some(AnomalyDetail::other([("key", txns.keys.value(k).clone())])),
                 });
             }
         }
@@ -391,7 +428,12 @@ pub fn infer(txns: &Txns) -> Inference {
                                     txns.val(e),
                                     txns.name(w.txn)
                                 ),
-                                detail: json!({"key": txns.keys.value(k), "element": txns.values.value(e)}),
+                                detail: Some(AnomalyDetail::Element(ElementDetail {
+                                    key: txns.keys.value(k).clone(),
+                                    element: txns.values.value(e).clone(),
+                                    count: None,
+                                    stable_latency_ms: None,
+                                })),
                             });
                         }
                         w.txn
@@ -447,7 +489,10 @@ pub fn infer(txns: &Txns) -> Inference {
                     txns.key(k),
                     txns.show_list(&order[..n as usize])
                 ),
-                detail: json!({"key": txns.keys.value(k), "txns": names}),
+                detail: Some(AnomalyDetail::other([
+                    ("key", txns.keys.value(k).clone()),
+                    ("txns", json!(names)),
+                ])),
             });
         }
     }

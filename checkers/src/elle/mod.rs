@@ -25,6 +25,8 @@ pub mod txns;
 pub mod units;
 
 #[cfg(test)]
+mod parity_tests;
+#[cfg(test)]
 mod tests;
 
 use std::time::Duration;
@@ -32,7 +34,7 @@ use std::time::Duration;
 pub use rw_register::Assumptions;
 pub use txns::Workload;
 
-use crate::options::CheckError;
+use crate::options::{CheckError, CheckOptions};
 use crate::{Budget, CheckReport, History};
 
 /// What the user may tune.
@@ -87,6 +89,31 @@ impl ElleOptions {
         }
         Ok(o)
     }
+
+    /// Options for checking `workload` against `models` with what the caller of the registry
+    /// tuned: the assumptions and the budget. Assumptions are about register version orders: a
+    /// list-append history shows each key's order in its reads, so asking for them there is a
+    /// mistake worth saying rather than ignoring.
+    pub fn for_workload(
+        workload: Workload,
+        models: &[String],
+        options: &CheckOptions,
+    ) -> Result<ElleOptions, CheckError> {
+        let mut o = ElleOptions::with_models(models)?;
+        o.budget = options.budget.clone();
+        if options.assumptions.any() && workload != Workload::RwRegister {
+            return Err(CheckError::BadOption {
+                option: "--assume".to_string(),
+                message: format!(
+                    "model {} infers each key's version order from its reads; the \
+                     assumptions are for rw-register",
+                    workload.name()
+                ),
+            });
+        }
+        o.assumptions = options.assumptions;
+        Ok(o)
+    }
 }
 
 /// Checks a history of `workload` transactions.
@@ -102,5 +129,5 @@ pub fn check(
         })?;
     }
     let txns = txns::Txns::collect(history, workload)?;
-    Ok(report::analyse(&txns, history.len(), workload, options))
+    report::analyse(&txns, history.len(), workload, options)
 }

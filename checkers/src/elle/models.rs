@@ -127,7 +127,9 @@ const ALIASES: &[(&str, &str)] = &[
 
 /// "Anomaly A present means anomaly B present", so a model forbidding B is ruled out by A. A
 /// cycle is trivially also its process and real-time variant; Adya's G1 is G1a ∪ G1b ∪ G1c; a
-/// write cycle is a circular information flow; all our anti-dependency cycles are over items.
+/// write cycle is a circular information flow; an `-item` cycle (rw edges over items only, the
+/// only kind this checker reports) is a case of its family, and G-nonadjacent-item is G2-item
+/// (Elle's `implied-anomalies`).
 pub const IMPLIES: &[(&str, &[&str])] = &[
     ("G0", &["G1c", "G0-process"]),
     ("G0-process", &["G1c-process", "G0-realtime"]),
@@ -139,18 +141,50 @@ pub const IMPLIES: &[(&str, &[&str])] = &[
     ("G1c-realtime", &["G1-realtime"]),
     ("G1", &["G1-process"]),
     ("G1-process", &["G1-realtime"]),
+    (
+        "G-single-item",
+        &["G-single", "G-single-item-process", "G-nonadjacent-item"],
+    ),
+    (
+        "G-single-item-process",
+        &[
+            "G-single-process",
+            "G-single-item-realtime",
+            "G-nonadjacent-item-process",
+        ],
+    ),
+    (
+        "G-single-item-realtime",
+        &["G-single-realtime", "G-nonadjacent-item-realtime"],
+    ),
+    (
+        "G-nonadjacent-item",
+        &["G-nonadjacent", "G2-item", "G-nonadjacent-item-process"],
+    ),
+    (
+        "G-nonadjacent-item-process",
+        &[
+            "G-nonadjacent-process",
+            "G2-item-process",
+            "G-nonadjacent-item-realtime",
+        ],
+    ),
+    (
+        "G-nonadjacent-item-realtime",
+        &["G-nonadjacent-realtime", "G2-item-realtime"],
+    ),
     ("G-single", &["G-nonadjacent", "G-single-process"]),
     (
         "G-single-process",
         &["G-nonadjacent-process", "G-single-realtime"],
     ),
     ("G-single-realtime", &["G-nonadjacent-realtime"]),
-    ("G-nonadjacent", &["G2-item", "G-nonadjacent-process"]),
+    ("G-nonadjacent", &["G2", "G-nonadjacent-process"]),
     (
         "G-nonadjacent-process",
-        &["G2-item-process", "G-nonadjacent-realtime"],
+        &["G2-process", "G-nonadjacent-realtime"],
     ),
-    ("G-nonadjacent-realtime", &["G2-item-realtime"]),
+    ("G-nonadjacent-realtime", &["G2-realtime"]),
     ("G2-item", &["G2", "G2-item-process"]),
     ("G2-item-process", &["G2-process", "G2-item-realtime"]),
     ("G2-item-realtime", &["G2-realtime"]),
@@ -302,18 +336,20 @@ mod tests {
 
     #[test]
     fn g_single_rules_out_snapshot_isolation_but_not_read_committed() {
-        let b = boundary(["G-single"]);
+        let b = boundary(["G-single-item"]);
         assert!(b.not.contains(&"snapshot-isolation"), "{b:?}");
         assert!(b.not.contains(&"repeatable-read"), "{b:?}");
         assert!(b.also_not.contains(&"serializable"));
         assert!(b.also_not.contains(&"strict-serializable"));
         assert!(b.possible.contains(&"read-committed"));
         assert!(b.possible.contains(&"causal"));
+        // Over a predicate (not an item), G-single is no G2-item: repeatable read stays possible.
+        assert!(boundary(["G-single"]).possible.contains(&"repeatable-read"));
     }
 
     #[test]
     fn realtime_cycle_rules_out_only_strict_models() {
-        let b = boundary(["G-single-realtime"]);
+        let b = boundary(["G-single-item-realtime"]);
         assert_eq!(b.not, vec!["strong-snapshot-isolation"]);
         assert_eq!(b.also_not, vec!["strict-serializable"]);
         assert!(b.possible.contains(&"serializable"));
@@ -332,8 +368,16 @@ mod tests {
         assert!(ser.contains("G-single") && ser.contains("G1a") && ser.contains("lost-update"));
         assert!(!ser.contains("G-single-realtime"));
         assert!(forbidden_by("strict-serializable").contains("G-single-realtime"));
+        // The item forms this checker reports are forbidden wherever their families are.
+        assert!(ser.contains("G-single-item") && ser.contains("G-nonadjacent-item"));
+        assert!(!ser.contains("G-single-item-realtime"));
+        assert!(forbidden_by("strict-serializable").contains("G-single-item-realtime"));
+        let si = forbidden_by("snapshot-isolation");
+        assert!(si.contains("G-nonadjacent-item") && !si.contains("G2-item"));
+        assert!(forbidden_by("repeatable-read").contains("G-single-item"));
         let rc = forbidden_by("read-committed");
         assert!(rc.contains("G1b") && rc.contains("G0") && rc.contains("dirty-update"));
         assert!(!rc.contains("G-single") && !rc.contains("lost-update"));
+        assert!(!rc.contains("G-single-item"));
     }
 }

@@ -15,18 +15,9 @@ use super::graph::{
 use super::intern::{fast_map, pair, pair_map, FastMap, PairMap};
 use super::txns::{MopVal, Outcome, Txns};
 use crate::history::txn::MicroKind;
+use crate::verdict::{AnomalyDetail, VersionCycle};
 
-/// The version-order assumptions a user may make (all off by default, as in Elle).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Assumptions {
-    /// A transaction that reads a key and then writes it installs the version after the one it read.
-    pub writes_follow_reads: bool,
-    /// Each process observes each key's versions in order (per-key sequential consistency).
-    pub sequential_keys: bool,
-    /// Each key is linearizable: a transaction that completed before another began left a version
-    /// of each key it touched that the later one observes or overwrites.
-    pub linearizable_keys: bool,
-}
+pub use crate::options::Assumptions;
 
 /// The initial (`nil`) version of every key.
 const NIL: u32 = u32::MAX - 1;
@@ -143,7 +134,10 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
                             txns.key(m.key),
                             show(x)
                         ),
-                        detail: json!({"key": txns.keys.value(m.key)}),
+                        detail: Some(AnomalyDetail::other([(
+                            "key",
+                            txns.keys.value(m.key).clone(),
+                        )])),
                     });
                 }
                 *expected = Some(v);
@@ -175,7 +169,10 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
                         show(v),
                         show(v)
                     ),
-                    detail: json!({"key": txns.keys.value(m.key)}),
+                    detail: Some(AnomalyDetail::other([(
+                        "key",
+                        txns.keys.value(m.key).clone(),
+                    )])),
                 });
                 continue;
             }
@@ -192,7 +189,10 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
                         txns.name(w.txn),
                         txns.name(w.txn)
                     ),
-                    detail: json!({"key": txns.keys.value(m.key)}),
+                    detail: Some(AnomalyDetail::other([(
+                        "key",
+                        txns.keys.value(m.key).clone(),
+                    )])),
                 }),
                 _ => {
                     if final_write(w.txn, m.key).is_some_and(|(f, _)| f != w.mop) {
@@ -207,7 +207,10 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
                                 show(v),
                                 txns.name(w.txn)
                             ),
-                            detail: json!({"key": txns.keys.value(m.key)}),
+                            detail: Some(AnomalyDetail::other([(
+                                "key",
+                                txns.keys.value(m.key).clone(),
+                            )])),
                         });
                     }
                 }
@@ -257,7 +260,10 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
                     shown.join(" → "),
                     shown[0]
                 ),
-                detail: json!({"key": txns.keys.value(k), "cycle": shown}),
+                detail: Some(AnomalyDetail::VersionCycle(VersionCycle {
+                    key: txns.keys.value(k).clone(),
+                    cycle: shown,
+                })),
             });
             continue;
         }
@@ -314,7 +320,10 @@ pub fn infer(txns: &Txns, assume: Assumptions) -> Inference {
                 show(v),
                 txns.key(k)
             ),
-            detail: json!({"key": txns.keys.value(k), "txns": names}),
+            detail: Some(AnomalyDetail::other([
+                ("key", txns.keys.value(k).clone()),
+                ("txns", json!(names)),
+            ])),
         });
     }
     Inference {

@@ -8,6 +8,7 @@
 //! most one operation in flight, an invocation that never completes is `info`, a torn last line
 //! is ignored with a warning. Lines it cannot read the fast way are read as ordinary events.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::BufRead;
@@ -22,6 +23,7 @@ use super::{report, ElleOptions};
 use crate::history::txn::{parse_txn_ref, MicroKind};
 use crate::history::{HistoryError, InputError};
 use crate::options::CheckError;
+use crate::registry;
 use crate::{CheckReport, Op, OpType, Process, Value};
 
 /// Why a JSON Lines history could not be checked.
@@ -205,13 +207,13 @@ impl<'de> Deserialize<'de> for Micro {
 
 /// One event, read the fast way: everything but the transaction is left unparsed.
 #[derive(Deserialize)]
-struct Line {
+struct Line<'a> {
     index: u64,
     process: Process,
     #[serde(rename = "type")]
     kind: OpType,
-    #[serde(default)]
-    f: String,
+    #[serde(default, borrow)]
+    f: Cow<'a, str>,
     #[serde(default)]
     value: Option<Vec<Micro>>,
 }
@@ -221,18 +223,35 @@ struct Event {
     index: u64,
     process: Process,
     kind: OpType,
+    /// The operation kind, for the count of kinds found (`txn` and `""` without allocating).
+    f: Cow<'static, str>,
     /// `None` for operations that are not transactions.
     txn: Option<Vec<Micro>>,
 }
 
+/// Whether an operation of kind `f` is a transaction (`txn`, or no `f` at all).
+fn is_txn(f: &str) -> bool {
+    f == "txn" || f.is_empty()
+}
+
+/// `f` as an [`Event`] keeps it: the two transaction kinds are static.
+fn owned_f(f: &str) -> Cow<'static, str> {
+    match f {
+        "txn" => Cow::Borrowed("txn"),
+        "" => Cow::Borrowed(""),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
 fn read_line(text: &str) -> Result<Event, String> {
     if let Ok(l) = serde_json::from_str::<Line>(text) {
-        let is_txn = l.f == "txn" || l.f.is_empty();
+        let txn = is_txn(&l.f);
         return Ok(Event {
             index: l.index,
             process: l.process,
             kind: l.kind,
-            txn: if is_txn {
+            f: owned_f(&l.f),
+            txn: if txn {
                 Some(l.value.unwrap_or_default())
             } else {
                 None
@@ -241,7 +260,7 @@ fn read_line(text: &str) -> Result<Event, String> {
     }
     // Not a transaction in the expected shape: read it as an ordinary event.
     let op: Op = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let txn = if op.f == "txn" || op.f.is_empty() {
+    let txn = if is_txn(&op.f) {
         let mops = parse_txn_ref(&op.value).map_err(|e| format!("event {}: {e}", op.index))?;
         Some(
             mops.iter()
@@ -259,6 +278,7 @@ fn read_line(text: &str) -> Result<Event, String> {
         index: op.index,
         process: op.process,
         kind: op.kind,
+        f: owned_f(&op.f),
         txn,
     })
 }
@@ -373,6 +393,9 @@ pub fn check_jsonl<R: BufRead>(
     let mut last_index: Option<u64> = None;
     let mut warnings = Vec::new();
     let mut pending: Option<(usize, String)> = None;
+    // Client invocations per operation kind: the same count the registry makes of a `History`,
+    // so that a history of nothing this checker judges gets no verdict here either.
+    let mut found: BTreeMap<String, u64> = BTreeMap::new();
     loop {
         line.clear();
         let n = reader.read_line(&mut line).map_err(|e| HistoryError::Io {
@@ -419,6 +442,12 @@ pub fn check_jsonl<R: BufRead>(
         };
         match event.kind {
             OpType::Invoke => {
+                match found.get_mut(event.f.as_ref()) {
+                    Some(n) => *n += 1,
+                    None => {
+                        found.insert(event.f.into_owned(), 1);
+                    }
+                }
                 if open.contains_key(&p) {
                     return Err(InputError::new(
                         source_name,
@@ -488,9 +517,10 @@ pub fn check_jsonl<R: BufRead>(
             &micros,
         )?;
     }
-    let mut report = report::analyse(&txns, pos as usize, workload, options);
-    if !warnings.is_empty() {
-        report.stat("warnings", warnings);
-    }
+    let checker = registry::by_name(workload.name())?;
+    let skipped = registry::screen(checker, &found)?;
+    let mut report = report::analyse(&txns, pos as usize, workload, options)?;
+    report.skipped_ops = skipped;
+    report.warnings = warnings;
     Ok(report)
 }

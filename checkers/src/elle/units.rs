@@ -43,7 +43,10 @@ impl Checker for Transactional {
     }
 
     fn options(&self) -> &'static [Tunable] {
-        &[Tunable::ConsistencyModels]
+        match self.workload {
+            Workload::ListAppend => &[Tunable::ConsistencyModels],
+            Workload::RwRegister => &[Tunable::ConsistencyModels, Tunable::Assumptions],
+        }
     }
 
     fn check(&self, history: &History, options: &CheckOptions) -> Result<CheckReport, CheckError> {
@@ -66,8 +69,7 @@ impl Checker for Transactional {
         name: &str,
         options: &CheckOptions,
     ) -> Result<CheckReport, JsonlError> {
-        let mut elle = ElleOptions::with_models(&options.consistency_models)?;
-        elle.budget = options.budget.clone();
+        let elle = ElleOptions::for_workload(self.workload, &options.consistency_models, options)?;
         check_jsonl(reader, name, self.workload, &elle)
     }
 }
@@ -99,8 +101,7 @@ fn check_elle(
     let mut report = if elle_names.is_empty() && !causal_names.is_empty() {
         CheckReport::new(format!("{}+causal", workload.name()))
     } else {
-        let mut elle = ElleOptions::with_models(&elle_names)?;
-        elle.budget = options.budget.clone();
+        let elle = ElleOptions::for_workload(workload, &elle_names, options)?;
         super::check(history, workload, &elle)?
     };
     if !causal_names.is_empty() {

@@ -2,12 +2,11 @@
 //! found, the operation no linearization could get past, and the operations concurrent with it,
 //! in plain words (DESIGN.md section 4), plus the same as JSON in the anomaly's `detail`.
 
-use serde_json::json;
-
 use super::intern::Interner;
 use super::model::Model;
 use super::prepare::{Call, NEVER};
 use super::search::Failure;
+use crate::verdict::{AnomalyDetail, Counterexample};
 use crate::{Anomaly, History, Value};
 
 /// How many prefix operations the explanation lists (the detail has all of them).
@@ -133,15 +132,15 @@ pub fn explain<M: Model>(f: &FailedKey<M>) -> Anomaly {
             kind: "nonlinearizable".into(),
             ops: vec![blocked_event],
             explanation: text,
-            detail: json!({
-                "model": model.name(),
-                "key": f.key,
-                "prefix": [],
-                "op": blocked_event,
-                "concurrent": [],
-                "state": model.state_json(f.initial, f.values),
-                "unreachable": true,
-            }),
+            detail: Some(AnomalyDetail::Counterexample(Counterexample {
+                model: model.name().to_string(),
+                key: f.key.cloned().unwrap_or(Value::Null),
+                prefix: Vec::new(),
+                op: blocked_event,
+                concurrent: Vec::new(),
+                state: model.state_json(f.initial, f.values),
+                unreachable: true,
+            })),
         };
     }
     let can_step = (0..model.choices(&failure.state, &blocked.op))
@@ -187,13 +186,14 @@ pub fn explain<M: Model>(f: &FailedKey<M>) -> Anomaly {
         kind: "nonlinearizable".into(),
         ops,
         explanation: text.trim_end().to_string(),
-        detail: json!({
-            "model": model.name(),
-            "key": f.key,
-            "prefix": prefix_events,
-            "op": blocked_event,
-            "concurrent": concurrent_events,
-            "state": end_state,
-        }),
+        detail: Some(AnomalyDetail::Counterexample(Counterexample {
+            model: model.name().to_string(),
+            key: f.key.cloned().unwrap_or(Value::Null),
+            prefix: prefix_events,
+            op: blocked_event,
+            concurrent: concurrent_events,
+            state: end_state,
+            unreachable: false,
+        })),
     }
 }

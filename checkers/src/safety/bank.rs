@@ -15,7 +15,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{json, Map};
+use serde_json::Map;
 
 use super::distribution::number;
 use super::ops::{
@@ -24,6 +24,7 @@ use super::ops::{
 use super::push_capped;
 use crate::checker::{Checker, Family, Tunable};
 use crate::options::{CheckError, CheckOptions};
+use crate::verdict::AnomalyDetail;
 use crate::{Anomaly, CheckReport, History, Value};
 
 fn account_id(v: &Value) -> String {
@@ -157,7 +158,10 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
                 kind: kind.into(),
                 ops: read.indices(),
                 explanation: format!("the read at {} is impossible: {why}", read.events()),
-                detail: json!({"balances": read.value, "total": number(sum)}),
+                detail: Some(AnomalyDetail::other([
+                    ("balances", read.value.clone()),
+                    ("total", number(sum)),
+                ])),
             },
         );
     }
@@ -198,6 +202,7 @@ mod tests {
     use super::*;
     use crate::safety::testkit::Builder;
     use crate::Validity;
+    use serde_json::json;
 
     fn run(b: &Builder, initial: Option<Value>) -> CheckReport {
         b.check_with(check, initial)

@@ -13,13 +13,13 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
-
+use super::detail::key_value;
 use super::final_reads::marker_position;
 use super::ops::{canonical, expect_initial_object, flatten_per_key, initial_bool};
 use super::push_capped;
 use crate::checker::{Checker, Family, Tunable};
 use crate::options::{CheckError, CheckOptions};
+use crate::verdict::AnomalyDetail;
 use crate::{Anomaly, CheckReport, History, Value};
 
 fn normalise(v: &Value, ordered: bool) -> String {
@@ -93,7 +93,10 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
                     parts.join(", "),
                     states.len()
                 ),
-                detail: json!({"key": group.key, "final-reads": detail}),
+                detail: Some(AnomalyDetail::other([
+                    ("key", key_value(group.key)),
+                    ("final-reads", Value::Object(detail)),
+                ])),
             },
         );
     }
@@ -151,6 +154,7 @@ mod tests {
     use super::*;
     use crate::safety::testkit::Builder;
     use crate::Validity;
+    use serde_json::json;
 
     fn read_on(b: &mut Builder, p: u64, node: &str, v: Value) {
         b.invoke(p, "read", Value::Null)

@@ -13,11 +13,13 @@
 
 use serde_json::json;
 
+use super::detail::key_value;
 use super::distribution::number;
 use super::ops::{flatten_per_key, KeyOps};
 use super::push_capped;
 use crate::checker::{Checker, Family, Tunable};
 use crate::options::{CheckError, CheckOptions};
+use crate::verdict::{AnomalyDetail, Bounds};
 use crate::{Anomaly, CheckReport, History, OpType, Value};
 
 /// Runs the counter checker.
@@ -108,9 +110,9 @@ fn check_key(
                     continue;
                 }
                 let error = if v < lo { lo - v } else { v - upper };
-                let bounds = json!([number(lo), read.value, number(upper)]);
+                let bounds = [number(lo), read.value.clone(), number(upper)];
                 if worst.as_ref().is_none_or(|(e, _)| error > *e) {
-                    *worst = Some((error, bounds.clone()));
+                    *worst = Some((error, json!(bounds)));
                 }
                 push_capped(
                     report,
@@ -126,7 +128,10 @@ fn check_key(
                             number(lo),
                             number(upper)
                         ),
-                        detail: json!({"key": group.key, "bounds": bounds}),
+                        detail: Some(AnomalyDetail::Bounds(Bounds {
+                            key: key_value(group.key),
+                            bounds,
+                        })),
                     },
                 );
             }
@@ -195,7 +200,7 @@ mod tests {
             .done(1, "read", Value::Null, json!(1));
         let r = run(&b, None);
         assert_eq!(r.anomaly_types(), vec!["out-of-bounds"]);
-        assert_eq!(r.anomalies[0].detail["bounds"], json!([2, 1, 2]));
+        assert_eq!(r.anomalies[0].detail_json()["bounds"], json!([2, 1, 2]));
     }
 
     #[test]
@@ -209,7 +214,7 @@ mod tests {
         );
         let r = run(&b, Some(json!(10)));
         assert_eq!(r.valid, Validity::Invalid);
-        assert_eq!(r.anomalies[0].detail["bounds"], json!([10, 15, 10]));
+        assert_eq!(r.anomalies[0].detail_json()["bounds"], json!([10, 15, 10]));
     }
 
     #[test]

@@ -13,13 +13,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde_json::json;
-
 use super::ops::{canonical, flatten_per_key};
 use super::push_capped;
 use crate::checker::{Checker, Family, Tunable};
 use crate::history::txn::{parse_txn, MicroKind};
 use crate::options::{CheckError, CheckOptions};
+use crate::verdict::AnomalyDetail;
 use crate::{Anomaly, CheckReport, History, Value};
 
 /// One read: the group's keys (canonical, sorted) and the value read for each.
@@ -128,7 +127,10 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
                                     rb.value,
                                     keys.join(", ")
                                 ),
-                                detail: json!({"reads": [ra.value, rb.value]}),
+                                detail: Some(AnomalyDetail::other([(
+                                    "reads",
+                                    Value::Array(vec![ra.value.clone(), rb.value.clone()]),
+                                )])),
                             },
                         );
                     }
@@ -202,6 +204,7 @@ mod tests {
     use super::*;
     use crate::safety::testkit::Builder;
     use crate::Validity;
+    use serde_json::json;
 
     fn write(b: &mut Builder, p: u64, k: u64) {
         let t = json!([["w", k, 1]]);

@@ -13,14 +13,14 @@
 //! `--initial` is the registers' initial value (default `null`). Operations are `write v`,
 //! `cas [old new]` and `read`, per `key`.
 
-use serde_json::json;
-
+use super::detail::key_value;
 use super::final_reads::marker_position;
 use super::ops::flatten_per_key;
 use super::push_capped;
 use super::register::{Register, Source};
 use crate::checker::{Checker, Family, Tunable};
 use crate::options::{CheckError, CheckOptions};
+use crate::verdict::{AnomalyDetail, LostWrite};
 use crate::{Anomaly, CheckReport, History, OpType, Value};
 
 /// Runs the lost-update checker.
@@ -86,7 +86,12 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
                             read.events(),
                             read.value
                         ),
-                        detail: json!({"key": group.key, "value": read.value}),
+                        detail: Some(AnomalyDetail::Lost(LostWrite {
+                            key: key_value(group.key),
+                            value: Some(read.value.clone()),
+                            written: None,
+                            final_read: None,
+                        })),
                     },
                 );
                 continue;
@@ -118,8 +123,12 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
                             read.events(),
                             read.value
                         ),
-                        detail: json!({"key": group.key, "written": w.value,
-                                       "final-read": read.value}),
+                        detail: Some(AnomalyDetail::Lost(LostWrite {
+                            key: key_value(group.key),
+                            value: None,
+                            written: Some(w.value.clone()),
+                            final_read: Some(read.value.clone()),
+                        })),
                     },
                 );
             }
@@ -173,6 +182,7 @@ mod tests {
     use super::*;
     use crate::safety::testkit::Builder;
     use crate::Validity;
+    use serde_json::json;
 
     fn run(b: &Builder) -> CheckReport {
         check(&b.build(), &CheckOptions::default()).unwrap()
@@ -256,7 +266,7 @@ mod tests {
             .keyed(0, OpType::Ok, "read", json!("b"), Value::Null);
         let r = run(&b);
         assert_eq!(r.anomaly_types(), vec!["lost"]);
-        assert_eq!(r.anomalies[0].detail["key"], json!("b"));
+        assert_eq!(r.anomalies[0].detail_json()["key"], json!("b"));
     }
 
     #[test]

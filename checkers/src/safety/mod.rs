@@ -20,6 +20,7 @@
 pub mod bank;
 pub mod convergence;
 pub mod counter;
+pub mod detail;
 pub mod distribution;
 pub mod final_reads;
 pub mod long_fork;

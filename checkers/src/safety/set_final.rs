@@ -6,8 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde_json::json;
-
+use super::detail::element;
 use super::ops::{canonical, flatten_per_key, KeyOps, ValueKey, ValueSet};
 use super::push_capped;
 use crate::checker::{Checker, Family, Tunable};
@@ -90,7 +89,7 @@ fn check_key(
                     add.describe(),
                     read.events()
                 ),
-                detail: json!({"element": add.invoke_value, "key": group.key}),
+                detail: Some(element(group.key, add.invoke_value.clone())),
             },
         );
     }
@@ -118,7 +117,7 @@ fn check_key(
                     group.on_key(),
                     read.events()
                 ),
-                detail: json!({"element": item, "key": group.key}),
+                detail: Some(element(group.key, item.clone())),
             },
         );
     }

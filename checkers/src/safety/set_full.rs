@@ -26,6 +26,7 @@
 
 use serde_json::json;
 
+use super::detail::{element, element_detail};
 use super::distribution::{number, quantiles};
 use super::ops::{
     canonical, expect_initial_object, flatten_per_key, initial_bool, FlatOp, KeyOps, ValueKey,
@@ -34,6 +35,7 @@ use super::ops::{
 use super::{ms, push_capped};
 use crate::checker::{Checker, Family, Tunable};
 use crate::options::{CheckError, CheckOptions};
+use crate::verdict::{AnomalyDetail, ElementDetail};
 use crate::{Anomaly, CheckReport, History, Value};
 
 /// What became of one element.
@@ -212,7 +214,7 @@ fn check_key(
                             group.on_key(),
                             read.events()
                         ),
-                        detail: json!({"element": item, "key": group.key}),
+                        detail: Some(element(group.key, item.clone())),
                     },
                 ),
             }
@@ -231,8 +233,10 @@ fn check_key(
                         elements[id].value,
                         count_in_read[id]
                     ),
-                    detail: json!({"element": elements[id].value, "key": group.key,
-                                   "count": count_in_read[id]}),
+                    detail: Some(AnomalyDetail::Element(ElementDetail {
+                        count: Some(count_in_read[id] as u64),
+                        ..element_detail(group.key, elements[id].value.clone())
+                    })),
                 },
             );
         }
@@ -356,7 +360,7 @@ fn report_lost(report: &mut CheckReport, group: &KeyOps, e: &Element) {
                 add.describe(),
                 how_known
             ),
-            detail: json!({"element": e.value, "key": group.key}),
+            detail: Some(element(group.key, e.value.clone())),
         },
     );
 }
@@ -381,8 +385,10 @@ fn report_stale(report: &mut CheckReport, group: &KeyOps, e: &Element, latency_m
                 add.describe(),
                 absent.events()
             ),
-            detail: json!({"element": e.value, "key": group.key,
-                           "stable-latency-ms": number(latency_ms)}),
+            detail: Some(AnomalyDetail::Element(ElementDetail {
+                stable_latency_ms: Some(number(latency_ms)),
+                ..element_detail(group.key, e.value.clone())
+            })),
         },
     );
 }
@@ -531,7 +537,7 @@ mod tests {
             .keyed(1, OpType::Ok, "read", json!("b"), json!([]));
         let r = run(&b, None);
         assert_eq!(r.anomaly_types(), vec!["lost"]);
-        assert_eq!(r.anomalies[0].detail["key"], json!("b"));
+        assert_eq!(r.anomalies[0].detail_json()["key"], json!("b"));
     }
 
     /// The definition, element by element and read by read, without the sweep's compact

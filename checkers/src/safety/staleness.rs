@@ -19,12 +19,14 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use super::detail::key_value;
 use super::distribution::{number, quantiles};
 use super::ops::{expect_initial_object, flatten_per_key, initial_field, initial_number};
 use super::register::{Register, Source};
 use super::{ms, push_capped};
 use crate::checker::{Checker, Family, Tunable};
 use crate::options::{CheckError, CheckOptions};
+use crate::verdict::{AnomalyDetail, StaleRead};
 use crate::{Anomaly, CheckReport, History, Value};
 
 /// How far behind one read was.
@@ -70,7 +72,12 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
                             read.events(),
                             read.value
                         ),
-                        detail: json!({"key": group.key, "value": read.value}),
+                        detail: Some(AnomalyDetail::Stale(StaleRead {
+                            key: key_value(group.key),
+                            value: Some(read.value.clone()),
+                            versions_behind: None,
+                            ms_behind: None,
+                        })),
                     },
                 );
                 continue;
@@ -106,8 +113,12 @@ pub fn check(history: &History, options: &CheckOptions) -> Result<CheckReport, C
                             lag.versions,
                             ms(lag.nanos)
                         ),
-                        detail: json!({"key": group.key, "versions-behind": lag.versions,
-                                       "ms-behind": number(ms(lag.nanos))}),
+                        detail: Some(AnomalyDetail::Stale(StaleRead {
+                            key: key_value(group.key),
+                            value: None,
+                            versions_behind: Some(lag.versions),
+                            ms_behind: Some(number(ms(lag.nanos))),
+                        })),
                     },
                 );
             }

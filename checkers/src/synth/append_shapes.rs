@@ -132,10 +132,11 @@ pub enum Planted {
 impl Planted {
     pub const ALL: &'static [Planted] = &[Planted::GSingle, Planted::G1c];
 
-    /// The anomaly's name in the checker's report.
+    /// The anomaly's name in the checker's report (Elle's), without the `-process` /
+    /// `-realtime` suffix the cycle may also need.
     pub fn name(self) -> &'static str {
         match self {
-            Planted::GSingle => "G-single",
+            Planted::GSingle => "G-single-item",
             Planted::G1c => "G1c",
         }
     }

@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use faultline_netq::Shaping;
 use faultline_targets::{BoxFuture, ClusterSpec, Target};
-use serde_json::Value;
 use thiserror::Error;
+
+use crate::results::schema::{Images, Versions};
 
 /// Node name → the nodes whose packets it drops (Jepsen's "grudge").
 pub type Grudge = BTreeMap<String, Vec<String>>;
@@ -113,17 +114,30 @@ pub struct NodeLog {
     pub text: String,
 }
 
+/// What `test.json` records about the backend that ran the cluster, in the contract's types.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Provisioned {
+    pub versions: Versions,
+    /// The images the nodes ran (Docker only).
+    pub images: Option<Images>,
+    /// The backend's name when it is not Docker (`in-process`); Docker runs leave it out, as
+    /// they did before there were other backends.
+    pub backend: Option<String>,
+    /// The path packet delay, duplication and reordering take (`nfqueue`, `simulated`).
+    pub packet_shaping: Option<String>,
+}
+
 /// Provisions a cluster for one run and removes everything it made.
 pub trait Backend: Send + Sync {
     fn kind(&self) -> BackendKind;
 
     /// Gets ready to run `target` as run `run_id` (Docker: builds or finds the images). Returns
-    /// what test.json records about the backend (`versions`, `images`), in order.
+    /// what test.json records about the backend.
     fn provision<'a>(
         &'a mut self,
         target: &'a dyn Target,
         run_id: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<(String, Value)>, BackendError>>;
+    ) -> BoxFuture<'a, Result<Provisioned, BackendError>>;
 
     /// Starts every node of `plan`.
     fn start<'a>(

@@ -11,10 +11,14 @@ use std::collections::BinaryHeap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use faultline_checkers::{OpType, Validity};
+use faultline_checkers::verdict::{
+    AnomalyDetail, Counterexample, CycleEdge, DependencyCycle, LostWrite,
+};
+use faultline_checkers::{Anomaly, CheckReport, OpType, Validity};
 use serde_json::{json, Value};
 
 use super::{Case, Outcome, Suite, Timed};
+use crate::results::schema::{self, ResultsFile, RunStats, SkippedChecker, TestFile};
 
 pub const SUITE: Suite = Suite {
     name: "report",
@@ -136,42 +140,97 @@ pub fn synthetic_events(ops: usize, mut sink: impl FnMut(SynthEvent)) {
 
 /// A results.json for the synthetic run, heavy on anomalies: 2000 Elle cycles, a linearizability
 /// counterexample with a 10k-operation prefix, 2000 lost writes, an unknown and a skipped checker.
-pub fn synthetic_results(ops: usize) -> Value {
+pub fn synthetic_results(ops: usize) -> ResultsFile {
     let last = (ops as u64 * 2).saturating_sub(2);
     let at = |k: u64| ((k * 7_919) % last.max(1)) & !1;
-    let cycles: Vec<Value> = (0..2000u64)
-        .map(|k| {
-            let (a, b) = (at(k), at(k + 1));
-            json!({"type": "G-single", "ops": [a, a + 1, b, b + 1],
-                   "explanation": format!("G-single cycle of 2 transactions:\n  T{a} ...\n  T{b} ...\n{}", "x".repeat(2000)),
-                   "detail": {"cycle": [
-                       {"from": format!("T{a}"), "to": format!("T{b}"), "type": "rw", "key": k, "why": "because"},
-                       {"from": format!("T{b}"), "to": format!("T{a}"), "type": "wr", "key": k + 1, "why": "because"}],
-                       "shortest": true}})
-        })
-        .collect();
-    let prefix: Vec<u64> = (0..10_000u64).map(|k| 2 * k).collect();
-    let lost: Vec<Value> = (0..2000u64)
-        .map(|k| json!({"type": "lost", "ops": [at(k)], "explanation": format!("write {k} was acknowledged and then lost"), "detail": {"key": 0, "value": k}}))
-        .collect();
-    json!({
-        "schema": 1,
-        "valid": false,
-        "checkers": [
-            {"checker": "elle(list-append)", "valid": false, "anomalies": cycles,
-             "stats": {"anomaly-counts": {"G-single": 2000}}},
-            {"checker": "linearizable(cas-register)", "valid": false, "anomalies": [{
-                "type": "nonlinearizable", "ops": [20_000, 20_002],
-                "explanation": "On key 0, the cas-register operations are not linearizable.",
-                "detail": {"model": "cas-register", "key": 0, "prefix": prefix, "op": 20_000u64.min(last),
-                           "concurrent": [20_002u64.min(last)], "state": 1}}]},
-            {"checker": "lost-update", "valid": false, "anomalies": lost},
-            {"checker": "staleness", "valid": "unknown", "unknown_reason": "budget exhausted", "anomalies": []},
-        ],
-        "checker_seconds": {"list-append": 1.0, "cas-register": 2.0, "lost-update": 0.5, "staleness": 0.1},
-        "skipped_checkers": [{"checker": "convergence", "reason": "leader-only reads"}],
-        "stats": {"client_ops": ops},
-    })
+    let edge = |from: u64, to: u64, kind: &str, key: u64| CycleEdge {
+        from: format!("T{from}"),
+        to: format!("T{to}"),
+        edge: kind.to_string(),
+        key: Some(json!(key)),
+        why: "because".to_string(),
+    };
+    let mut elle = CheckReport::new("elle(list-append)");
+    for k in 0..2000u64 {
+        let (a, b) = (at(k), at(k + 1));
+        elle.push(Anomaly {
+            kind: "G-single-item".into(),
+            ops: vec![a, a + 1, b, b + 1],
+            explanation: format!(
+                "G-single-item cycle of 2 transactions:\n  T{a} ...\n  T{b} ...\n{}",
+                "x".repeat(2000)
+            ),
+            detail: Some(AnomalyDetail::Cycle(DependencyCycle {
+                family: Some("G-single".into()),
+                variant: Some("item".into()),
+                cycle: vec![edge(a, b, "rw", k), edge(b, a, "wr", k + 1)],
+                shortest: true,
+                dot: format!("digraph {{ t0 -> t1; t1 -> t0 }} // T{a} T{b}"),
+                svg: None,
+            })),
+        });
+    }
+    elle.stat("anomaly-counts", json!({"G-single-item": 2000}));
+    let mut linearizable = CheckReport::new("linearizable(cas-register)");
+    linearizable.push(Anomaly {
+        kind: "nonlinearizable".into(),
+        ops: vec![20_000, 20_002],
+        explanation: "On key 0, the cas-register operations are not linearizable.".into(),
+        detail: Some(AnomalyDetail::Counterexample(Counterexample {
+            model: "cas-register".into(),
+            key: json!(0),
+            prefix: (0..10_000u64).map(|k| 2 * k).collect(),
+            op: 20_000u64.min(last),
+            concurrent: vec![20_002u64.min(last)],
+            state: json!(1),
+            unreachable: false,
+        })),
+    });
+    let mut lost = CheckReport::new("lost-update");
+    for k in 0..2000u64 {
+        lost.push(Anomaly {
+            kind: "lost".into(),
+            ops: vec![at(k)],
+            explanation: format!("write {k} was acknowledged and then lost"),
+            detail: Some(AnomalyDetail::Lost(LostWrite {
+                key: json!(0),
+                value: Some(json!(k)),
+                written: None,
+                final_read: None,
+            })),
+        });
+    }
+    let mut staleness = CheckReport::new("staleness");
+    staleness.set_unknown("budget exhausted");
+    let mut results = ResultsFile::new(vec![elle, linearizable, lost, staleness]);
+    results.checker_seconds = [
+        ("elle(list-append)", 1.0),
+        ("linearizable(cas-register)", 2.0),
+        ("lost-update", 0.5),
+        ("staleness", 0.1),
+    ]
+    .into_iter()
+    .map(|(c, s)| (c.to_string(), s))
+    .collect();
+    results.skipped_checkers = vec![SkippedChecker {
+        checker: "convergence".into(),
+        reason: "leader-only reads".into(),
+    }];
+    results.stats = Some(RunStats {
+        client_ops: ops as u64,
+        ..RunStats::default()
+    });
+    results
+}
+
+/// The synthetic run's options in `test.json`.
+#[derive(serde::Serialize)]
+struct SyntheticOptions {
+    test_name: &'static str,
+    target: &'static str,
+    workload: &'static str,
+    nemesis: [&'static str; 1],
+    concurrency: u64,
 }
 
 /// Writes a synthetic run folder of `ops` operations into `dir` (created).
@@ -200,10 +259,26 @@ pub fn write_synthetic_run(dir: &Path, ops: usize) -> std::io::Result<()> {
         return Err(e);
     }
     out.flush()?;
-    let test = json!({"options": {"test_name": "synthetic", "target": "none", "workload": "register",
-                                  "nemesis": ["partition"], "concurrency": CLIENTS}, "seed": 0});
-    std::fs::write(dir.join("test.json"), test.to_string())?;
-    std::fs::write(dir.join("results.json"), synthetic_results(ops).to_string())
+    let test: TestFile<_, ()> = TestFile {
+        run_id: None,
+        source: None,
+        options: SyntheticOptions {
+            test_name: "synthetic",
+            target: "none",
+            workload: "register",
+            nemesis: ["partition"],
+            concurrency: CLIENTS,
+        },
+        seed: Some(0),
+        versions: None,
+        images: None,
+        backend: None,
+        packet_shaping: None,
+        schedule: None,
+        finished: Some(true),
+    };
+    schema::write(&dir.join("test.json"), &test)?;
+    schema::write(&dir.join("results.json"), &synthetic_results(ops))
 }
 
 /// A temporary run folder, removed when dropped.

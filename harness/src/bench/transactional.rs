@@ -77,8 +77,8 @@ fn list_append_shape(shape: &'static AppendShape, txns: usize, plant: &'static [
             &ElleOptions::default(),
         )
         .expect("generated histories parse");
-        // Elle's names refine ours (`G-single-item-realtime`): a planted kind is found when a
-        // reported name starts with it.
+        // The planted cycle may also need a process or real-time edge (`G-single-item-realtime`):
+        // a planted kind is found when a reported name starts with it.
         let missed: Vec<&str> = plant
             .iter()
             .map(|p| p.name())

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::matrix::PlannedRun;
 use crate::exit::Exit;
+use crate::results::ResultsFile;
 
 /// How one run of the campaign ended.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,26 +74,16 @@ impl RunRecord {
 
     /// Fills checker verdicts and throughput from a finished run's `results.json`.
     pub fn read_results(&mut self, dir: &Path) {
-        let Ok(text) = std::fs::read_to_string(dir.join("results.json")) else {
+        let Ok(results) = ResultsFile::read(&dir.join("results.json")) else {
             return;
         };
-        let Ok(results) = serde_json::from_str::<Value>(&text) else {
-            return;
-        };
-        self.checkers = results["checkers"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .filter_map(|c| {
-                        let name = c["checker"].as_str()?.to_string();
-                        let valid = serde_json::from_value(c["valid"].clone()).ok()?;
-                        Some((name, valid))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        self.ops_per_second = results["stats"]["ops_per_second"].as_f64();
-        self.client_ops = results["stats"]["client_ops"].as_u64();
+        self.checkers = results
+            .checkers
+            .iter()
+            .map(|c| (c.checker.clone(), c.valid))
+            .collect();
+        self.ops_per_second = results.stats.as_ref().map(|s| s.ops_per_second);
+        self.client_ops = results.stats.as_ref().map(|s| s.client_ops);
     }
 
     fn checkers_text(&self) -> String {

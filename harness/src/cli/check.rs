@@ -14,11 +14,14 @@ use clap::Args;
 use faultline_checkers::elle::stream::JsonlError;
 use faultline_checkers::history::formats::{self, Format};
 use faultline_checkers::registry::{self, CHECKERS};
-use faultline_checkers::{Budget, CheckError, CheckOptions, CheckReport, Checker, Validity, Value};
+use faultline_checkers::{
+    Assumptions, Budget, CheckError, CheckOptions, CheckReport, Checker, Validity, Value,
+};
 use serde_json::json;
 
 use crate::exit::Exit;
-use crate::report::imported::{self, Checked, HistorySource};
+use crate::results::checked::{self, Checked, HistorySource};
+use crate::results::schema::CheckedOptions;
 
 /// Options of `faultline check`.
 #[derive(Debug, Args)]
@@ -60,6 +63,12 @@ pub struct CheckArgs {
     /// Read Jepsen's independent `[key value]` tuples in `:value` as keyed operations.
     #[arg(long)]
     pub independent: bool,
+
+    /// rw-register: a promise of the database about each key's version order, so that more of
+    /// it can be inferred: linearizable-keys, sequential-keys or wfr-keys (Elle's options of the
+    /// same names); repeat the option or separate names with commas.
+    #[arg(long = "assume", value_name = "NAME", value_delimiter = ',')]
+    pub assume: Vec<String>,
 
     /// Also write a report folder for the history into DIR: report.html, junit.xml,
     /// results.json, test.json and the history as history.jsonl (with several files, one
@@ -193,6 +202,13 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             return Exit::BadInput;
         }
     };
+    let assumptions = match Assumptions::from_names(&args.assume) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = writeln!(err, "faultline check: {e}");
+            return Exit::BadInput;
+        }
+    };
     let mut worst = Validity::Valid;
     let mut bad_input = false;
     for file in &args.files {
@@ -202,6 +218,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
             budget: time_limit.map_or_else(Budget::unlimited_time, Budget::with_time_limit),
             consistency_models: args.consistency_models.clone(),
             independent_tuples: args.independent,
+            assumptions,
         };
         match check_file(args, file, &options, out, err) {
             Ok(FileOutcome::Checked(v)) => worst = worst.worst(v),
@@ -245,46 +262,26 @@ fn check_file(
         let _ = writeln!(err, "warning: {w}");
     }
     let read_ms = ms(started.elapsed());
-    let report = match registry::check(&args.model, &history, options) {
+    let mut report = match registry::check(&args.model, &history, options) {
         Ok(report) => report,
         Err(e) => return check_error(args, &name, e, out, err),
     };
+    report.warnings.extend_from_slice(history.warnings());
+    report.events = Some(history.len() as u64);
     let elapsed_ms = ms(started.elapsed());
-    emit(
-        args,
-        &name,
-        &report,
-        history.warnings(),
-        history.len(),
-        Some(read_ms),
-        elapsed_ms,
-        out,
-    );
+    emit(args, &name, &report, Some(read_ms), elapsed_ms, out);
     let source = HistorySource::Ops(history.ops());
-    write_report(
-        args,
-        file,
-        &name,
-        &report,
-        history.warnings(),
-        history.len(),
-        elapsed_ms,
-        source,
-        err,
-    )?;
+    write_report(args, file, &name, &report, elapsed_ms, source, err)?;
     Ok(FileOutcome::Checked(report.valid))
 }
 
 /// `--report DIR`: the report folder of one file (DIR itself, or DIR/<stem> with several files).
 /// A folder that cannot be written stops the command with 64: the path is the user's.
-#[allow(clippy::too_many_arguments)]
 fn write_report(
     args: &CheckArgs,
     file: &std::path::Path,
     name: &str,
     report: &CheckReport,
-    warnings: &[String],
-    events: usize,
     elapsed_ms: f64,
     history: HistorySource,
     err: &mut dyn Write,
@@ -303,23 +300,25 @@ fn write_report(
     } else {
         root.clone()
     };
-    let checked = Checked {
+    let record = Checked {
         file: name,
-        name: stem,
-        model: &args.model,
-        options: json!({
-            "initial": args.initial,
-            "consistency_models": args.consistency_models,
-            "time_limit_secs": args.time_limit,
-            "format": args.format.name(),
-            "independent": args.independent,
-        }),
+        options: CheckedOptions {
+            initial: args.initial.clone(),
+            consistency_models: args.consistency_models.clone(),
+            time_limit_secs: args.time_limit,
+            format: args.format.name().to_string(),
+            independent: args.independent,
+            assume: args.assume.clone(),
+            test_name: stem,
+            model: args.model.clone(),
+        },
         report,
-        events,
-        warnings,
         seconds: elapsed_ms / 1e3,
     };
-    match imported::write(&dir, &checked, history) {
+    let written = checked::write(&dir, &record, history)
+        .map_err(|e| crate::report::ReportError::Io(e.to_string()))
+        .and_then(|()| crate::report::write_reports(&dir));
+    match written {
         Ok(w) => {
             let _ = writeln!(err, "faultline check: report {}", w.report.display());
             Ok(())
@@ -353,9 +352,11 @@ fn check_error(
             let _ = writeln!(err, "faultline check: {e}");
             Err(Exit::BadInput)
         }
-        // A history the model reads nothing of is bad input for this model: exit 64 naming the
-        // operation kinds found and the models that judge them, never a verdict over nothing.
-        e @ (CheckError::BadOperation { .. } | CheckError::NothingJudged { .. }) => {
+        // A history the model reads nothing of (or infers nothing from) is bad input for this
+        // model: exit 64 saying why, never a verdict over nothing.
+        e @ (CheckError::BadOperation { .. }
+        | CheckError::NothingJudged { .. }
+        | CheckError::NoDependencies { .. }) => {
             let message = format!("{name}: {e}");
             let _ = writeln!(err, "faultline check: {message}");
             report_bad_input(args, name, &message, out);
@@ -412,7 +413,7 @@ fn check_streaming(
             return Ok(FileOutcome::BadInput);
         }
     };
-    let mut report = match checker.check_jsonl(&mut reader, name, options) {
+    let report = match checker.check_jsonl(&mut reader, name, options) {
         Ok(r) => r,
         Err(JsonlError::Input(e)) => {
             let _ = writeln!(err, "faultline check: {e}");
@@ -421,45 +422,27 @@ fn check_streaming(
         }
         Err(JsonlError::Check(e)) => return check_error(args, name, e, out, err),
     };
-    let warnings: Vec<String> = match report.stats.remove("warnings") {
-        Some(serde_json::Value::Array(w)) => w
-            .into_iter()
-            .map(|w| w.as_str().map_or_else(|| w.to_string(), str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    };
-    for w in &warnings {
+    for w in &report.warnings {
         let _ = writeln!(err, "warning: {w}");
     }
-    let events = report
-        .stats
-        .get("events")
-        .and_then(|e| e.as_u64())
-        .unwrap_or(0) as usize;
     let elapsed_ms = ms(started.elapsed());
-    emit(
-        args, name, &report, &warnings, events, None, elapsed_ms, out,
-    );
+    emit(args, name, &report, None, elapsed_ms, out);
     let source = HistorySource::Copy(file);
-    write_report(
-        args, file, name, &report, &warnings, events, elapsed_ms, source, err,
-    )?;
+    write_report(args, file, name, &report, elapsed_ms, source, err)?;
     Ok(FileOutcome::Checked(report.valid))
 }
 
 /// Prints one file's verdict: a JSON line with `--json`, else `FILE: invalid (N ops, X ms)` and
 /// each anomaly indented.
-#[allow(clippy::too_many_arguments)]
 fn emit(
     args: &CheckArgs,
     name: &str,
     report: &CheckReport,
-    warnings: &[String],
-    events: usize,
     read_ms: Option<f64>,
     elapsed_ms: f64,
     out: &mut dyn Write,
 ) {
+    let events = report.events.unwrap_or(0);
     if args.json {
         let line = json!({
             "file": name,
@@ -470,7 +453,7 @@ fn emit(
             "anomalies": report.anomalies,
             "unknown_reason": report.unknown_reason,
             "skipped_ops": report.skipped_ops,
-            "warnings": warnings,
+            "warnings": report.warnings,
             "ops": events,
             "read_ms": read_ms,
             "elapsed_ms": elapsed_ms,
@@ -598,6 +581,10 @@ mod tests {
             "--independent",
             "--time-limit",
             "2.5",
+            "--assume",
+            "wfr-keys,sequential-keys",
+            "--assume",
+            "linearizable-keys",
         ]);
         assert_eq!(a.files.len(), 2);
         assert_eq!(
@@ -607,6 +594,10 @@ mod tests {
         assert_eq!(a.format, Format::Edn);
         assert!(a.independent);
         assert_eq!(a.time_limit, Some(2.5));
+        assert_eq!(
+            a.assume,
+            vec!["wfr-keys", "sequential-keys", "linearizable-keys"]
+        );
         assert!(Wrapper::try_parse_from(["check", "a", "-m", "x", "--format", "xml"]).is_err());
     }
 
@@ -618,6 +609,12 @@ mod tests {
         let (exit, _, err) = run_capture(&args(&["a.edn", "-m", "x", "--time-limit", "0"]));
         assert_eq!(exit, Exit::BadInput);
         assert!(err.contains("--time-limit"), "{err}");
+        let (exit, _, err) = run_capture(&args(&["a.edn", "-m", "x", "--assume", "acid"]));
+        assert_eq!(exit, Exit::BadInput);
+        assert!(
+            err.contains("--assume") && err.contains("linearizable-keys"),
+            "{err}"
+        );
     }
 
     #[test]

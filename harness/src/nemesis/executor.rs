@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use tokio::sync::watch;
 
 use super::action::{Action, Step};
@@ -101,15 +100,6 @@ impl Nemesis {
     /// Whether anything is still broken.
     pub fn is_healed(&self) -> bool {
         self.faults.iter().all(|(_, s)| s.heal().is_none())
-    }
-
-    /// Per-step lateness as JSON for results.json.
-    pub fn lateness_json(&self) -> Value {
-        serde_json::json!(self
-            .lateness_ms
-            .iter()
-            .map(|(f, ms)| serde_json::json!({"f": f, "late_ms": (ms * 10.0).round() / 10.0}))
-            .collect::<Vec<_>>())
     }
 
     /// The median and largest lateness of the steps that put a fault in force, ms.

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use faultline_checkers::{Op, OpType};
-use serde_json::Value;
+use faultline_checkers::verdict::{AnomalyDetail, ChainEdge, Counterexample, CycleEdge};
+use faultline_checkers::{Anomaly, CheckReport, Op, OpType, Validity};
 
 use super::digest::{Digest, Outcome};
 use super::folder::RunFolder;
-use super::markup::{escape, short_json, truncate};
+use super::markup::{clip, escape, short_json, truncate};
 use super::svg::counterexample::{self, Bar, Role};
 use super::svg::cycle::{self, Edge};
 use super::svg::Clock;
@@ -22,29 +22,28 @@ pub const EXPLANATION_BYTES: usize = 8_000;
 /// Events listed per anomaly.
 const LISTED_EVENTS: usize = 12;
 
-/// A checker's verdict as the page words it (`valid`, `invalid`, `unknown`).
-pub fn verdict(v: &Value) -> &'static str {
-    match v {
-        Value::Bool(true) => "valid",
-        Value::Bool(false) => "invalid",
-        _ => "unknown",
-    }
+/// A verdict as the page words it (`valid`, `invalid`, `unknown`).
+pub fn verdict(v: Validity) -> &'static str {
+    v.as_str()
 }
 
 /// Whether the anomaly's `detail` holds something [`drawing`] can draw.
-fn drawable(a: &Value) -> bool {
-    let d = &a["detail"];
-    d["cycle"].is_array() || d["chain"].is_array() || (d["op"].is_u64() && d["prefix"].is_array())
+fn drawable(a: &Anomaly) -> bool {
+    matches!(
+        a.detail,
+        Some(
+            AnomalyDetail::Cycle(_)
+                | AnomalyDetail::VersionCycle(_)
+                | AnomalyDetail::CausalChain(_)
+                | AnomalyDetail::Counterexample(_)
+        )
+    )
 }
 
 /// The anomalies the page shows for a checker, in order: those with a drawing (cycles,
 /// counterexamples) first, then the rest, each group in the checker's order.
-pub fn shown(checker: &Value) -> Vec<&Value> {
-    let mut all: Vec<&Value> = checker["anomalies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect();
+pub fn shown(checker: &CheckReport) -> Vec<&Anomaly> {
+    let mut all: Vec<&Anomaly> = checker.anomalies.iter().collect();
     all.sort_by_key(|a| !drawable(a));
     all.truncate(SHOWN_PER_CHECKER);
     all
@@ -55,14 +54,11 @@ pub fn anomaly_events(folder: &RunFolder) -> Vec<(String, Vec<u64>)> {
     let mut out = Vec::new();
     for c in folder.checkers() {
         for a in shown(c) {
-            let mut ops: Vec<u64> = a["ops"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_u64)
-                .collect();
-            ops.extend(a["detail"]["op"].as_u64());
-            out.push((a["type"].as_str().unwrap_or("?").to_string(), ops));
+            let mut ops = a.ops.clone();
+            if let Some(AnomalyDetail::Counterexample(d)) = &a.detail {
+                ops.push(d.op);
+            }
+            out.push((a.kind.clone(), ops));
         }
     }
     out
@@ -97,15 +93,15 @@ pub fn render(folder: &RunFolder, digest: &Digest) -> String {
         out.push_str("<p>No checker ran.</p>");
     }
     for (i, c) in checkers.iter().enumerate() {
-        let name = c["checker"].as_str().unwrap_or("?");
-        let v = verdict(&c["valid"]);
-        let anomalies = c["anomalies"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let name = &c.checker;
+        let v = verdict(c.valid);
+        let anomalies = &c.anomalies;
         let _ = write!(
             out,
             "<article class=\"checker\" id=\"checker-{i}\"><h3>{} <span class=\"verdict {v}\">{v}</span></h3>",
             escape(name)
         );
-        if let Some(reason) = c["unknown_reason"].as_str() {
+        if let Some(reason) = &c.unknown_reason {
             let _ = write!(out, "<p class=\"reason\">Undecided: {}</p>", escape(reason));
         }
         if anomalies.is_empty() {
@@ -113,7 +109,7 @@ pub fn render(folder: &RunFolder, digest: &Digest) -> String {
         } else {
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
             for a in anomalies {
-                *counts.entry(a["type"].as_str().unwrap_or("?")).or_default() += 1;
+                *counts.entry(a.kind.as_str()).or_default() += 1;
             }
             let listed: Vec<String> = counts
                 .iter()
@@ -126,8 +122,8 @@ pub fn render(folder: &RunFolder, digest: &Digest) -> String {
                 if anomalies.len() == 1 { "y" } else { "ies" },
                 listed.join(", ")
             );
-            if let Some(total) = c["stats"]["anomaly-counts"].as_object() {
-                let found: u64 = total.values().filter_map(Value::as_u64).sum();
+            if let Some(total) = c.stats.get("anomaly-counts").and_then(|t| t.as_object()) {
+                let found: u64 = total.values().filter_map(|n| n.as_u64()).sum();
                 if found as usize > anomalies.len() {
                     let _ = write!(
                         out,
@@ -138,8 +134,8 @@ pub fn render(folder: &RunFolder, digest: &Digest) -> String {
             out.push_str("</p>");
         }
         for (j, a) in shown(c).into_iter().enumerate() {
-            let kind = a["type"].as_str().unwrap_or("?");
-            let explanation = a["explanation"].as_str().unwrap_or("");
+            let kind = &a.kind;
+            let explanation = &a.explanation;
             let _ = write!(
                 out,
                 "<div class=\"anomaly\" id=\"anomaly-{i}-{j}\"><h4>{}</h4><pre class=\"explanation\">{}</pre>",
@@ -159,8 +155,15 @@ pub fn render(folder: &RunFolder, digest: &Digest) -> String {
                 anomalies.len() - SHOWN_PER_CHECKER
             );
         }
-        if let Some(stats) = c["stats"].as_object().filter(|s| !s.is_empty()) {
-            let text = serde_json::to_string_pretty(stats).unwrap_or_default();
+        if !c.warnings.is_empty() {
+            let _ = write!(
+                out,
+                "<p class=\"note\">Warnings: {}</p>",
+                escape(&truncate(&c.warnings.join("; "), 2_000))
+            );
+        }
+        if !c.stats.is_empty() {
+            let text = serde_json::to_string_pretty(&c.stats).unwrap_or_default();
             let _ = write!(
                 out,
                 "<details><summary>checker statistics</summary><pre>{}</pre></details>",
@@ -173,13 +176,8 @@ pub fn render(folder: &RunFolder, digest: &Digest) -> String {
 }
 
 /// The events an anomaly involves, as the history recorded them.
-fn involved(a: &Value, digest: &Digest) -> String {
-    let ops: Vec<u64> = a["ops"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_u64)
-        .collect();
+fn involved(a: &Anomaly, digest: &Digest) -> String {
+    let ops = &a.ops;
     let lines: Vec<String> = ops
         .iter()
         .take(LISTED_EVENTS)
@@ -204,42 +202,38 @@ fn involved(a: &Value, digest: &Digest) -> String {
 }
 
 /// The drawing for what the anomaly's `detail` carries, if anything drawable.
-pub fn drawing(a: &Value, digest: &Digest) -> Option<String> {
-    let d = &a["detail"];
-    let kind = a["type"].as_str().unwrap_or("anomaly");
-    let explanation = a["explanation"].as_str().unwrap_or("");
-    if let Some(steps) = d["cycle"].as_array().filter(|s| !s.is_empty()) {
-        if steps.iter().all(Value::is_object) {
-            return Some(elle_cycle(kind, steps, explanation));
+pub fn drawing(a: &Anomaly, digest: &Digest) -> Option<String> {
+    let kind = &a.kind;
+    match a.detail.as_ref()? {
+        AnomalyDetail::Cycle(c) if !c.cycle.is_empty() => {
+            Some(elle_cycle(kind, &c.cycle, &a.explanation))
         }
-        return Some(version_cycle(kind, steps));
+        AnomalyDetail::VersionCycle(v) if !v.cycle.is_empty() => {
+            Some(version_cycle(kind, &v.cycle))
+        }
+        AnomalyDetail::CausalChain(c) if !c.chain.is_empty() => Some(chain(kind, &c.chain, digest)),
+        AnomalyDetail::Counterexample(c) => counterexample(kind, c, digest),
+        _ => None,
     }
-    if let Some(steps) = d["chain"].as_array().filter(|s| !s.is_empty()) {
-        return Some(chain(kind, steps, digest));
-    }
-    if d["op"].is_u64() && d["prefix"].is_array() {
-        return counterexample(kind, d, digest);
-    }
-    None
 }
 
 /// Elle: transactions `T12` joined by typed edges; hover shows each transaction as the
 /// explanation describes it.
-fn elle_cycle(kind: &str, steps: &[Value], explanation: &str) -> String {
+fn elle_cycle(kind: &str, steps: &[CycleEdge], explanation: &str) -> String {
     let edges: Vec<Edge> = steps
         .iter()
         .map(|s| {
-            let t = s["type"].as_str().unwrap_or("?").to_string();
-            let label = match &s["key"] {
-                Value::Null => t.clone(),
-                k => format!("{t} {}", short_json(k, 16)),
+            let t = s.edge.clone();
+            let label = match &s.key {
+                None | Some(serde_json::Value::Null) => t.clone(),
+                Some(k) => format!("{t} {}", short_json(k, 16)),
             };
             Edge {
-                from: short_json(&s["from"], 24),
-                to: short_json(&s["to"], 24),
+                from: clip(&s.from, 24),
+                to: clip(&s.to, 24),
                 kind: t,
                 label,
-                why: s["why"].as_str().unwrap_or("").to_string(),
+                why: s.why.clone(),
             }
         })
         .collect();
@@ -256,8 +250,8 @@ fn elle_cycle(kind: &str, steps: &[Value], explanation: &str) -> String {
 }
 
 /// A cycle in a key's version order (`["1", "2", "3"]`).
-fn version_cycle(kind: &str, versions: &[Value]) -> String {
-    let names: Vec<String> = versions.iter().map(|v| short_json(v, 24)).collect();
+fn version_cycle(kind: &str, versions: &[String]) -> String {
+    let names: Vec<String> = versions.iter().map(|v| clip(v, 24)).collect();
     let edges: Vec<Edge> = (0..names.len())
         .map(|i| Edge {
             from: names[i].clone(),
@@ -275,20 +269,24 @@ fn version_cycle(kind: &str, versions: &[Value]) -> String {
 }
 
 /// The causal checker's chain: events joined by session, wr and arbitration edges.
-fn chain(kind: &str, steps: &[Value], digest: &Digest) -> String {
-    let name = |v: &Value| format!("e{}", short_json(v, 20));
+fn chain(kind: &str, steps: &[ChainEdge], digest: &Digest) -> String {
+    let name = |e: u64| format!("e{e}");
     let edges: Vec<Edge> = steps
         .iter()
         .map(|s| {
-            let t = s["edge"].as_str().unwrap_or("?").to_string();
-            let label = match (&s["key"], &s["value"]) {
-                (Value::Null, _) => t.clone(),
-                (k, v) => format!("{t} {} {}", short_json(k, 12), short_json(v, 12)),
+            let t = s.edge.clone();
+            let label = match (&s.key, &s.value) {
+                (None | Some(serde_json::Value::Null), _) => t.clone(),
+                (Some(k), v) => format!(
+                    "{t} {} {}",
+                    short_json(k, 12),
+                    short_json(v.as_ref().unwrap_or(&serde_json::Value::Null), 12)
+                ),
             };
             Edge {
-                from: name(&s["from"]),
-                to: name(&s["to"]),
-                why: format!("{} → {}: {t}", name(&s["from"]), name(&s["to"])),
+                from: name(s.from),
+                to: name(s.to),
+                why: format!("{} → {}: {t}", name(s.from), name(s.to)),
                 kind: t,
                 label,
             }
@@ -303,29 +301,19 @@ fn chain(kind: &str, steps: &[Value], digest: &Digest) -> String {
 
 /// A linearizability counterexample: the prefix's last operations, the blocked one, the
 /// concurrent ones.
-fn counterexample(kind: &str, d: &Value, digest: &Digest) -> Option<String> {
+fn counterexample(kind: &str, d: &Counterexample, digest: &Digest) -> Option<String> {
     let clock = if digest.timed {
         Clock::Nanos
     } else {
         Clock::Events
     };
-    let nums = |v: &Value| -> Vec<u64> {
-        v.as_array()
-            .map(|a| a.iter().filter_map(Value::as_u64).collect())
-            .unwrap_or_default()
-    };
-    let prefix = nums(&d["prefix"]);
+    let prefix = &d.prefix;
     let mut wanted: Vec<(u64, Role)> = prefix[prefix.len().saturating_sub(8)..]
         .iter()
         .map(|&i| (i, Role::Prefix))
         .collect();
-    wanted.push((d["op"].as_u64()?, Role::Blocked));
-    wanted.extend(
-        nums(&d["concurrent"])
-            .into_iter()
-            .take(12)
-            .map(|i| (i, Role::Concurrent)),
-    );
+    wanted.push((d.op, Role::Blocked));
+    wanted.extend(d.concurrent.iter().take(12).map(|&i| (i, Role::Concurrent)));
     let mut bars = Vec::new();
     for (index, role) in wanted {
         let pos = digest.spans.partition_point(|s| s.invoke_index < index);

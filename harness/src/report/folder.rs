@@ -1,14 +1,16 @@
 //! A stored run folder, `results/<test>/<timestamp>/`, as the report reads it: `results.json`
 //! (required: it is what makes a folder a run), `test.json`, `history.jsonl` and the node logs
-//! under `nodes/<node>/`.
+//! under `nodes/<node>/`. The two JSON files are read through their typed definitions in
+//! [`crate::results::schema`]; this is all the report knows of a run.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use faultline_checkers::CheckReport;
 
 use super::digest::{self, Digest};
 use super::ReportError;
+use crate::results::schema::{ResultsFile, TestFile, TestOptions};
 
 /// Event indices kept in full for anomaly drawings, at most.
 const MAX_WANTED: usize = 20_000;
@@ -26,18 +28,14 @@ pub struct NodeLog {
 #[derive(Debug)]
 pub struct RunFolder {
     pub dir: PathBuf,
-    /// `test.json`, or `null` when absent.
-    pub test: Value,
-    pub results: Value,
+    /// `test.json`, when present.
+    pub test: Option<TestFile<TestOptions>>,
+    /// `test.json` as written, shown whole on the page.
+    pub test_text: Option<String>,
+    pub results: ResultsFile,
     /// `history.jsonl`, when present.
     pub history: Option<PathBuf>,
     pub logs: Vec<NodeLog>,
-}
-
-fn read_json(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))
 }
 
 impl RunFolder {
@@ -57,24 +55,20 @@ impl RunFolder {
         if !results_path.is_file() {
             return Err(not_a_run("it has no results.json".into()));
         }
-        let results = read_json(&results_path).map_err(not_a_run)?;
-        if !results.get("checkers").is_some_and(Value::is_array) {
-            return Err(not_a_run(format!(
-                "{} has no \"checkers\" list",
-                results_path.display()
-            )));
-        }
+        let results = ResultsFile::read(&results_path).map_err(|e| not_a_run(e.to_string()))?;
         let test_path = dir.join("test.json");
-        let test = if test_path.is_file() {
-            read_json(&test_path).map_err(not_a_run)?
+        let (test, test_text) = if test_path.is_file() {
+            let test = TestFile::read(&test_path).map_err(|e| not_a_run(e.to_string()))?;
+            (Some(test), std::fs::read_to_string(&test_path).ok())
         } else {
-            Value::Null
+            (None, None)
         };
         let history = Some(dir.join("history.jsonl")).filter(|p| p.is_file());
         Ok(RunFolder {
             // Resolved, so `results/latest` is named by its timestamp.
             dir: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
             test,
+            test_text,
             results,
             history,
             logs: node_logs(dir),
@@ -83,9 +77,9 @@ impl RunFolder {
 
     /// The test's name: `options.test_name`, else the folder above the run's.
     pub fn test_name(&self) -> String {
-        self.test["options"]["test_name"]
-            .as_str()
-            .map(str::to_string)
+        self.test
+            .as_ref()
+            .and_then(|t| t.options.test_name.clone())
             .or_else(|| {
                 self.dir
                     .parent()
@@ -104,39 +98,23 @@ impl RunFolder {
     }
 
     /// Every checker's report in `results.json`.
-    pub fn checkers(&self) -> &[Value] {
-        self.results["checkers"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+    pub fn checkers(&self) -> &[CheckReport] {
+        &self.results.checkers
+    }
+
+    /// The options of `test.json`, when it has any.
+    pub fn options(&self) -> Option<&TestOptions> {
+        self.test.as_ref().map(|t| &t.options)
     }
 
     /// The event indices anomalies point at (their `ops`, a counterexample's operation, the tail
     /// of its prefix and its concurrent operations), capped.
     pub fn wanted_events(&self) -> HashSet<u64> {
         let mut wanted = HashSet::new();
-        let nums = |v: &Value| -> Vec<u64> {
-            v.as_array()
-                .map(|a| a.iter().filter_map(Value::as_u64).collect())
-                .unwrap_or_default()
-        };
         for checker in self.checkers() {
-            for a in checker["anomalies"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .take(200)
-            {
-                wanted.extend(nums(&a["ops"]).into_iter().take(64));
-                let d = &a["detail"];
-                wanted.extend(d["op"].as_u64());
-                let prefix = nums(&d["prefix"]);
-                wanted.extend(prefix[prefix.len().saturating_sub(8)..].iter().copied());
-                wanted.extend(nums(&d["concurrent"]).into_iter().take(12));
-                for step in d["chain"].as_array().into_iter().flatten() {
-                    wanted.extend(step["from"].as_u64());
-                    wanted.extend(step["to"].as_u64());
-                }
+            for a in checker.anomalies.iter().take(200) {
+                wanted.extend(a.ops.iter().take(64));
+                wanted.extend(a.detail.iter().flat_map(|d| d.events()));
                 if wanted.len() >= MAX_WANTED {
                     return wanted;
                 }
@@ -193,12 +171,13 @@ mod tests {
         assert!(err.contains("no results.json"), "{err}");
         std::fs::write(dir.join("results.json"), "{\"valid\": true}").unwrap();
         let err = RunFolder::open(&dir).unwrap_err().to_string();
-        assert!(err.contains("\"checkers\""), "{err}");
+        assert!(err.contains("checkers"), "{err}");
         std::fs::write(
             dir.join("results.json"),
             r#"{"valid": false, "checkers": [{"checker": "x", "valid": false, "anomalies": [
                 {"type": "nonlinearizable", "ops": [4], "explanation": "",
-                 "detail": {"op": 9, "prefix": [1, 2, 3], "concurrent": [7]}}]}]}"#,
+                 "detail": {"model": "register", "key": null, "op": 9, "prefix": [1, 2, 3],
+                            "concurrent": [7], "state": 1}}]}]}"#,
         )
         .unwrap();
         std::fs::write(dir.join("nodes/n1/service.log"), "hello").unwrap();

@@ -4,10 +4,9 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 use super::anomalies::verdict;
-use super::markup::{escape, short_json};
+use super::markup::{clip, escape};
+use crate::results::schema::{ResultsFile, TestFile, TestOptions};
 
 /// One run as the index lists it.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,15 +38,15 @@ pub fn entries(root: &Path) -> Vec<Entry> {
         };
         for run in runs.flatten() {
             let dir = run.path();
-            let Some(results) = read(&dir.join("results.json")) else {
+            let Ok(results) = ResultsFile::read(&dir.join("results.json")) else {
                 continue;
             };
-            let test_json = read(&dir.join("test.json")).unwrap_or(Value::Null);
+            let test_json = TestFile::read(&dir.join("test.json")).ok();
             out.push(entry(
                 test.file_name().to_string_lossy().into_owned(),
                 run.file_name().to_string_lossy().into_owned(),
                 &results,
-                &test_json,
+                test_json.as_ref(),
                 &dir,
             ));
         }
@@ -56,51 +55,55 @@ pub fn entries(root: &Path) -> Vec<Entry> {
     out
 }
 
-fn read(path: &Path) -> Option<Value> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
-}
-
-fn entry(test: String, stamp: String, results: &Value, test_json: &Value, dir: &Path) -> Entry {
-    let o = &test_json["options"];
-    let what = if o["target"].is_string() {
-        let mut parts = vec![
-            short_json(&o["target"], 40),
-            o["mode"].as_str().unwrap_or("default mode").to_string(),
-            short_json(&o["workload"], 40),
-        ];
-        if let Some(bug) = o["bug"].as_str() {
-            parts.push(format!("bug {bug}"));
+fn entry(
+    test: String,
+    stamp: String,
+    results: &ResultsFile,
+    test_json: Option<&TestFile<TestOptions>>,
+    dir: &Path,
+) -> Entry {
+    let what = match test_json {
+        Some(TestFile {
+            options:
+                o @ TestOptions {
+                    target: Some(target),
+                    ..
+                },
+            ..
+        }) => {
+            let mut parts = vec![
+                clip(target, 40),
+                o.mode.as_deref().unwrap_or("default mode").to_string(),
+                clip(o.workload.as_deref().unwrap_or("null"), 40),
+            ];
+            if let Some(bug) = &o.bug {
+                parts.push(format!("bug {bug}"));
+            }
+            let nemesis: Vec<String> = o.nemesis.iter().map(|n| clip(n, 30)).collect();
+            parts.push(if nemesis.is_empty() {
+                "no faults".into()
+            } else {
+                format!("nemesis {}", nemesis.join(","))
+            });
+            parts.join(" · ")
         }
-        let nemesis: Vec<String> = o["nemesis"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|n| short_json(n, 30))
-            .collect();
-        parts.push(if nemesis.is_empty() {
-            "no faults".into()
-        } else {
-            format!("nemesis {}", nemesis.join(","))
-        });
-        parts.join(" · ")
-    } else if !test_json["source"].is_null() {
-        short_json(&test_json["source"], 200)
-    } else {
-        String::new()
+        Some(TestFile {
+            source: Some(source),
+            ..
+        }) => clip(source, 200),
+        _ => String::new(),
     };
-    let mut anomalies: Vec<String> = results["checkers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|c| c["anomalies"].as_array().into_iter().flatten())
-        .filter_map(|a| a["type"].as_str().map(str::to_string))
+    let mut anomalies: Vec<String> = results
+        .checkers
+        .iter()
+        .flat_map(|c| c.anomalies.iter().map(|a| a.kind.clone()))
         .collect();
     anomalies.sort();
     anomalies.dedup();
     Entry {
         test,
         stamp,
-        verdict: verdict(&results["valid"]),
+        verdict: verdict(results.valid),
         what,
         anomalies,
         has_report: dir.join("report.html").is_file(),

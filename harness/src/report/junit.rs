@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use serde_json::Value;
+use faultline_checkers::{Anomaly, Validity};
 
 use super::anomalies::{verdict, SHOWN_PER_CHECKER};
 use super::folder::RunFolder;
@@ -39,11 +39,11 @@ fn iso_timestamp(stamp: &str) -> Option<String> {
     ))
 }
 
-/// The anomaly summary: `2 anomalies: G-single × 1, G0 × 1`.
-fn anomaly_summary(anomalies: &[Value]) -> String {
+/// The anomaly summary: `2 anomalies: G-single-item × 1, G0 × 1`.
+fn anomaly_summary(anomalies: &[Anomaly]) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for a in anomalies {
-        *counts.entry(a["type"].as_str().unwrap_or("?")).or_default() += 1;
+        *counts.entry(a.kind.as_str()).or_default() += 1;
     }
     let listed: Vec<String> = counts.iter().map(|(k, n)| format!("{k} × {n}")).collect();
     format!(
@@ -59,41 +59,25 @@ pub fn render(folder: &RunFolder) -> String {
     let suite = folder.test_name();
     let classname = format!("faultline.{suite}");
     let checkers = folder.checkers();
-    let skipped: &[Value] = folder.results["skipped_checkers"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
-    let seconds: Vec<f64> = folder.results["checker_seconds"]
-        .as_object()
-        .map(|m| m.values().map(|v| v.as_f64().unwrap_or(0.0)).collect())
-        .unwrap_or_default();
+    let skipped = &folder.results.skipped_checkers;
     let (mut failures, mut errors) = (0, 0);
     let mut cases = String::new();
-    for (i, c) in checkers.iter().enumerate() {
-        let name = c["checker"].as_str().unwrap_or("?");
-        let time = if seconds.len() == checkers.len() {
-            seconds[i]
-        } else {
-            0.0
-        };
+    for c in checkers {
+        let name = &c.checker;
+        let time = folder.results.seconds_of(name).unwrap_or(0.0);
         let _ = write!(
             cases,
             "    <testcase name=\"{}\" classname=\"{}\" time=\"{time:.3}\">",
             escape(name),
             escape(&classname)
         );
-        let anomalies = c["anomalies"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-        match verdict(&c["valid"]) {
-            "invalid" => {
+        let anomalies = &c.anomalies;
+        match c.valid {
+            Validity::Invalid => {
                 failures += 1;
                 let mut body = String::new();
                 for a in anomalies.iter().take(SHOWN_PER_CHECKER) {
-                    let _ = write!(
-                        body,
-                        "{}:\n{}\n\n",
-                        a["type"].as_str().unwrap_or("?"),
-                        truncate(a["explanation"].as_str().unwrap_or(""), 4_000)
-                    );
+                    let _ = write!(body, "{}:\n{}\n\n", a.kind, truncate(&a.explanation, 4_000));
                 }
                 if anomalies.len() > SHOWN_PER_CHECKER {
                     let _ = writeln!(
@@ -114,10 +98,11 @@ pub fn render(folder: &RunFolder) -> String {
                     escape(&body)
                 );
             }
-            "unknown" => {
+            Validity::Unknown => {
                 errors += 1;
-                let reason = c["unknown_reason"]
-                    .as_str()
+                let reason = c
+                    .unknown_reason
+                    .as_deref()
                     .unwrap_or("the checker could not decide");
                 let _ = write!(
                     cases,
@@ -130,7 +115,7 @@ pub fn render(folder: &RunFolder) -> String {
                     ))
                 );
             }
-            _ => {}
+            Validity::Valid => {}
         }
         cases.push_str("</testcase>\n");
     }
@@ -138,9 +123,9 @@ pub fn render(folder: &RunFolder) -> String {
         let _ = writeln!(
             cases,
             "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"><skipped message=\"{}\"/></testcase>",
-            escape(s["checker"].as_str().unwrap_or("?")),
+            escape(&s.checker),
             escape(&classname),
-            escape(s["reason"].as_str().unwrap_or("not applicable"))
+            escape(&s.reason)
         );
     }
     if checkers.is_empty() {
@@ -153,7 +138,7 @@ pub fn render(folder: &RunFolder) -> String {
         );
     }
     let tests = checkers.len().max(1) + skipped.len();
-    let total: f64 = seconds.iter().sum();
+    let total: f64 = folder.results.checker_seconds.values().sum();
     let timestamp = iso_timestamp(&folder.stamp())
         .map(|t| format!(" timestamp=\"{t}\""))
         .unwrap_or_default();
@@ -170,12 +155,8 @@ pub fn render(folder: &RunFolder) -> String {
         skipped.len()
     );
     out.push_str("    <properties>\n");
-    let mut property = |name: &str, value: &Value| {
-        if !value.is_null() {
-            let text = match value {
-                Value::String(s) => s.clone(),
-                v => v.to_string(),
-            };
+    let mut property = |name: &str, value: Option<String>| {
+        if let Some(text) = value {
             let _ = writeln!(
                 out,
                 "      <property name=\"{}\" value=\"{}\"/>",
@@ -184,28 +165,28 @@ pub fn render(folder: &RunFolder) -> String {
             );
         }
     };
-    property(
-        "verdict",
-        &Value::String(verdict(&folder.results["valid"]).into()),
-    );
-    property(
-        "run_folder",
-        &Value::String(folder.dir.display().to_string()),
-    );
-    property("seed", &folder.test["seed"]);
-    property("run_id", &folder.test["run_id"]);
-    for key in [
-        "target",
-        "mode",
-        "bug",
-        "workload",
-        "nemesis",
-        "nodes",
-        "time_limit_secs",
-    ] {
-        property(key, &folder.test["options"][key]);
+    property("verdict", Some(verdict(folder.results.valid).into()));
+    property("run_folder", Some(folder.dir.display().to_string()));
+    let test = folder.test.as_ref();
+    property("seed", test.and_then(|t| t.seed).map(|s| s.to_string()));
+    property("run_id", test.and_then(|t| t.run_id.clone()));
+    if let Some(o) = folder.options() {
+        property("target", o.target.clone());
+        property("mode", o.mode.clone());
+        property("bug", o.bug.clone());
+        property("workload", o.workload.clone());
+        // As JSON, the way the first report wrote it (`["partition"]`).
+        if o.all.contains_key("nemesis") {
+            property("nemesis", serde_json::to_string(&o.nemesis).ok());
+        }
+        property("nodes", o.nodes.map(|n| n.to_string()));
+        property(
+            "time_limit_secs",
+            o.time_limit_secs
+                .and_then(|t| serde_json::to_string(&t).ok()),
+        );
     }
-    property("source", &folder.test["source"]);
+    property("source", test.and_then(|t| t.source.clone()));
     out.push_str("    </properties>\n");
     out.push_str(&cases);
     out.push_str("  </testsuite>\n</testsuites>\n");

@@ -12,7 +12,6 @@ pub mod anomalies;
 pub mod digest;
 pub mod faults;
 pub mod folder;
-pub mod imported;
 pub mod index;
 pub mod junit;
 pub mod markup;

@@ -4,13 +4,11 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-
 use super::anomalies::{self, verdict};
 use super::digest::{Digest, Outcome};
 use super::faults::{self, Faults};
 use super::folder::RunFolder;
-use super::markup::{bytes, duration, escape, short_json, truncate};
+use super::markup::{bytes, clip, duration, escape, short_json, truncate};
 use super::sample;
 use super::svg::{self, Clock};
 use super::windows;
@@ -80,7 +78,7 @@ pub fn render(folder: &RunFolder, digest: &Digest) -> String {
         .unwrap_or(0);
     let t1 = digest.end_time.max(t0 + 1);
     let name = folder.test_name();
-    let overall = verdict(&folder.results["valid"]);
+    let overall = verdict(folder.results.valid);
 
     let mut out = String::with_capacity(1 << 20);
     let _ = write!(
@@ -142,10 +140,7 @@ pub fn render(folder: &RunFolder, digest: &Digest) -> String {
     out.push_str(&logs(folder));
     out.push_str("</section>");
 
-    if let Some(stats) = folder.results["stats"]
-        .as_object()
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(stats) = &folder.results.stats {
         let text = serde_json::to_string_pretty(stats).unwrap_or_default();
         let _ = write!(
             out,
@@ -196,49 +191,29 @@ fn checker_table(folder: &RunFolder) -> String {
     let mut out = String::from(
         "<table><tr><th>checker</th><th>verdict</th><th>anomalies</th><th>seconds</th></tr>",
     );
-    let seconds: Vec<Option<f64>> = folder.results["checker_seconds"]
-        .as_object()
-        .map(|m| m.values().map(Value::as_f64).collect())
-        .unwrap_or_default();
-    let checkers = folder.checkers();
-    for (i, c) in checkers.iter().enumerate() {
-        let v = verdict(&c["valid"]);
-        let types: Vec<String> = {
-            let mut t: Vec<&str> = c["anomalies"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|a| a["type"].as_str())
-                .collect();
-            t.sort();
-            t.dedup();
-            t.iter().map(|s| s.to_string()).collect()
-        };
-        let secs = if seconds.len() == checkers.len() {
-            seconds[i].map_or(String::new(), |s| format!("{s:.3}"))
-        } else {
-            String::new()
-        };
+    for (i, c) in folder.checkers().iter().enumerate() {
+        let v = verdict(c.valid);
+        let types = c.anomaly_types();
+        let secs = folder
+            .results
+            .seconds_of(&c.checker)
+            .map_or(String::new(), |s| format!("{s:.3}"));
         let mut what = escape(&types.join(", "));
-        if let Some(reason) = c["unknown_reason"].as_str() {
+        if let Some(reason) = &c.unknown_reason {
             what = format!("{what} {}", escape(&truncate(reason, 300)));
         }
         let _ = write!(
             out,
             "<tr><td><a href=\"#checker-{i}\">{}</a></td><td><span class=\"verdict {v}\">{v}</span></td><td>{what}</td><td>{secs}</td></tr>",
-            escape(c["checker"].as_str().unwrap_or("?"))
+            escape(&c.checker)
         );
     }
-    for s in folder.results["skipped_checkers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
+    for s in &folder.results.skipped_checkers {
         let _ = write!(
             out,
             "<tr><td>{}</td><td><span class=\"verdict skipped\">skipped</span></td><td>{}</td><td></td></tr>",
-            escape(s["checker"].as_str().unwrap_or("?")),
-            escape(s["reason"].as_str().unwrap_or(""))
+            escape(&s.checker),
+            escape(&s.reason)
         );
     }
     out.push_str("</table>");
@@ -247,31 +222,42 @@ fn checker_table(folder: &RunFolder) -> String {
 
 fn options(folder: &RunFolder) -> String {
     let mut out = String::new();
-    if folder.test.is_null() {
+    let Some(test) = &folder.test else {
         return "<p class=\"note\">No test.json in this folder.</p>".into();
-    }
+    };
+    let opts = &test.options.all;
     let mut rows = Vec::new();
-    for key in ["source", "run_id", "seed"] {
-        if folder.test["options"].get(key).is_some() {
-            continue;
-        }
-        if let Some(v) = folder.test.get(key).filter(|v| !v.is_null()) {
-            rows.push((key.to_string(), short_json(v, 300)));
-        }
-    }
-    if let Some(opts) = folder.test["options"].as_object() {
-        for (k, v) in opts {
-            if !v.is_null()
-                && v != &Value::Array(Vec::new())
-                && v != &Value::Object(Default::default())
-            {
-                rows.push((k.clone(), short_json(v, 300)));
-            }
+    let seed = test.seed.map(|s| s.to_string());
+    for (key, value) in [
+        ("source", test.source.as_ref()),
+        ("run_id", test.run_id.as_ref()),
+        ("seed", seed.as_ref()),
+    ] {
+        if let Some(v) = value.filter(|_| !opts.contains_key(key)) {
+            rows.push((key.to_string(), clip(v, 300)));
         }
     }
-    if let Some(versions) = folder.test["versions"].as_object() {
+    for (k, v) in opts {
+        let empty = match v {
+            serde_json::Value::Null => true,
+            serde_json::Value::Array(a) => a.is_empty(),
+            serde_json::Value::Object(o) => o.is_empty(),
+            _ => false,
+        };
+        if !empty {
+            rows.push((k.clone(), short_json(v, 300)));
+        }
+    }
+    if let Some(v) = &test.versions {
+        let versions = [
+            ("faultline", Some(&v.faultline)),
+            ("docker_engine", v.docker_engine.as_ref()),
+            ("docker_api", v.docker_api.as_ref()),
+        ];
         for (k, v) in versions {
-            rows.push((format!("version of {k}"), short_json(v, 100)));
+            if let Some(v) = v {
+                rows.push((format!("version of {k}"), clip(v, 100)));
+            }
         }
     }
     out.push_str("<table>");
@@ -284,11 +270,11 @@ fn options(folder: &RunFolder) -> String {
         );
     }
     out.push_str("</table>");
-    let full = serde_json::to_string_pretty(&folder.test).unwrap_or_default();
+    let full = folder.test_text.as_deref().unwrap_or_default();
     let _ = write!(
         out,
         "<details><summary>test.json</summary><pre>{}</pre></details>",
-        escape(&truncate(&full, 50_000))
+        escape(&truncate(full, 50_000))
     );
     out
 }

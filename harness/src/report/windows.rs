@@ -105,7 +105,7 @@ mod tests {
         let s = spans(100_000);
         let w = choose(
             &s,
-            &[("G-single".into(), vec![100_000, 100_010])],
+            &[("G-single-item".into(), vec![100_000, 100_010])],
             &Faults::default(),
         );
         assert_eq!(w.len(), 2);

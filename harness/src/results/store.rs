@@ -72,9 +72,8 @@ impl RunDir {
     }
 
     /// Writes `value` as pretty JSON to `name`.
-    pub fn write_json(&self, name: &str, value: &serde_json::Value) -> std::io::Result<()> {
-        let text = serde_json::to_string_pretty(value).map_err(std::io::Error::from)?;
-        std::fs::write(self.file(name), text + "\n")
+    pub fn write_json(&self, name: &str, value: &impl serde::Serialize) -> std::io::Result<()> {
+        super::schema::write(&self.file(name), value)
     }
 
     /// Writes a node's log to `nodes/<node>/<name>`.

@@ -18,12 +18,13 @@ use faultline_checkers::{Checker, Validity};
 use faultline_targets::Target;
 use faultline_workloads::Workload;
 use futures_util::FutureExt;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::{watch, Mutex};
 
 use crate::backend::{Backend, Cluster, ClusterPlan};
 use crate::nemesis::faults::{self, Fault};
 use crate::nemesis::{Nemesis, Step};
+use crate::results::schema::{self, FinalReads, RunStats, StepLateness, TestFile};
 use crate::results::{Recorder, RunDir};
 use clients::{ClientContext, SlotStats};
 pub use error::RunError;
@@ -82,16 +83,19 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
     let run_id = format!("{}-{}", dir.stamp.to_lowercase(), std::process::id());
     eprintln!("faultline: run {run_id} → {}", dir.path.display());
 
-    let facts = backend.provision(target.as_ref(), &run_id).await?;
-    let mut test = json!({
-        "run_id": run_id,
-        "options": opts.recorded(),
-        "seed": opts.seed,
-    });
-    for (key, value) in facts {
-        test[key] = value;
-    }
-    test["schedule"] = json!(steps);
+    let provisioned = backend.provision(target.as_ref(), &run_id).await?;
+    let mut test = TestFile {
+        run_id: Some(run_id.clone()),
+        source: None,
+        options: opts.recorded(),
+        seed: Some(opts.seed),
+        versions: Some(provisioned.versions),
+        images: provisioned.images,
+        backend: provisioned.backend,
+        packet_shaping: provisioned.packet_shaping,
+        schedule: Some(steps.as_slice()),
+        finished: None,
+    };
     dir.write_json("test.json", &test)
         .map_err(written(dir.file("test.json")))?;
 
@@ -154,22 +158,23 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
         "faultline: checking {} events with {names:?}",
         recorder.len()
     );
-    let verdict = verdict::judge(
+    let mut results = verdict::judge(
         ops,
         &models,
         &initial,
         Duration::from_secs_f64(opts.settings.check_budget_secs),
     );
-    let mut results = verdict.json.clone();
-    results["skipped_checkers"] = json!(skipped
-        .iter()
-        .map(|(c, why)| json!({"checker": c, "reason": why}))
-        .collect::<Vec<_>>());
-    results["stats"] = figures.clone();
-    results["schema"] = json!(crate::results::SCHEMA_VERSION);
+    results.skipped_checkers = skipped
+        .into_iter()
+        .map(|(checker, reason)| schema::SkippedChecker {
+            checker: checker.to_string(),
+            reason,
+        })
+        .collect();
+    results.stats = Some(figures.clone());
     dir.write_json("results.json", &results)
         .map_err(written(dir.file("results.json")))?;
-    test["finished"] = json!(true);
+    test.finished = Some(true);
     dir.write_json("test.json", &test)
         .map_err(written(dir.file("test.json")))?;
     // The verdict stands even if the page cannot be written.
@@ -180,13 +185,13 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
 
     let summary = format!(
         "{}: {} — {} {} on {} nodes, nemesis {}, {} ops ({:.0}/s), healthy in {:.2} s, faults in force {:.0} ms (median) after scheduled; {}",
-        match verdict.valid {
+        match results.valid {
             Validity::Valid => "VALID",
             Validity::Invalid => "INVALID",
             Validity::Unknown => "UNKNOWN",
         },
-        verdict
-            .reports
+        results
+            .checkers
             .iter()
             .map(|r| format!("{} {}", r.checker, r.valid))
             .collect::<Vec<_>>()
@@ -195,14 +200,14 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
         opts.mode.as_deref().unwrap_or("(default mode)"),
         opts.nodes,
         if opts.nemesis.is_empty() { "none".to_string() } else { opts.nemesis.join(",") },
-        figures["client_ops"],
-        figures["ops_per_second"].as_f64().unwrap_or(0.0),
-        figures["healthy_seconds"].as_f64().unwrap_or(0.0),
-        figures["nemesis_median_late_ms"].as_f64().unwrap_or(0.0),
+        figures.client_ops,
+        figures.ops_per_second,
+        figures.healthy_seconds,
+        figures.nemesis_median_late_ms,
         dir.path.display()
     );
     Ok(RunOutcome {
-        valid: verdict.valid,
+        valid: results.valid,
         dir: dir.path.clone(),
         summary,
     })
@@ -222,7 +227,7 @@ struct Phases<'a> {
 }
 
 impl Phases<'_> {
-    async fn run(self) -> Result<Value, RunError> {
+    async fn run(self) -> Result<RunStats, RunError> {
         let opts = self.opts;
         let plan = ClusterPlan {
             node_count: opts.nodes,
@@ -344,11 +349,19 @@ impl Phases<'_> {
         let client_events = self.recorder.len() - ops_before;
 
         // Heal, let the cluster recover, final reads.
-        let ((median_late, max_late), lateness_json) = {
+        let ((median_late, max_late), steps_late) = {
             let mut guard = self.nemesis.lock().await;
             let n = guard.as_mut().expect("nemesis stored above");
             n.heal().await;
-            (n.start_lateness(), n.lateness_json())
+            let steps_late: Vec<StepLateness> = n
+                .lateness_ms
+                .iter()
+                .map(|(f, ms)| StepLateness {
+                    f: f.clone(),
+                    late_ms: (ms * 10.0).round() / 10.0,
+                })
+                .collect();
+            (n.start_lateness(), steps_late)
         };
         tokio::time::sleep(Duration::from_secs_f64(opts.settings.recovery_secs)).await;
         self.recorder
@@ -387,20 +400,23 @@ impl Phases<'_> {
 
         let total = |f: fn(&SlotStats) -> u64| stats.iter().map(f).sum::<u64>();
         let ops = total(|s| s.ops);
-        Ok(json!({
-            "healthy_seconds": healthy_total.as_secs_f64(),
-            "client_seconds": client_secs,
-            "client_ops": ops,
-            "client_events": client_events,
-            "ops_per_second": ops as f64 / client_secs.max(1e-9),
-            "ok": total(|s| s.ok),
-            "fail": total(|s| s.fail),
-            "info": total(|s| s.info),
-            "final_reads": {"asked": asked, "ok": final_ok},
-            "nemesis_median_late_ms": median_late,
-            "nemesis_max_late_ms": max_late,
-            "nemesis_steps": lateness_json,
-        }))
+        Ok(RunStats {
+            healthy_seconds: healthy_total.as_secs_f64(),
+            client_seconds: client_secs,
+            client_ops: ops,
+            client_events: client_events as u64,
+            ops_per_second: ops as f64 / client_secs.max(1e-9),
+            ok: total(|s| s.ok),
+            fail: total(|s| s.fail),
+            info: total(|s| s.info),
+            final_reads: FinalReads {
+                asked: asked as u64,
+                ok: final_ok as u64,
+            },
+            nemesis_median_late_ms: median_late,
+            nemesis_max_late_ms: max_late,
+            nemesis_steps: steps_late,
+        })
     }
 }
 

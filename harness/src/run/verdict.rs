@@ -3,27 +3,23 @@
 use std::time::{Duration, Instant};
 
 use faultline_checkers::registry;
-use faultline_checkers::{Budget, CheckOptions, CheckReport, Checker, History, Op, Validity};
-use serde_json::{json, Value};
+use faultline_checkers::{Budget, CheckOptions, CheckReport, Checker, History, Op};
+use serde_json::Value;
 
-/// Every checker's report and the overall verdict (the worst of them).
-pub struct Verdict {
-    pub valid: Validity,
-    pub reports: Vec<CheckReport>,
-    pub json: Value,
-}
+use crate::results::ResultsFile;
 
-/// Runs each checker in `models` on `ops`. A checker that cannot run (bad history) is reported as
-/// `unknown` with the reason, never a crash.
+/// Runs each checker in `models` on `ops`: the results' verdict (the worst of the checkers'),
+/// every checker's report and how long each took. A checker that cannot run (bad history) is
+/// reported as `unknown` with the reason, never a crash.
 /// `initial` gives the `--initial` value a model needs for this workload, if any.
 pub fn judge(
     ops: Vec<Op>,
     models: &[&'static dyn Checker],
     initial: &dyn Fn(&str) -> Option<Value>,
     budget: Duration,
-) -> Verdict {
+) -> ResultsFile {
     let mut reports = Vec::new();
-    let mut timings = serde_json::Map::new();
+    let mut seconds = Vec::new();
     let history = History::new(ops);
     for checker in models {
         let model = checker.name();
@@ -49,33 +45,18 @@ pub fn judge(
                 r
             }
         };
-        timings.insert(model.to_string(), json!(started.elapsed().as_secs_f64()));
+        seconds.push((report.checker.clone(), started.elapsed().as_secs_f64()));
         reports.push(report);
     }
-    let valid = if models.is_empty() {
-        Validity::Unknown
-    } else {
-        reports
-            .iter()
-            .fold(Validity::Valid, |acc, r| acc.worst(r.valid))
-    };
-    let json = json!({
-        "valid": valid,
-        "checkers": reports,
-        "checker_seconds": timings,
-    });
-    Verdict {
-        valid,
-        reports,
-        json,
-    }
+    let mut results = ResultsFile::new(reports);
+    results.checker_seconds = seconds.into_iter().collect();
+    results
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use faultline_checkers::OpType;
+    use faultline_checkers::{OpType, Validity};
 
     #[test]
     fn a_checker_that_judged_nothing_fails_the_run_verdict() {
@@ -86,7 +67,7 @@ mod tests {
         let bank = registry::by_name("bank").unwrap();
         let v = judge(ops, &[bank], &|_| None, Duration::from_secs(1));
         assert_eq!(v.valid, Validity::Unknown);
-        let reason = v.reports[0].unknown_reason.as_deref().unwrap();
+        let reason = v.checkers[0].unknown_reason.as_deref().unwrap();
         assert!(
             reason.contains("judged no operation") && reason.contains("put (1)"),
             "{reason}"
@@ -103,9 +84,9 @@ mod tests {
         let bank = registry::by_name("bank").unwrap();
         let v = judge(ops, &[bank], &|_| None, Duration::from_secs(1));
         assert_eq!(v.valid, Validity::Unknown);
-        let reason = v.reports[0].unknown_reason.as_deref().unwrap();
+        let reason = v.checkers[0].unknown_reason.as_deref().unwrap();
         assert!(reason.contains("malformed"), "{reason}");
-        assert_eq!(v.json["valid"], "unknown");
+        assert!(v.seconds_of(&v.checkers[0].checker).is_some());
         assert_eq!(
             judge(Vec::new(), &[], &|_| None, Duration::from_secs(1)).valid,
             Validity::Unknown

@@ -23,8 +23,8 @@ fn issue_example_across_transactions_is_a_missed_cause() {
     let a = &report.anomalies[0];
     // The chain: A (event 1) -wr-> B (event 3) -wr-> C's first txn (event 5) -session-> event 7.
     assert_eq!(a.ops, vec![1, 3, 5, 7]);
-    assert_eq!(a.detail["missed"][0]["event"], 1);
-    assert_eq!(a.detail["chain"].as_array().unwrap().len(), 3);
+    assert_eq!(a.detail_json()["missed"][0]["event"], 1);
+    assert_eq!(a.detail_json()["chain"].as_array().unwrap().len(), 3);
     assert!(
         a.explanation.contains("without the append of 1 to \"x\""),
         "{}",
@@ -87,7 +87,7 @@ fn monotonic_reads() {
         .check();
     assert_eq!(report.anomaly_types(), vec!["monotonic-reads"]);
     assert_eq!(
-        report.anomalies[0].detail["guarantees"],
+        report.anomalies[0].detail_json()["guarantees"],
         json!(["monotonic-reads"])
     );
 }
@@ -177,7 +177,7 @@ fn causal_cycle() {
         .check();
     assert_eq!(report.anomaly_types(), vec!["causal-cycle"]);
     assert_eq!(
-        report.anomalies[0].detail["chain"]
+        report.anomalies[0].detail_json()["chain"]
             .as_array()
             .unwrap()
             .len(),
@@ -357,7 +357,7 @@ fn independent_tuples_are_keyed_operations() {
     };
     let report = crate::causal::check(&History::new(ops).unwrap(), &options).unwrap();
     assert_eq!(report.anomaly_types(), vec!["read-your-writes"]);
-    assert_eq!(report.anomalies[0].detail["key"], json!("x"));
+    assert_eq!(report.anomalies[0].detail_json()["key"], json!("x"));
 }
 
 #[test]
@@ -376,8 +376,8 @@ fn long_lists_are_shortened_in_explanations_but_whole_in_detail() {
         "{}",
         a.explanation
     );
-    assert_eq!(a.detail["read"].as_array().unwrap().len(), 29);
-    assert_eq!(a.detail["missed"][0]["value"], json!(0));
+    assert_eq!(a.detail_json()["read"].as_array().unwrap().len(), 29);
+    assert_eq!(a.detail_json()["missed"][0]["value"], json!(0));
 }
 
 #[test]
@@ -401,7 +401,7 @@ fn reordered_list_after_a_read_is_writes_follow_reads() {
         .txn(2, json!([["r", "x", [2, 1]]]))
         .check_models(&["writes-follow-reads"]);
     assert_eq!(report.anomaly_types(), vec!["writes-follow-reads"]);
-    assert_eq!(report.anomalies[0].detail["cause"], json!(1));
+    assert_eq!(report.anomalies[0].detail_json()["cause"], json!(1));
 }
 
 #[test]
@@ -419,8 +419,11 @@ fn register_writes_follow_reads_and_monotonic_writes() {
         .txn(1, json!([["r", "y", 3], ["r", "x", 1]]))
         .check_models(&["monotonic-writes"]);
     assert_eq!(mw.anomaly_types(), vec!["monotonic-writes"]);
-    assert_eq!(mw.anomalies[0].detail["missed"][0]["value"], json!(2));
-    assert!(mw.anomalies[0].detail["overwrite_chain"].is_array());
+    assert_eq!(
+        mw.anomalies[0].detail_json()["missed"][0]["value"],
+        json!(2)
+    );
+    assert!(mw.anomalies[0].detail_json()["overwrite_chain"].is_array());
 }
 
 #[test]
@@ -457,7 +460,7 @@ fn diverging_orders_are_causal_but_not_convergent() {
     let report = lists().check_models(&["causal-convergence"]);
     assert_eq!(report.anomaly_types(), vec!["convergence-cycle"]);
     assert_eq!(
-        report.anomalies[0].detail["chain"][0]["edge"],
+        report.anomalies[0].detail_json()["chain"][0]["edge"],
         json!("arbitration")
     );
 

@@ -46,7 +46,7 @@ fn readers_at_fault(report: &CheckReport) -> std::collections::HashSet<u64> {
         .anomalies
         .iter()
         .filter(|a| !a.kind.ends_with("thin-air-read") && a.kind != "aborted-read")
-        .filter_map(|a| a.detail.get("reader").and_then(Value::as_u64))
+        .filter_map(|a| a.detail_json().get("reader").and_then(Value::as_u64))
         .collect()
 }
 

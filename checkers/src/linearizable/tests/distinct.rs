@@ -280,8 +280,11 @@ fn a_read_of_an_info_write_places_it() {
     ];
     let report = decided_by_procedure(None, &reordered);
     assert_eq!(report.valid, Validity::Invalid);
-    assert_eq!(report.anomalies[0].detail["unreachable"], json!(true));
-    assert_eq!(report.anomalies[0].detail["op"], json!(0));
+    assert_eq!(
+        report.anomalies[0].detail_json()["unreachable"],
+        json!(true)
+    );
+    assert_eq!(report.anomalies[0].detail_json()["op"], json!(0));
 }
 
 #[test]
@@ -334,9 +337,9 @@ fn cas_chains_follow_their_old_values() {
     let report = decided_by_procedure(None, &stale);
     assert_eq!(report.valid, Validity::Invalid);
     let a = &report.anomalies[0];
-    assert_eq!(a.detail["op"], json!(8));
-    assert_eq!(a.detail["prefix"], json!([0, 2, 3, 6]));
-    assert_eq!(a.detail["state"], json!(5));
+    assert_eq!(a.detail_json()["op"], json!(8));
+    assert_eq!(a.detail_json()["prefix"], json!([0, 2, 3, 6]));
+    assert_eq!(a.detail_json()["state"], json!(5));
 }
 
 #[test]
@@ -352,8 +355,8 @@ fn two_ok_cas_from_one_value_cannot_both_happen() {
     let report = decided_by_procedure(None, &rows);
     assert_eq!(report.valid, Validity::Invalid);
     let a = &report.anomalies[0];
-    assert_eq!(a.detail["op"], json!(3));
-    assert_eq!(a.detail["prefix"], json!([0, 2]));
+    assert_eq!(a.detail_json()["op"], json!(3));
+    assert_eq!(a.detail_json()["prefix"], json!([0, 2]));
     assert!(a.explanation.contains("cas 1 -> 3"), "{}", a.explanation);
     // If the second timed out, it simply did not happen.
     let mut info = rows.to_vec();
@@ -383,7 +386,7 @@ fn an_info_cas_whose_value_is_read_must_find_its_old_value() {
     ]);
     let report = decided_by_procedure(None, &late);
     assert_eq!(report.valid, Validity::Invalid);
-    assert_eq!(report.anomalies[0].detail["op"], json!(6));
+    assert_eq!(report.anomalies[0].detail_json()["op"], json!(6));
     // An info write nobody reads is dropped; it cannot make anything invalid.
     let mut unread = rows.to_vec();
     unread.extend([
@@ -413,8 +416,8 @@ fn a_value_cannot_come_back_once_another_was_read() {
     ];
     let report = decided_by_procedure(None, &rows);
     assert_eq!(report.valid, Validity::Invalid);
-    assert_eq!(report.anomalies[0].detail["op"], json!(6));
-    assert_eq!(report.anomalies[0].detail["state"], json!(2));
+    assert_eq!(report.anomalies[0].detail_json()["op"], json!(6));
+    assert_eq!(report.anomalies[0].detail_json()["state"], json!(2));
     // Without the third read it is fine.
     let mut fine = rows.to_vec();
     fine.drain(6..8);
@@ -434,7 +437,7 @@ fn cas_in_a_circle_is_unreachable() {
     ];
     let report = decided_by_procedure(Some(json!(0)), &rows);
     assert_eq!(report.valid, Validity::Invalid);
-    assert_eq!(report.anomalies[0].detail["op"], json!(4));
+    assert_eq!(report.anomalies[0].detail_json()["op"], json!(4));
 }
 
 /// The benchmark's shape, smaller: many clients on one key, unique values, 5% `info`.
@@ -450,7 +453,7 @@ fn a_hot_key_with_many_clients_is_decided() {
         let (bad, index) = plant_stale_read(&h).expect("a read to plant");
         let report = crate::registry::check("cas-register", &bad, &Default::default()).unwrap();
         assert_eq!(report.valid, Validity::Invalid, "seed {seed}");
-        let blocked = report.anomalies[0].detail["op"].as_u64().unwrap();
+        let blocked = report.anomalies[0].detail_json()["op"].as_u64().unwrap();
         let planted = bad
             .pairs()
             .iter()

@@ -35,9 +35,9 @@ fn stale_read_after_a_completed_write_is_not_linearizable() {
     assert_eq!(report.valid, Validity::Invalid);
     let a = &report.anomalies[0];
     assert_eq!(a.kind, "nonlinearizable");
-    assert_eq!(a.detail["op"], json!(4));
-    assert_eq!(a.detail["prefix"], json!([0, 2]));
-    assert_eq!(a.detail["state"], json!(2));
+    assert_eq!(a.detail_json()["op"], json!(4));
+    assert_eq!(a.detail_json()["prefix"], json!([0, 2]));
+    assert_eq!(a.detail_json()["state"], json!(2));
     assert!(
         a.explanation.contains("process 3 read 1"),
         "{}",
@@ -67,7 +67,7 @@ fn the_default_initial_register_value_is_null() {
     // From the default null start, a read of null after the write is a stale read.
     let report = run("register", None, &rows);
     assert_eq!(report.valid, Validity::Invalid);
-    assert_eq!(report.anomalies[0].detail["op"], json!(2));
+    assert_eq!(report.anomalies[0].detail_json()["op"], json!(2));
     assert_eq!(run("register", None, &rows[2..]).valid, Validity::Valid);
 }
 
@@ -84,7 +84,7 @@ fn with_a_non_null_initial_value_null_reads_mean_unknown_as_in_knossos() {
     let report = run("cas-register", Some(json!(0)), &rows);
     assert_eq!(report.valid, Validity::Invalid);
     // The read of 0 is the anomaly; the read of null was left out.
-    assert_eq!(report.anomalies[0].detail["op"], json!(4));
+    assert_eq!(report.anomalies[0].detail_json()["op"], json!(4));
     assert_eq!(report.stats["reads_ignored"], json!(1));
     assert_eq!(
         run("cas-register", Some(json!(0)), &rows[..4]).valid,
@@ -115,7 +115,7 @@ fn an_info_write_may_take_effect_late_or_never() {
     twice.extend([(2, "invoke", "read", N), (2, "ok", "read", json!(5))]);
     let report = run("register", Some(json!(0)), &twice);
     assert_eq!(report.valid, Validity::Invalid);
-    assert_eq!(report.anomalies[0].detail["op"], json!(8));
+    assert_eq!(report.anomalies[0].detail_json()["op"], json!(8));
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn a_failed_cas_never_happened_and_an_ok_one_must_match() {
     ];
     let report = run("cas-register", Some(json!(0)), &rows);
     assert_eq!(report.valid, Validity::Invalid);
-    assert_eq!(report.anomalies[0].detail["op"], json!(6));
+    assert_eq!(report.anomalies[0].detail_json()["op"], json!(6));
     assert!(report.anomalies[0].explanation.contains("cas 0 -> 3"));
     assert_eq!(report.stats["fail_ops_dropped"], json!(1));
 }
@@ -170,7 +170,7 @@ fn keys_are_checked_separately_and_the_worst_wins() {
     let report = check("register", &h, &CheckOptions::default()).unwrap();
     assert_eq!(report.valid, Validity::Invalid);
     assert_eq!(report.anomalies.len(), 1);
-    assert_eq!(report.anomalies[0].detail["key"], json!("a"));
+    assert_eq!(report.anomalies[0].detail_json()["key"], json!("a"));
     assert!(report.anomalies[0].explanation.starts_with("On key \"a\""));
     assert_eq!(report.stats["keys"], json!(2));
 }
@@ -189,7 +189,7 @@ fn independent_tuples_split_by_their_key() {
     };
     let report = check("register", &history(&rows), &options).unwrap();
     assert_eq!(report.valid, Validity::Invalid);
-    assert_eq!(report.anomalies[0].detail["key"], json!("b"));
+    assert_eq!(report.anomalies[0].detail_json()["key"], json!("b"));
 }
 
 #[test]
@@ -217,7 +217,10 @@ fn multi_register_reads_must_see_one_atomic_state() {
     ];
     let report = run("multi-register", Some(json!({"x": 0, "y": 0})), &rows);
     assert_eq!(report.valid, Validity::Invalid);
-    assert_eq!(report.anomalies[0].detail["state"], json!({"x": 1, "y": 1}));
+    assert_eq!(
+        report.anomalies[0].detail_json()["state"],
+        json!({"x": 1, "y": 1})
+    );
     let mut fine = rows.to_vec();
     fine[3].3 = json!([["read", "x", 1], ["read", "y", 1]]);
     assert_eq!(
@@ -340,8 +343,8 @@ fn a_read_of_a_value_nobody_wrote_is_caught_without_a_search() {
     let report = run("cas-register", Some(json!(0)), &rows);
     assert_eq!(report.valid, Validity::Invalid);
     let a = &report.anomalies[0];
-    assert_eq!(a.detail["unreachable"], json!(true));
-    assert_eq!(a.detail["op"], json!(1));
+    assert_eq!(a.detail_json()["unreachable"], json!(true));
+    assert_eq!(a.detail_json()["op"], json!(1));
     assert_eq!(report.stats["configurations"], json!(0));
     assert!(
         a.explanation.contains("needs the cas-register to hold 7"),

@@ -40,8 +40,9 @@ fn agree<M: Model>(
         report
     );
     for anomaly in &report.anomalies {
-        let prefix = anomaly.detail["prefix"].as_array().expect("prefix");
-        let op = anomaly.detail["op"].as_u64().expect("op");
+        let detail = anomaly.detail_json();
+        let prefix = detail["prefix"].as_array().expect("prefix");
+        let op = anomaly.detail_json()["op"].as_u64().expect("op");
         prop_assert!(!prefix.iter().any(|p| p.as_u64() == Some(op)));
         prop_assert!(anomaly.explanation.contains("cannot be placed"));
     }

@@ -35,7 +35,7 @@ fn a_planted_stale_read_is_found_and_named() {
         assert_eq!(report.valid, Validity::Invalid, "seed {seed}");
         // The blocked operation is the planted read, or one that no order can get past because
         // of it; either way it is not before the planted read's invocation by much.
-        let blocked = report.anomalies[0].detail["op"].as_u64().unwrap();
+        let blocked = report.anomalies[0].detail_json()["op"].as_u64().unwrap();
         let planted_invoke = bad
             .pairs()
             .iter()

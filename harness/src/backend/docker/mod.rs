@@ -17,14 +17,16 @@ use std::time::{Duration, Instant};
 use faultline_netq::Shaping;
 
 use faultline_targets::{BoxFuture, ClusterSpec, NodeSpec, Target};
-use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
 use super::shaping::ShapingLayers;
-use super::{Backend, BackendError, BackendKind, Cluster, ClusterPlan, Grudge, NodeLog};
+use super::{
+    Backend, BackendError, BackendKind, Cluster, ClusterPlan, Grudge, NodeLog, Provisioned,
+};
 use crate::docker::containers::{ServiceSpec, CLOCK_FILE};
 use crate::docker::shell::Shell;
 use crate::docker::{CleanupGuard, DockerClient, DockerError, Images, NodeContainers, RunNetwork};
+use crate::results::schema::{self, Versions};
 use rules::{
     drop_rules, install_script, loss_rules, restore_command, restore_heredoc, restore_script,
     LOSS_CHAIN, PART_CHAIN,
@@ -63,31 +65,30 @@ impl Backend for DockerBackend {
         &'a mut self,
         target: &'a dyn Target,
         run_id: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<(String, Value)>, BackendError>> {
+    ) -> BoxFuture<'a, Result<Provisioned, BackendError>> {
         Box::pin(async move {
             let recipe = target
                 .image()
                 .map_err(|e| BackendError::Failed(e.to_string()))?;
             let images = self.docker.ensure_images(&recipe).await?;
             self.guard = Some(CleanupGuard::new(run_id));
-            let facts = vec![
-                (
-                    "versions".to_string(),
-                    json!({
-                        "faultline": env!("CARGO_PKG_VERSION"),
-                        "docker_engine": self.docker.engine_version,
-                        "docker_api": self.docker.api_version,
-                    }),
-                ),
-                (
-                    "images".to_string(),
-                    json!({"base": images.base, "tools": images.tools, "target": images.target}),
-                ),
+            let provisioned = Provisioned {
+                versions: Versions {
+                    faultline: env!("CARGO_PKG_VERSION").to_string(),
+                    docker_engine: Some(self.docker.engine_version.clone()),
+                    docker_api: Some(self.docker.api_version.clone()),
+                },
+                images: Some(schema::Images {
+                    base: images.base.clone(),
+                    tools: images.tools.clone(),
+                    target: images.target.clone(),
+                }),
+                backend: None,
                 // Which path delay, duplication and reordering take here (netem is absent).
-                ("packet_shaping".to_string(), json!("nfqueue")),
-            ];
+                packet_shaping: Some("nfqueue".to_string()),
+            };
             self.run = Some((run_id.to_string(), images));
-            Ok(facts)
+            Ok(provisioned)
         })
     }
 

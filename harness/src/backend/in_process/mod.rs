@@ -22,12 +22,14 @@ use faultline_refnode::launch::start_node;
 use faultline_refnode::node::{Listeners, RunningNode};
 use faultline_targets::{BoxFuture, ClusterSpec, NodeSpec, Target};
 use rand::Rng;
-use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use super::shaping::ShapingLayers;
-use super::{Backend, BackendError, BackendKind, Cluster, ClusterPlan, Grudge, NodeLog};
+use super::{
+    Backend, BackendError, BackendKind, Cluster, ClusterPlan, Grudge, NodeLog, Provisioned,
+};
+use crate::results::schema::Versions;
 use faultline_netq::Shaping;
 use network::Network;
 
@@ -76,7 +78,7 @@ impl Backend for InProcessBackend {
         &'a mut self,
         target: &'a dyn Target,
         run_id: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<(String, Value)>, BackendError>> {
+    ) -> BoxFuture<'a, Result<Provisioned, BackendError>> {
         Box::pin(async move {
             if let Some(why) = refusal(target.name()) {
                 return Err(BackendError::Unsupported(why));
@@ -85,15 +87,13 @@ impl Backend for InProcessBackend {
             std::fs::create_dir_all(&dir)
                 .map_err(io(format!("cannot create {}", dir.display())))?;
             self.dir = Some(dir);
-            Ok(vec![
-                (
-                    "versions".to_string(),
-                    json!({"faultline": env!("CARGO_PKG_VERSION")}),
-                ),
-                ("backend".to_string(), json!(BackendKind::InProcess.name())),
+            Ok(Provisioned {
+                versions: Versions::faultline(),
+                images: None,
+                backend: Some(BackendKind::InProcess.name().to_string()),
                 // Delay, duplication and reordering act on relayed messages, not packets.
-                ("packet_shaping".to_string(), json!("simulated")),
-            ])
+                packet_shaping: Some("simulated".to_string()),
+            })
         })
     }
 

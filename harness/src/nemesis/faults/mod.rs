@@ -18,6 +18,7 @@ mod loss;
 mod partition;
 mod pause;
 mod reorder;
+mod rolling_restart;
 mod shaping;
 
 use std::collections::BTreeSet;
@@ -52,6 +53,7 @@ pub static ALL: &[&dyn Fault] = &[
     &reorder::Reorder,
     &pause::Pause,
     &kill::Kill,
+    &rolling_restart::RollingRestart,
     &clock::Clock,
 ];
 

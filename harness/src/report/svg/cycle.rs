@@ -250,7 +250,7 @@ mod tests {
     fn a_two_node_cycle_has_two_arrows_and_two_nodes() {
         let svg = render(
             &[edge("T1", "T2", "rw"), edge("T2", "T1", "wr")],
-            "G-single",
+            "G-single-item",
             &|name| Some(format!("{name}: details")),
         );
         assert_eq!(svg.matches("<g class=\"node\">").count(), 2);
