@@ -558,3 +558,126 @@ fn a_tiny_hunt_catches_a_planted_bug_and_tables_every_case() {
     let met = table["meets_bar"].as_bool().unwrap();
     assert_eq!(exit, Some(if met { 0 } else { 1 }));
 }
+
+#[test]
+fn raft_stays_valid_under_delay_duplication_and_reordering() {
+    let (code, results) = run_in_process(
+        "inproc-shaping",
+        &[
+            "--mode",
+            "raft",
+            "--workload",
+            "register",
+            "--nemesis",
+            "delay,duplicate,reorder",
+            "--delay-ms",
+            "20",
+            "--jitter-ms",
+            "10",
+            "--duplicate-probability",
+            "0.3",
+            "--reorder-probability",
+            "0.3",
+            "--time-limit",
+            "6",
+            "--nemesis-interval",
+            "1",
+            "--recovery",
+            "1",
+            "--seed",
+            "3",
+        ],
+    );
+    assert_eq!(code, Some(0), "exit code");
+    let res = finished_run(&results);
+    assert_eq!(res["valid"], true);
+    let dir = std::fs::canonicalize(results.join("latest")).unwrap();
+    let test = json(&dir.join("test.json"));
+    assert_eq!(test["packet_shaping"], "simulated");
+    assert_eq!(test["options"]["delay_ms"], 20);
+    assert_eq!(test["options"]["duplicate_probability"], 0.3);
+    let history = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
+    let faults: Vec<Value> = history
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["process"] == "nemesis")
+        .collect();
+    let start = |f: &str| faults.iter().find(|e| e["f"] == f).cloned();
+    // Each fault is recorded with its parameters (seed 3 draws all three in 6 s).
+    let delay = start("delay-start").expect("a delay window");
+    assert_eq!(delay["value"]["delay_ms"], 20);
+    assert_eq!(delay["value"]["jitter_ms"], 10);
+    assert_eq!(delay["value"]["distribution"], "uniform");
+    let dup = start("duplicate-start").expect("a duplicate window");
+    assert_eq!(dup["value"]["probability"], 0.3);
+    let re = start("reorder-start").expect("a reorder window");
+    assert_eq!(re["value"]["gap_ms"], 20);
+    assert!(faults.iter().all(|e| e["error"].is_null()), "{faults:?}");
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(report.contains("fault-duplicate") && report.contains("fault-reorder"));
+    std::fs::remove_dir_all(&results).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shaping_delays_duplicates_and_lifts_per_layer() {
+    use faultline_netq::{Delay, Distribution, Duplicate, Shaping};
+    let (mut backend, cluster) = lww_cluster("prim-shaping").await;
+    let sim = backend.cluster().unwrap();
+    let delay = Shaping {
+        delay: Some(Delay {
+            delay_ms: 400,
+            jitter_ms: 0,
+            distribution: Distribution::Uniform,
+        }),
+        ..Shaping::default()
+    };
+    cluster
+        .set_shaping("delay", &["n1".into()], delay)
+        .await
+        .unwrap();
+    // n1's broadcast of the write is held 400 ms: not at n2 after 150 ms, there after 700.
+    assert_eq!(write(&cluster, 0, "slow", 1).await, Outcome::Ok);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(read(&cluster, 1, "slow").await, Value::Null);
+    tokio::time::sleep(Duration::from_millis(550)).await;
+    assert_eq!(read(&cluster, 1, "slow").await, json!(1));
+    assert!(sim.network().counts("n1", "n2").shaped > 0);
+    // n2 → n3 was not shaped.
+    assert_eq!(sim.network().counts("n2", "n3").shaped, 0);
+
+    // Duplicate everything n2 sends, with the delay layer lifted.
+    cluster
+        .set_shaping("delay", &[], Shaping::default())
+        .await
+        .unwrap();
+    let dup = Shaping {
+        duplicate: Some(Duplicate { probability: 1.0 }),
+        ..Shaping::default()
+    };
+    cluster
+        .set_shaping("duplicate", &["n2".into()], dup)
+        .await
+        .unwrap();
+    let before = sim.network().counts("n2", "n3");
+    for v in 0..5 {
+        assert_eq!(write(&cluster, 1, "twice", v).await, Outcome::Ok);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = sim.network().counts("n2", "n3");
+    let sent = after.delivered - before.delivered;
+    assert!(sent >= 5, "{after:?}");
+    assert_eq!(after.duplicated - before.duplicated, sent, "{after:?}");
+    assert_eq!(read(&cluster, 2, "twice").await, json!(4));
+    cluster
+        .set_shaping("duplicate", &[], Shaping::default())
+        .await
+        .unwrap();
+    let healed = sim.network().counts("n2", "n3");
+    assert_eq!(write(&cluster, 1, "once", 1).await, Outcome::Ok);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        sim.network().counts("n2", "n3").duplicated,
+        healed.duplicated
+    );
+    backend.teardown().await.unwrap();
+}

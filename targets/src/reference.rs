@@ -100,15 +100,32 @@ pub struct Reference {
 /// The binary the image will carry: an explicit path, `$FAULTLINE_REFNODE_BIN`, or the newest of
 /// `target/{debug,release}/faultline-refnode` around the running executable.
 pub fn find_binary(explicit: Option<&Path>) -> Result<PathBuf, TargetError> {
+    find_workspace_binary(
+        BINARY,
+        "FAULTLINE_REFNODE_BIN",
+        "faultline-refnode",
+        explicit,
+    )
+}
+
+/// A binary of this workspace that faultline ships into containers (`name`, from Cargo package
+/// `package`): an explicit path, `$env_var`, or the newest of `target/{debug,release}/<name>`
+/// around the running executable.
+pub fn find_workspace_binary(
+    name: &str,
+    env_var: &str,
+    package: &str,
+    explicit: Option<&Path>,
+) -> Result<PathBuf, TargetError> {
     if let Some(p) = explicit
         .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("FAULTLINE_REFNODE_BIN").map(PathBuf::from))
+        .or_else(|| std::env::var_os(env_var).map(PathBuf::from))
     {
         return if p.is_file() {
             Ok(p)
         } else {
             Err(TargetError::Setup(format!(
-                "reference node binary {} does not exist",
+                "{name} binary {} (from {env_var} or the command line) does not exist",
                 p.display()
             )))
         };
@@ -116,10 +133,10 @@ pub fn find_binary(explicit: Option<&Path>) -> Result<PathBuf, TargetError> {
     let exe = std::env::current_exe().unwrap_or_default();
     let mut candidates = Vec::new();
     for dir in exe.ancestors().skip(1).take(3) {
-        candidates.push(dir.join(BINARY));
+        candidates.push(dir.join(name));
         if let Some(parent) = dir.parent() {
-            candidates.push(parent.join("release").join(BINARY));
-            candidates.push(parent.join("debug").join(BINARY));
+            candidates.push(parent.join("release").join(name));
+            candidates.push(parent.join("debug").join(name));
         }
     }
     candidates
@@ -128,7 +145,7 @@ pub fn find_binary(explicit: Option<&Path>) -> Result<PathBuf, TargetError> {
         .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
         .ok_or_else(|| {
             TargetError::Setup(format!(
-                "no {BINARY} binary found near {}; build it with `cargo build --release -p faultline-refnode` or set FAULTLINE_REFNODE_BIN",
+                "no {name} binary found near {}; build it with `cargo build --release -p {package}` or set {env_var}",
                 exe.display()
             ))
         })

@@ -9,11 +9,13 @@
 
 pub mod docker;
 pub mod in_process;
+pub mod shaping;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use faultline_netq::Shaping;
 use faultline_targets::{BoxFuture, ClusterSpec, HookStage, Target};
 use thiserror::Error;
 
@@ -122,6 +124,8 @@ pub struct Provisioned {
     /// The backend's name when it is not Docker (`in-process`); Docker runs leave it out, as
     /// they did before there were other backends.
     pub backend: Option<String>,
+    /// The path packet delay, duplication and reordering take (`nfqueue`, `simulated`).
+    pub packet_shaping: Option<String>,
 }
 
 /// Provisions a cluster for one run and removes everything it made.
@@ -200,14 +204,17 @@ pub trait Cluster: Send + Sync {
         probability: f64,
     ) -> BoxFuture<'a, Result<(), BackendError>>;
 
-    /// Whether [`Cluster::set_delay`] can work here; `Err` says why not.
-    fn delay_support(&self) -> BoxFuture<'_, Result<(), String>>;
+    /// Whether [`Cluster::set_shaping`] can work here; `Err` says why not.
+    fn shaping_support(&self) -> BoxFuture<'_, Result<(), String>>;
 
-    /// Delays what `nodes` send by (delay, jitter) ms; `None` heals on every node.
-    fn set_delay<'a>(
+    /// Fault `layer` (delay, duplicate, reorder) shapes what `nodes` send to their peers as
+    /// `shaping` says; an empty list lifts that layer on every node. Layers combine per node
+    /// ([`shaping::ShapingLayers`]); clients' traffic is never shaped.
+    fn set_shaping<'a>(
         &'a self,
+        layer: &'static str,
         nodes: &'a [String],
-        delay_jitter_ms: Option<(u64, u64)>,
+        shaping: Shaping,
     ) -> BoxFuture<'a, Result<(), BackendError>>;
 
     /// Stops the nodes' processes abruptly (SIGKILL); a node already down is not an error.

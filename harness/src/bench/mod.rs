@@ -7,6 +7,7 @@ mod history_file;
 pub mod linearizable;
 mod memory;
 pub mod report;
+pub mod shaping;
 pub mod transactional;
 
 use std::time::{Duration, Instant};
@@ -58,6 +59,7 @@ pub const SUITES: &[Suite] = &[
     transactional::SUITE,
     report::SUITE,
     adapter::SUITE,
+    shaping::SUITE,
 ];
 
 /// One measured case.

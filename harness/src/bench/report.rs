@@ -273,6 +273,7 @@ pub fn write_synthetic_run(dir: &Path, ops: usize) -> std::io::Result<()> {
         versions: None,
         images: None,
         backend: None,
+        packet_shaping: None,
         schedule: None,
         finished: Some(true),
     };

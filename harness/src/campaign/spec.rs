@@ -62,6 +62,10 @@ struct Settings {
     final_read_timeout: Option<f64>,
     max_clock_skew: Option<f64>,
     loss_probability: Option<f64>,
+    delay_ms: Option<u64>,
+    jitter_ms: Option<u64>,
+    duplicate_probability: Option<f64>,
+    reorder_probability: Option<f64>,
     check_budget: Option<f64>,
 }
 
@@ -416,9 +420,16 @@ fn resolve(
     if let Some((v, _)) = count("op-timeout-ms", |s| &s.op_timeout_ms)? {
         settings.op_timeout_ms = v;
     }
+    // Zero is a fine delay or jitter (the other shaping faults alone), so not `count`.
+    if let Some((v, _)) = pick(i, block, defaults, |s| &s.delay_ms, "delay-ms") {
+        settings.delay_ms = *v;
+    }
+    if let Some((v, _)) = pick(i, block, defaults, |s| &s.jitter_ms, "jitter-ms") {
+        settings.jitter_ms = *v;
+    }
     // Seconds: `positive` ones must be above zero, the others may be zero.
     type Slot = fn(&mut RunSettings) -> &mut f64;
-    let seconds: [(&'static str, SecondsField, bool, Slot); 8] = [
+    let seconds: [(&'static str, SecondsField, bool, Slot); 10] = [
         (
             "time-limit",
             |s| &s.time_limit,
@@ -457,6 +468,18 @@ fn resolve(
             |r| &mut r.loss_probability,
         ),
         (
+            "duplicate-probability",
+            |s| &s.duplicate_probability,
+            false,
+            |r| &mut r.duplicate_probability,
+        ),
+        (
+            "reorder-probability",
+            |s| &s.reorder_probability,
+            false,
+            |r| &mut r.reorder_probability,
+        ),
+        (
             "check-budget",
             |s| &s.check_budget,
             true,
@@ -472,7 +495,7 @@ fn resolve(
             let expected = if positive { "above 0" } else { "0 or more" };
             return Err(bad(file, &field, format!("must be {expected}, not {v}")));
         }
-        if key == "loss-probability" && *v > 1.0 {
+        if key.ends_with("-probability") && *v > 1.0 {
             return Err(bad(file, &field, format!("must be within 0..1, not {v}")));
         }
         Ok(Some(*v))

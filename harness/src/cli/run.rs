@@ -98,6 +98,19 @@ pub struct RunArgs {
     /// Fraction of packets between nodes the loss nemesis drops.
     #[arg(long, default_value_t = D.loss_probability)]
     pub loss_probability: f64,
+    /// Mean packet delay of the delay nemesis, ms; also how much longer the reorder nemesis
+    /// holds the packets it picks.
+    #[arg(long, default_value_t = D.delay_ms)]
+    pub delay_ms: u64,
+    /// Spread of the delay nemesis around --delay-ms, ms (uniform within ±).
+    #[arg(long, default_value_t = D.jitter_ms)]
+    pub jitter_ms: u64,
+    /// Fraction of packets between nodes the duplicate nemesis sends twice.
+    #[arg(long, default_value_t = D.duplicate_probability)]
+    pub duplicate_probability: f64,
+    /// Fraction of packets between nodes the reorder nemesis holds back.
+    #[arg(long, default_value_t = D.reorder_probability)]
+    pub reorder_probability: f64,
     /// Seconds each checker may search before answering unknown.
     #[arg(long, default_value_t = D.check_budget_secs)]
     pub check_budget: f64,
@@ -144,6 +157,10 @@ impl RunArgs {
                 final_read_timeout_secs: self.final_read_timeout,
                 max_clock_skew_secs: self.max_clock_skew,
                 loss_probability: self.loss_probability,
+                delay_ms: self.delay_ms,
+                jitter_ms: self.jitter_ms,
+                duplicate_probability: self.duplicate_probability,
+                reorder_probability: self.reorder_probability,
                 check_budget_secs: self.check_budget,
             },
             seed: self.seed,

@@ -231,15 +231,16 @@ mod tests {
         ) -> BoxFuture<'a, Result<(), BackendError>> {
             self.note(format!("loss {n:?} {p}"))
         }
-        fn delay_support(&self) -> BoxFuture<'_, Result<(), String>> {
+        fn shaping_support(&self) -> BoxFuture<'_, Result<(), String>> {
             Box::pin(async { Ok(()) })
         }
-        fn set_delay<'a>(
+        fn set_shaping<'a>(
             &'a self,
+            layer: &'static str,
             n: &'a [String],
-            d: Option<(u64, u64)>,
+            _: faultline_netq::Shaping,
         ) -> BoxFuture<'a, Result<(), BackendError>> {
-            self.note(format!("delay {n:?} {d:?}"))
+            self.note(format!("{layer} {n:?}"))
         }
         fn kill<'a>(&'a self, n: &'a [String]) -> BoxFuture<'a, Result<(), BackendError>> {
             self.note(format!("kill {n:?}"))

@@ -28,6 +28,11 @@ pub struct ScheduleSpec {
     /// Largest clock offset or jump, seconds.
     pub max_clock_skew_secs: f64,
     pub loss_probability: f64,
+    /// Packet delay (and the reorder gap), ms.
+    pub delay_ms: u64,
+    pub jitter_ms: u64,
+    pub duplicate_probability: f64,
+    pub reorder_probability: f64,
 }
 
 /// Checks `--nemesis` names; `none` or an empty list means no faults.
@@ -124,6 +129,10 @@ mod tests {
             pacing,
             max_clock_skew_secs: 5.0,
             loss_probability: 0.2,
+            delay_ms: 50,
+            jitter_ms: 10,
+            duplicate_probability: 0.1,
+            reorder_probability: 0.1,
         }
     }
 

@@ -56,6 +56,7 @@ pub fn write(dir: &Path, checked: &Checked, history: HistorySource) -> Result<()
         versions: Some(Versions::faultline()),
         images: None,
         backend: None,
+        packet_shaping: None,
         schedule: None,
         finished: None,
     };

@@ -114,6 +114,10 @@ pub struct TestFile<O, S = ()> {
     /// The backend that ran the cluster when it was not Docker (`in-process`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
+    /// The path packet delay, duplication and reordering took: `nfqueue` (Docker, the user-space
+    /// helper), `simulated` (in-process); absent in runs recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packet_shaping: Option<String>,
     /// The nemesis schedule the run followed; written for the record, not read back.
     #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<S>,

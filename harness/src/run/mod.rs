@@ -92,6 +92,7 @@ pub async fn run(opts: RunPlan) -> Result<RunOutcome, RunError> {
         versions: Some(provisioned.versions),
         images: provisioned.images,
         backend: provisioned.backend,
+        packet_shaping: provisioned.packet_shaping,
         schedule: Some(steps.as_slice()),
         finished: None,
     };

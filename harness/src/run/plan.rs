@@ -61,6 +61,14 @@ pub struct RunSettings {
     pub max_clock_skew_secs: f64,
     /// `--loss-probability`.
     pub loss_probability: f64,
+    /// `--delay-ms`: the delay fault's mean, and the reorder fault's gap.
+    pub delay_ms: u64,
+    /// `--jitter-ms`.
+    pub jitter_ms: u64,
+    /// `--duplicate-probability`.
+    pub duplicate_probability: f64,
+    /// `--reorder-probability`.
+    pub reorder_probability: f64,
     /// `--check-budget`.
     pub check_budget_secs: f64,
 }
@@ -83,6 +91,10 @@ impl RunSettings {
         final_read_timeout_secs: 10.0,
         max_clock_skew_secs: 5.0,
         loss_probability: 0.2,
+        delay_ms: 50,
+        jitter_ms: 10,
+        duplicate_probability: 0.1,
+        reorder_probability: 0.1,
         check_budget_secs: 60.0,
     };
 
@@ -106,7 +118,7 @@ impl RunSettings {
                 return out_of_range("--rate", "a number above 0", r.to_string());
             }
         }
-        let seconds: [(&'static str, f64, bool); 8] = [
+        let seconds: [(&'static str, f64, bool); 10] = [
             ("--time-limit", self.time_limit_secs, true),
             ("--nemesis-interval", self.nemesis_interval_secs, true),
             ("--recovery", self.recovery_secs, false),
@@ -115,6 +127,8 @@ impl RunSettings {
             ("--max-clock-skew", self.max_clock_skew_secs, false),
             ("--check-budget", self.check_budget_secs, true),
             ("--loss-probability", self.loss_probability, false),
+            ("--duplicate-probability", self.duplicate_probability, false),
+            ("--reorder-probability", self.reorder_probability, false),
         ];
         for (flag, v, positive) in seconds {
             let ok = v.is_finite() && if positive { v > 0.0 } else { v >= 0.0 };
@@ -127,12 +141,14 @@ impl RunSettings {
                 return out_of_range(flag, accepted, v.to_string());
             }
         }
-        if self.loss_probability > 1.0 {
-            return out_of_range(
-                "--loss-probability",
-                "a number within 0..1",
-                self.loss_probability.to_string(),
-            );
+        for (flag, p) in [
+            ("--loss-probability", self.loss_probability),
+            ("--duplicate-probability", self.duplicate_probability),
+            ("--reorder-probability", self.reorder_probability),
+        ] {
+            if p > 1.0 {
+                return out_of_range(flag, "a number within 0..1", p.to_string());
+            }
         }
         Ok(())
     }
@@ -156,7 +172,17 @@ impl RunSettings {
             "op-timeout-ms",
             self.op_timeout_ms.to_string(),
         );
-        let seconds: [(&'static str, f64, f64); 9] = [
+        flag(
+            self.delay_ms != d.delay_ms,
+            "delay-ms",
+            self.delay_ms.to_string(),
+        );
+        flag(
+            self.jitter_ms != d.jitter_ms,
+            "jitter-ms",
+            self.jitter_ms.to_string(),
+        );
+        let seconds: [(&'static str, f64, f64); 11] = [
             ("time-limit", self.time_limit_secs, d.time_limit_secs),
             ("rate", self.rate.unwrap_or(f64::NAN), f64::NAN),
             (
@@ -184,6 +210,16 @@ impl RunSettings {
                 "loss-probability",
                 self.loss_probability,
                 d.loss_probability,
+            ),
+            (
+                "duplicate-probability",
+                self.duplicate_probability,
+                d.duplicate_probability,
+            ),
+            (
+                "reorder-probability",
+                self.reorder_probability,
+                d.reorder_probability,
             ),
             ("check-budget", self.check_budget_secs, d.check_budget_secs),
         ];
@@ -462,6 +498,10 @@ impl RunPlan {
                 pacing: s.nemesis_pacing,
                 max_clock_skew_secs: s.max_clock_skew_secs,
                 loss_probability: s.loss_probability,
+                delay_ms: s.delay_ms,
+                jitter_ms: s.jitter_ms,
+                duplicate_probability: s.duplicate_probability,
+                reorder_probability: s.reorder_probability,
             },
             self.seed,
         ))
@@ -593,6 +633,10 @@ impl RunPlan {
             final_read_timeout_secs: s.final_read_timeout_secs,
             max_clock_skew_secs: s.max_clock_skew_secs,
             loss_probability: s.loss_probability,
+            delay_ms: s.delay_ms,
+            jitter_ms: s.jitter_ms,
+            duplicate_probability: s.duplicate_probability,
+            reorder_probability: s.reorder_probability,
             check_budget_secs: s.check_budget_secs,
             results_dir: self.results_dir.clone(),
         }
@@ -659,8 +703,30 @@ pub struct RecordedOptions {
     pub final_read_timeout_secs: f64,
     pub max_clock_skew_secs: f64,
     pub loss_probability: f64,
+    /// The packet-shaping options (absent from runs recorded before they existed).
+    #[serde(default = "default_delay_ms")]
+    pub delay_ms: u64,
+    #[serde(default = "default_jitter_ms")]
+    pub jitter_ms: u64,
+    #[serde(default = "default_duplicate_probability")]
+    pub duplicate_probability: f64,
+    #[serde(default = "default_reorder_probability")]
+    pub reorder_probability: f64,
     pub check_budget_secs: f64,
     pub results_dir: PathBuf,
+}
+
+fn default_delay_ms() -> u64 {
+    RunSettings::DEFAULT.delay_ms
+}
+fn default_jitter_ms() -> u64 {
+    RunSettings::DEFAULT.jitter_ms
+}
+fn default_duplicate_probability() -> f64 {
+    RunSettings::DEFAULT.duplicate_probability
+}
+fn default_reorder_probability() -> f64 {
+    RunSettings::DEFAULT.reorder_probability
 }
 
 fn is_docker(backend: &BackendKind) -> bool {
@@ -858,12 +924,28 @@ mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(keys, old);
+        // Every schema-1 name, in order; the packet-shaping options came later (and default
+        // when absent, below).
+        let shaping = [
+            "delay_ms",
+            "jitter_ms",
+            "duplicate_probability",
+            "reorder_probability",
+        ];
+        let kept: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| !shaping.contains(k))
+            .collect();
+        assert_eq!(kept, old);
+        assert_eq!(keys.len(), old.len() + shaping.len());
+        assert_eq!(v["delay_ms"], 50);
         assert_eq!(v["workload_settings"], serde_json::json!(["key-count=4"]));
         assert_eq!(v["nemesis_pacing"], "random");
         assert_eq!(v["rate"], 150.0);
         // A schema-1 test.json reads back into the type.
         let back: RecordedOptions = serde_json::from_value(fixture["options"].clone()).unwrap();
         assert_eq!(back.seed, 11);
+        assert_eq!(back.delay_ms, RunSettings::DEFAULT.delay_ms);
     }
 }

@@ -24,6 +24,23 @@ pub fn refnode_binary() -> PathBuf {
     bin
 }
 
+/// Builds the packet-shaping helper (debug, quick when up to date), points the harness at it
+/// and returns its path.
+pub fn netq_binary() -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-q", "-p", "faultline-netq"])
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "building faultline-netq failed");
+    let bin = Path::new(env!("CARGO_BIN_EXE_faultline"))
+        .parent()
+        .unwrap()
+        .join("faultline-netq");
+    assert!(bin.is_file(), "{} missing", bin.display());
+    std::env::set_var("FAULTLINE_NETQ_BIN", &bin);
+    bin
+}
+
 /// A fresh results folder for test `name` under the temp directory.
 pub fn results_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("faultline-it-{name}-{}", std::process::id()));

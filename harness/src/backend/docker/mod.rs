@@ -1,20 +1,25 @@
 //! The Docker backend: a node is a pair of containers (infra with the IP and the fault rules,
 //! service with the store), on a network of the run's own. Partitions and loss are iptables rules in
 //! the harness's chains ([`rules`]), kills and pauses act on the service container ([`process`]),
-//! clock offsets are libfaketime's timestamp file ([`clock`]), delay is netem ([`packet`]).
+//! clock offsets are libfaketime's timestamp file ([`clock`]), delay, duplication and reordering
+//! go through the NFQUEUE helper ([`packet`]; this kernel has no netem).
 
 pub mod clock;
 mod node_commands;
 pub mod packet;
+pub mod probe;
 pub mod process;
 pub mod rules;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use faultline_netq::Shaping;
 use faultline_targets::{BoxFuture, ClusterSpec, HookStage, NodeSpec, Target};
 use tokio::sync::Mutex;
 
+use super::shaping::ShapingLayers;
 use super::{
     Backend, BackendError, BackendKind, Cluster, ClusterPlan, Grudge, NodeLog, Provisioned,
 };
@@ -79,6 +84,8 @@ impl Backend for DockerBackend {
                     target: images.target.clone(),
                 }),
                 backend: None,
+                // Which path delay, duplication and reordering take here (netem is absent).
+                packet_shaping: Some("nfqueue".to_string()),
             };
             self.run = Some((run_id.to_string(), images));
             Ok(provisioned)
@@ -126,6 +133,18 @@ pub struct DockerCluster {
     /// A long-lived shell per node's infra container (same order as `nodes`); `None` falls back
     /// to one `docker exec` per script.
     shells: Mutex<Vec<Option<Shell>>>,
+    /// The shaping layers in force, what each node was last given, and how many helpers were
+    /// started (each gets its own seed).
+    shaping: Mutex<Shaped>,
+}
+
+#[derive(Default)]
+struct Shaped {
+    /// The helper was copied into every node.
+    uploaded: bool,
+    layers: ShapingLayers,
+    applied: BTreeMap<String, Shaping>,
+    started: u64,
 }
 
 /// Prepares one node before its service starts: the harness's iptables chains and a zero clock
@@ -197,6 +216,7 @@ impl DockerCluster {
         DockerCluster {
             shells: Mutex::new(nodes.iter().map(|_| None).collect()),
             log_files: Vec::new(),
+            shaping: Mutex::new(Shaped::default()),
             docker,
             run_id,
             network,
@@ -217,6 +237,27 @@ impl DockerCluster {
             .iter()
             .map(|n| self.index(n).map(|i| &self.nodes[i]))
             .collect()
+    }
+
+    /// Copies the shaping helper into every node, once.
+    async fn upload_helper(&self, shaped: &mut Shaped) -> Result<(), BackendError> {
+        if shaped.uploaded {
+            return Ok(());
+        }
+        let path = packet::helper_binary().map_err(BackendError::Unsupported)?;
+        let binary = std::fs::read(&path).map_err(|source| BackendError::Io {
+            what: format!("reading {}", path.display()),
+            source,
+        })?;
+        let uploads = self
+            .nodes
+            .iter()
+            .map(|n| packet::upload_helper(&self.docker, n, &binary));
+        for r in futures_util::future::join_all(uploads).await {
+            r?;
+        }
+        shaped.uploaded = true;
+        Ok(())
     }
 
     /// The same script on every node.
@@ -414,24 +455,54 @@ impl Cluster for DockerCluster {
         })
     }
 
-    fn delay_support(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(packet::probe_netem(&self.docker, &self.nodes[0]))
+    /// Copies the helper into every node and binds the queue in each: checked before the
+    /// clients start, so a missing binary or kernel module refuses the run instead of failing it.
+    fn shaping_support(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            let mut shaped = self.shaping.lock().await;
+            self.upload_helper(&mut shaped)
+                .await
+                .map_err(|e| e.to_string())?;
+            drop(shaped);
+            self.run_scripts(self.everywhere(&packet::check_script()))
+                .await
+                .map_err(|e| {
+                    format!("packet shaping needs NFQUEUE (nfnetlink_queue) in the node's namespace: {e}")
+                })
+        })
     }
 
-    fn set_delay<'a>(
+    fn set_shaping<'a>(
         &'a self,
+        layer: &'static str,
         nodes: &'a [String],
-        delay_jitter_ms: Option<(u64, u64)>,
+        shaping: Shaping,
     ) -> BoxFuture<'a, Result<(), BackendError>> {
         Box::pin(async move {
-            let script = packet::delay_script(delay_jitter_ms);
-            let scripts = match delay_jitter_ms {
-                None => self.everywhere(&script),
-                Some(_) => nodes
+            self.nodes_named(nodes)?;
+            let mut shaped = self.shaping.lock().await;
+            let wanted = shaped.layers.set(layer, nodes, shaping);
+            if !wanted.is_empty() {
+                self.upload_helper(&mut shaped).await?;
+            }
+            let mut scripts = Vec::new();
+            for (i, node) in self.nodes.iter().enumerate() {
+                let want = wanted.get(&node.node);
+                if want == shaped.applied.get(&node.node) {
+                    continue;
+                }
+                shaped.started += 1;
+                let peers: Vec<_> = self
+                    .nodes
                     .iter()
-                    .map(|n| Ok((self.index(n)?, script.clone())))
-                    .collect::<Result<Vec<_>, BackendError>>()?,
-            };
+                    .filter(|p| p.node != node.node)
+                    .map(|p| p.ip)
+                    .collect();
+                let seed = shaped.started * 1000 + i as u64;
+                scripts.push((i, packet::shaping_script(want, &peers, seed)));
+            }
+            // Recorded before the scripts run: a half-applied change is healed all the same.
+            shaped.applied = wanted;
             self.run_scripts(scripts).await
         })
     }

@@ -1,7 +1,8 @@
 //! The iptables rules that enforce partitions and packet loss in a node's network namespace.
 //!
 //! Rules live in the harness's own chains `FAULTLINE-PART` and `FAULTLINE-LOSS`, jumped to from
-//! INPUT inside each node's network namespace (owned by the infra container, so a restarted service
+//! INPUT, and `FAULTLINE-NETQ` (packet shaping, see `packet`), jumped to from OUTPUT, inside each
+//! node's network namespace (owned by the infra container, so a restarted service
 //! keeps them). A node drops packets *from* the nodes it holds a grudge against; a symmetric
 //! partition is two grudges. All of a node's rules go in one `iptables-restore --noflush` exec:
 //! declaring the chain flushes it, and the new rules appear atomically.
@@ -12,6 +13,8 @@ use std::net::Ipv4Addr;
 pub const PART_CHAIN: &str = "FAULTLINE-PART";
 /// The packet-loss chain.
 pub const LOSS_CHAIN: &str = "FAULTLINE-LOSS";
+/// The packet-shaping chain: what a node sends to its peers goes to the NFQUEUE helper.
+pub const NETQ_CHAIN: &str = "FAULTLINE-NETQ";
 
 /// The `iptables-restore --noflush` input that makes `chain` hold exactly `rules`.
 pub fn restore_script(chain: &str, rules: &[String]) -> Vec<String> {
@@ -40,14 +43,32 @@ pub fn loss_rules(peers: &[Ipv4Addr], probability: f64) -> Vec<String> {
         .collect()
 }
 
-/// Creates both chains and jumps to them from INPUT; run once when a node's infra starts.
+/// The shaping rules of one node: what it sends to each peer goes to queue `queue`, except the
+/// duplicates the helper sends itself (marked `mark`). `--queue-bypass`: when no helper is bound
+/// to the queue (it died, or was never started), packets pass as if the rule were absent, so a
+/// dead helper never blackholes traffic.
+pub fn queue_rules(peers: &[Ipv4Addr], queue: u16, mark: u32) -> Vec<String> {
+    peers
+        .iter()
+        .map(|ip| {
+            format!(
+                "-d {ip}/32 -m mark ! --mark {mark:#x} -j NFQUEUE --queue-num {queue} --queue-bypass"
+            )
+        })
+        .collect()
+}
+
+/// Creates the chains and jumps to them (INPUT for partitions and loss, OUTPUT for shaping); run
+/// once when a node's infra starts.
 pub fn install_script() -> Vec<String> {
     vec![
         "*filter".into(),
         format!(":{PART_CHAIN} - [0:0]"),
         format!(":{LOSS_CHAIN} - [0:0]"),
+        format!(":{NETQ_CHAIN} - [0:0]"),
         format!("-I INPUT 1 -j {PART_CHAIN}"),
         format!("-I INPUT 1 -j {LOSS_CHAIN}"),
+        format!("-I OUTPUT 1 -j {NETQ_CHAIN}"),
         "COMMIT".into(),
     ]
 }
@@ -103,6 +124,16 @@ mod tests {
             ]
         );
         assert_eq!(cmd.len(), 8);
+    }
+
+    #[test]
+    fn queue_rules_skip_the_helpers_own_duplicates_and_bypass_a_dead_helper() {
+        let rules = queue_rules(&[Ipv4Addr::new(10, 0, 0, 2)], 7, 0x0f17_0001);
+        assert_eq!(
+            rules,
+            ["-d 10.0.0.2/32 -m mark ! --mark 0xf170001 -j NFQUEUE --queue-num 7 --queue-bypass"]
+        );
+        assert!(install_script().contains(&format!("-I OUTPUT 1 -j {NETQ_CHAIN}")));
     }
 
     #[test]

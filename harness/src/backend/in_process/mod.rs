@@ -4,7 +4,8 @@
 //! the same partition (grudge, one-way included) and loss faults as iptables; kill and restart stop
 //! a node's tasks and start it again on its data directory; pause freezes its actor (as SIGSTOP
 //! would); clock offsets move its wall clock ([`SkewedClock`], as libfaketime does). No Docker, so
-//! a whole run takes seconds and runs in `cargo test`. Packet delay is not simulated (refused).
+//! a whole run takes seconds and runs in `cargo test`. Delay, duplication and reordering act on
+//! the relayed messages (the NFQUEUE helper's scheduler, on lines instead of packets).
 
 pub mod network;
 
@@ -24,10 +25,12 @@ use rand::Rng;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::shaping::ShapingLayers;
 use super::{
     Backend, BackendError, BackendKind, Cluster, ClusterPlan, Grudge, NodeLog, Provisioned,
 };
 use crate::results::schema::Versions;
+use faultline_netq::Shaping;
 use network::Network;
 
 /// The only target whose nodes can run in this process.
@@ -93,6 +96,8 @@ impl Backend for InProcessBackend {
                 versions: Versions::faultline(),
                 images: None,
                 backend: Some(BackendKind::InProcess.name().to_string()),
+                // Delay, duplication and reordering act on relayed messages, not packets.
+                packet_shaping: Some("simulated".to_string()),
             })
         })
     }
@@ -160,6 +165,8 @@ pub struct InProcessCluster {
     members: Vec<String>,
     nodes: Vec<Node>,
     network: Arc<Network>,
+    /// The shaping faults in force, combined per node into the network's shaping.
+    shaping: Mutex<ShapingLayers>,
     relays: Mutex<Vec<JoinHandle<()>>>,
     started: Instant,
 }
@@ -303,6 +310,7 @@ impl InProcessCluster {
             members,
             nodes,
             network,
+            shaping: Mutex::new(ShapingLayers::default()),
             relays: Mutex::new(relays),
             started: Instant::now(),
         };
@@ -468,27 +476,25 @@ impl Cluster for InProcessCluster {
         })
     }
 
-    fn delay_support(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async {
-            Err("the in-process backend does not simulate packet delay; use --backend docker on a kernel with netem".to_string())
-        })
+    fn shaping_support(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Ok(()) })
     }
 
-    fn set_delay<'a>(
+    fn set_shaping<'a>(
         &'a self,
+        layer: &'static str,
         nodes: &'a [String],
-        delay_jitter_ms: Option<(u64, u64)>,
+        shaping: Shaping,
     ) -> BoxFuture<'a, Result<(), BackendError>> {
         Box::pin(async move {
-            match delay_jitter_ms {
-                None => Ok(()),
-                Some(_) => {
-                    self.each(nodes)?;
-                    Err(BackendError::Unsupported(
-                        "the in-process backend does not simulate packet delay".into(),
-                    ))
-                }
-            }
+            self.each(nodes)?;
+            let combined = self
+                .shaping
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .set(layer, nodes, shaping);
+            self.network.set_shaping(combined);
+            Ok(())
         })
     }
 

@@ -4,12 +4,16 @@
 //! included), or a loss draw. Peer links are one-directional (each node dials every peer and only
 //! writes), so a relay from A to B carries exactly A → B traffic, as an iptables rule on B's INPUT
 //! sees it. Clients reach nodes directly, as in Docker, where only traffic between nodes is cut.
+//! Packet shaping (delay, duplication, reordering) acts on what the sender sends, as the NFQUEUE
+//! helper does on a Docker node's OUTPUT: each relayed connection passes its lines through the
+//! helper's own [`Scheduler`], which holds, repeats and reorders them.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use faultline_netq::{Scheduler, Shaping};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -26,12 +30,18 @@ const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 pub struct LinkCounts {
     pub delivered: u64,
     pub dropped: u64,
+    /// Lines that were held by the shaping scheduler.
+    pub shaped: u64,
+    /// Extra copies delivered.
+    pub duplicated: u64,
 }
 
 struct Rules {
     grudge: Grudge,
     /// Receiver → the fraction of its peers' lines it loses.
     loss: BTreeMap<String, f64>,
+    /// Sender → how what it sends is shaped.
+    shaping: BTreeMap<String, Shaping>,
     rng: ChaCha8Rng,
     counts: BTreeMap<(String, String), LinkCounts>,
 }
@@ -48,6 +58,7 @@ impl Network {
             rules: Mutex::new(Rules {
                 grudge: Grudge::new(),
                 loss: BTreeMap::new(),
+                shaping: BTreeMap::new(),
                 rng: ChaCha8Rng::seed_from_u64(seed ^ 0x6e65_7477_6f72_6b21),
                 counts: BTreeMap::new(),
             }),
@@ -64,6 +75,30 @@ impl Network {
 
     pub fn set_loss(&self, loss: BTreeMap<String, f64>) {
         self.rules().loss = loss;
+    }
+
+    pub fn set_shaping(&self, shaping: BTreeMap<String, Shaping>) {
+        self.rules().shaping = shaping;
+    }
+
+    /// How what `from` sends is shaped now.
+    pub fn shaping(&self, from: &str) -> Shaping {
+        self.rules().shaping.get(from).copied().unwrap_or_default()
+    }
+
+    /// A seed for one relayed connection's scheduler, drawn from the run's seed.
+    fn pipe_seed(&self) -> u64 {
+        self.rules().rng.random()
+    }
+
+    fn count_shaped(&self, from: &str, to: &str, shaped: u64, duplicated: u64) {
+        let mut rules = self.rules();
+        let counts = rules
+            .counts
+            .entry((from.to_string(), to.to_string()))
+            .or_default();
+        counts.shaped += shaped;
+        counts.duplicated += duplicated;
     }
 
     /// Whether `to` gets a line `from` sent; counts the decision.
@@ -145,7 +180,11 @@ async fn pipe(
     let mut pending = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
     let mut hello = true;
+    let began = tokio::time::Instant::now();
+    let now = || began.elapsed().as_nanos() as u64;
+    let mut sched: Scheduler<Vec<u8>> = Scheduler::new(Shaping::default(), network.pipe_seed());
     loop {
+        let due = sched.next_due().map(|ns| began + Duration::from_nanos(ns));
         let n = tokio::select! {
             read = inbound.read(&mut chunk) => match read {
                 Ok(0) | Err(_) => return,
@@ -160,19 +199,44 @@ async fn pipe(
                     Err(_) => return,
                 }
             }
+            // A held line is due.
+            _ = tokio::time::sleep_until(due.unwrap_or(began)), if due.is_some() => 0,
         };
         pending.extend_from_slice(&chunk[..n]);
         let mut out = Vec::new();
         let mut start = 0;
+        let mut shaped = 0;
         while let Some(pos) = pending[start..].iter().position(|b| *b == b'\n') {
             let line = &pending[start..start + pos + 1];
-            if hello || network.delivers(&from, &to) {
+            if hello {
                 out.extend_from_slice(line);
+            } else if network.delivers(&from, &to) {
+                let shaping = network.shaping(&from);
+                if shaping.is_none() && sched.is_empty() {
+                    out.extend_from_slice(line);
+                } else {
+                    if *sched.shaping() != shaping {
+                        sched.reshape(shaping);
+                    }
+                    sched.arrive(now(), line.to_vec());
+                    shaped += 1;
+                }
             }
             hello = false;
             start += pos + 1;
         }
         pending.drain(..start);
+        let mut duplicated = 0;
+        for r in sched.release(now()) {
+            out.extend_from_slice(&r.packet);
+            if r.duplicate {
+                out.extend_from_slice(&r.packet);
+                duplicated += 1;
+            }
+        }
+        if shaped + duplicated > 0 {
+            network.count_shaped(&from, &to, shaped, duplicated);
+        }
         if !out.is_empty() && outbound.write_all(&out).await.is_err() {
             return;
         }
@@ -196,7 +260,8 @@ mod tests {
             net.counts("n1", "n2"),
             LinkCounts {
                 delivered: 1,
-                dropped: 1
+                dropped: 1,
+                ..LinkCounts::default()
             }
         );
         net.set_loss(BTreeMap::from([("n3".into(), 0.25)]));

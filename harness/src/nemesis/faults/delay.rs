@@ -1,13 +1,13 @@
-//! Packet delay (netem, where the kernel has it): what some nodes send is held for a while.
-//! `delay-start` {nodes, delay_ms, jitter_ms} … `delay-stop`. Refused before the clients start when
-//! the backend cannot delay packets.
+//! Packet delay: what the nodes send to their peers is held `delay_ms` ± `jitter_ms` (uniform or
+//! normal). `delay-start` {nodes, delay_ms, jitter_ms, distribution} … `delay-stop`. Docker: the
+//! NFQUEUE helper (no netem here); in-process: the simulated network holds the messages.
 
-use std::sync::Arc;
-
-use faultline_targets::BoxFuture;
+use faultline_netq::{Delay as DelayShape, Distribution, Shaping};
+use faultline_targets::{BoxFuture, Target};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::shaping::Shaped;
 use super::{Fault, FaultState, Word};
 use crate::backend::Cluster;
 use crate::nemesis::action::Action;
@@ -22,6 +22,35 @@ pub struct DelayStart {
     pub nodes: Vec<String>,
     pub delay_ms: u64,
     pub jitter_ms: u64,
+    /// Absent in histories written before it existed: uniform, as then.
+    #[serde(default)]
+    pub distribution: Distribution,
+}
+
+/// The action that delays what `nodes` send.
+pub fn delay(nodes: Vec<String>, delay_ms: u64, jitter_ms: u64) -> Action {
+    Action::new(
+        START,
+        DelayStart {
+            nodes,
+            delay_ms,
+            jitter_ms,
+            distribution: Distribution::Uniform,
+        },
+    )
+}
+
+fn read(action: &Action) -> Result<(Vec<String>, Shaping), String> {
+    let s: DelayStart = action.payload()?;
+    let shaping = Shaping {
+        delay: Some(DelayShape {
+            delay_ms: s.delay_ms,
+            jitter_ms: s.jitter_ms,
+            distribution: s.distribution,
+        }),
+        ..Shaping::default()
+    };
+    Ok((s.nodes, shaping))
 }
 
 pub struct Delay;
@@ -30,7 +59,7 @@ impl Fault for Delay {
     fn words(&self) -> &'static [Word] {
         &[Word {
             name: "delay",
-            help: "50 ms ± 25 ms on every packet the nodes send (needs netem)",
+            help: "every node holds what it sends to its peers --delay-ms ± --jitter-ms (uniform)",
         }]
     }
 
@@ -52,62 +81,27 @@ impl Fault for Delay {
 
     fn check(&self, action: &Action) -> Result<(), String> {
         if action.f == START {
-            action.payload::<DelayStart>()?;
+            read(action)?;
         }
         Ok(())
     }
 
     fn draw(&self, _word: &str, spec: &ScheduleSpec, _rng: &mut ChaCha8Rng) -> (Action, Action) {
-        let start = DelayStart {
-            nodes: spec.nodes.clone(),
-            delay_ms: 50,
-            jitter_ms: 25,
-        };
-        (Action::new(START, start), Action::bare(STOP))
+        (
+            delay(spec.nodes.clone(), spec.delay_ms, spec.jitter_ms),
+            Action::bare(STOP),
+        )
+    }
+
+    fn refusal(&self, asked: &str, _target: &dyn Target, nodes: usize) -> Option<String> {
+        super::needs_peers(asked, nodes)
     }
 
     fn preflight<'a>(&self, cluster: &'a dyn Cluster) -> BoxFuture<'a, Result<(), String>> {
-        cluster.delay_support()
+        cluster.shaping_support()
     }
 
     fn state(&self) -> Box<dyn FaultState> {
-        Box::new(Delayed(false))
-    }
-}
-
-/// Whether delay is in force.
-struct Delayed(bool);
-
-impl FaultState for Delayed {
-    fn apply<'a>(
-        &'a mut self,
-        action: &'a Action,
-        cluster: &'a Arc<dyn Cluster>,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            if action.f == START {
-                let start: DelayStart = action.payload()?;
-                self.0 = true;
-                cluster
-                    .set_delay(&start.nodes, Some((start.delay_ms, start.jitter_ms)))
-                    .await
-                    .map_err(|e| e.to_string())
-            } else {
-                cluster
-                    .set_delay(&[], None)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                self.0 = false;
-                Ok(())
-            }
-        })
-    }
-
-    fn in_force(&self) -> Option<String> {
-        self.0.then(|| "delay".to_string())
-    }
-
-    fn heal(&self) -> Option<Action> {
-        self.0.then(|| Action::bare(STOP))
+        Box::new(Shaped::new("delay", START, STOP, read))
     }
 }

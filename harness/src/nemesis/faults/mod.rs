@@ -11,12 +11,15 @@
 
 mod clock;
 mod delay;
+mod duplicate;
 mod isolate_each;
 mod kill;
 mod loss;
 mod partition;
 mod pause;
+mod reorder;
 mod rolling_restart;
+mod shaping;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -32,10 +35,13 @@ use super::schedule::ScheduleSpec;
 use crate::backend::{BackendError, Cluster};
 
 pub use clock::{bump, offset};
+pub use delay::delay;
+pub use duplicate::duplicate;
 pub use kill::{kill, restart};
 pub use loss::loss;
 pub use partition::{grudge, partition, SHAPES};
 pub use pause::{pause, resume};
+pub use reorder::reorder;
 
 /// Every fault, in the order the nemesis heals them (and describes them on the progress line).
 pub static ALL: &[&dyn Fault] = &[
@@ -43,6 +49,8 @@ pub static ALL: &[&dyn Fault] = &[
     &isolate_each::IsolateEach,
     &loss::Loss,
     &delay::Delay,
+    &duplicate::Duplicate,
+    &reorder::Reorder,
     &pause::Pause,
     &kill::Kill,
     &rolling_restart::RollingRestart,

@@ -161,6 +161,10 @@ mod tests {
             pacing: crate::nemesis::schedule::Pacing::Interval,
             max_clock_skew_secs: 0.0,
             loss_probability: 0.0,
+            delay_ms: 0,
+            jitter_ms: 0,
+            duplicate_probability: 0.0,
+            reorder_probability: 0.0,
         };
         let mut rng = rand::SeedableRng::seed_from_u64(3);
         let (start, stop) = RollingRestart.draw("rolling-restart", &spec, &mut rng);
