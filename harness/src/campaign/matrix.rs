@@ -305,7 +305,7 @@ mod tests {
         assert!(matches!(e, CampaignError::Run { index: 3, .. }), "{e:?}");
         let msg = e.to_string();
         assert!(
-            msg.starts_with("camp.toml: run 3 (matrix[1] reference raft, register, nemesis partition, seed 1): "),
+            msg.starts_with("camp.toml: run 3 (matrix[1] reference raft, register, nemesis partition-leader, seed 1): "),
             "{msg}"
         );
         assert!(msg.contains("--nodes must be between 1 and 200"), "{msg}");

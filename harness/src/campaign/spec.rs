@@ -374,7 +374,8 @@ fn resolve(
             }
             kinds
         }
-        None => vec!["partition".to_string()],
+        // The same default as `faultline run`, so a campaign run repeats as its printed command.
+        None => vec![crate::run::plan::DEFAULT_NEMESIS.to_string()],
     };
 
     let seeds = match pick(i, block, defaults, |s| &s.seeds, "seeds") {
@@ -590,7 +591,7 @@ mod tests {
             "the target's first mode"
         );
         assert_eq!(b.workloads, vec!["register"]);
-        assert_eq!(b.nemeses, vec!["partition"]);
+        assert_eq!(b.nemeses, vec!["partition-leader"]);
         assert_eq!(b.seeds, vec![1]);
         assert_eq!(b.option_sets, vec![BTreeMap::new()]);
         assert_eq!(b.settings, RunSettings::DEFAULT);

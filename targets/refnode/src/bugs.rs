@@ -3,7 +3,7 @@
 //!
 //! | bug | mode | what it does | who must catch it |
 //! |---|---|---|---|
-//! | `stale-read` | raft | a node that believes it is leader answers reads from local state without confirming leadership | linearizability (cas-register / register): a read older than an acknowledged write |
+//! | `stale-read` | raft | a node that believes it is leader answers reads from local state without confirming leadership, and never checks that a quorum still follows it (no check-quorum), so a cut-off leader keeps believing | linearizability (cas-register / register): a read older than an acknowledged write |
 //! | `early-ack` | raft, primary-backup (sync) | acknowledges writes before they are committed / replicated | lost-update / linearizability: an acknowledged write missing after failover |
 //! | `non-atomic-txn` | raft | applies each micro-op of a multi-key transaction as its own log entry, so others see the transaction half done | Elle (list-append / rw-register): G-single, G1c, fractured reads |
 //! | `lost-sibling` | quorum (vector clocks) | a replica keeps only the incoming version when it is concurrent with the stored one, instead of keeping both as siblings | set checker: an acknowledged add missing from the final read |

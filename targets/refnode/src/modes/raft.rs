@@ -5,11 +5,12 @@
 //!
 //! Answers: `ok` once the entry committed and applied here; `fail not-leader` before proposing;
 //! `fail superseded` when the slot was committed with another leader's entry (it never applies);
-//! `info timeout` when an entry stays unresolved for [`PENDING_TIMEOUT_MS`] (e.g. a leader cut off
-//! from its quorum).
+//! `info leadership-lost` for entries still unresolved when this node stops leading (a leader that
+//! has not heard from a quorum for an election timeout steps down: check-quorum); `info timeout`
+//! when an entry stays unresolved for [`PENDING_TIMEOUT_MS`].
 //!
 //! Planted bugs: `stale-read` answers reads from the local state whenever this node believes it is
-//! the leader; `early-ack` answers writes as soon as they are appended locally; `non-atomic-txn`
+//! the leader, and turns check-quorum off so a cut-off leader keeps believing; `early-ack` answers writes as soon as they are appended locally; `non-atomic-txn`
 //! proposes each micro-op of a transaction as its own entry.
 
 use std::collections::HashMap;
@@ -73,6 +74,9 @@ impl RaftMode {
         let (hard, log) = storage.recover()?;
         let mut config = RaftConfig::new(&ctx.id, &ctx.nodes);
         config.seed = ctx.seed;
+        // The stale-read bug is a leader that trusts its own belief that it leads: it answers
+        // reads locally and never checks that a quorum still follows it.
+        config.check_quorum = !ctx.bugs.has(Bug::StaleRead);
         tune(&mut config);
         Ok(RaftMode {
             node: RaftNode::new(config, hard, log, ctx.now_ms),
@@ -185,6 +189,20 @@ impl RaftMode {
         }
     }
 
+    /// Tells the waiter of slot `index` that its fate is unknown here (`info`): the entry may still
+    /// commit under another leader, or never.
+    fn give_up(&mut self, index: u64, error: &str, now_ms: u64, fx: &mut Fx) {
+        let Some(p) = self.pending.remove(&index) else {
+            return;
+        };
+        let info = Response::info(p.req_id, error);
+        match p.part {
+            Some((txn, _)) => self.resolve_part(txn, info, now_ms, fx),
+            None if !p.answered => fx.reply(p.token, info),
+            None => {}
+        }
+    }
+
     fn resolve_part(&mut self, txn: u64, response: Response, now_ms: u64, fx: &mut Fx) {
         let Some(split) = self.split_txns.get_mut(&txn) else {
             return;
@@ -284,15 +302,7 @@ impl Mode for RaftMode {
             .map(|(i, _)| *i)
             .collect();
         for index in expired {
-            let Some(p) = self.pending.remove(&index) else {
-                continue;
-            };
-            let info = Response::info(p.req_id, errors::TIMEOUT);
-            match p.part {
-                Some((txn, _)) => self.resolve_part(txn, info, now_ms, fx),
-                None if !p.answered => fx.reply(p.token, info),
-                None => {}
-            }
+            self.give_up(index, errors::TIMEOUT, now_ms, fx);
         }
     }
 
@@ -318,6 +328,15 @@ impl Mode for RaftMode {
         for (index, entry) in ready.committed {
             let answer = entry.cmd.as_ref().map(|cmd| self.kv.apply(cmd).response);
             self.resolve(index, entry.term, answer, now_ms, fx);
+        }
+        if !self.node.is_leader() && !self.pending.is_empty() {
+            // Stepped down (check-quorum, or a newer term): nobody here will commit these, so
+            // their clients hear it now rather than after their own timeout.
+            let mut left: Vec<u64> = self.pending.keys().copied().collect();
+            left.sort_unstable();
+            for index in left {
+                self.give_up(index, errors::LEADERSHIP_LOST, now_ms, fx);
+            }
         }
         Ok(())
     }

@@ -23,6 +23,10 @@ pub struct RaftConfig {
     pub max_append: usize,
     /// Mixed into the election-timeout seed (tests vary it).
     pub seed: u64,
+    /// A leader that has not heard from a quorum within `election_max_ms` steps down (etcd's
+    /// CheckQuorum): a leader cut off stops taking proposals it can never commit, and its clients
+    /// learn that in an election timeout instead of waiting out their own.
+    pub check_quorum: bool,
 }
 
 impl RaftConfig {
@@ -35,6 +39,7 @@ impl RaftConfig {
             heartbeat_ms: 50,
             max_append: 1024,
             seed: 0,
+            check_quorum: true,
         }
     }
 }
@@ -111,6 +116,8 @@ pub struct Ready<C> {
 struct Progress {
     next_index: u64,
     match_index: u64,
+    /// When the follower last answered an append of this term (check-quorum).
+    heard_ms: u64,
 }
 
 pub struct RaftNode<C> {
@@ -229,6 +236,10 @@ impl<C: Clone> RaftNode<C> {
     pub fn tick(&mut self, now_ms: u64) {
         match self.role {
             Role::Leader => {
+                if self.config.check_quorum && !self.hears_quorum(now_ms) {
+                    self.step_down(now_ms);
+                    return;
+                }
                 if now_ms >= self.heartbeat_due {
                     self.broadcast_append();
                     self.heartbeat_due = now_ms + self.config.heartbeat_ms;
@@ -240,6 +251,24 @@ impl<C: Clone> RaftNode<C> {
                 }
             }
         }
+    }
+
+    /// Whether a quorum (this leader included) was heard from within the longest election timeout.
+    fn hears_quorum(&self, now_ms: u64) -> bool {
+        let window = self.config.election_max_ms;
+        let heard = self
+            .progress
+            .values()
+            .filter(|p| now_ms.saturating_sub(p.heard_ms) <= window)
+            .count();
+        heard + 1 >= self.quorum()
+    }
+
+    /// Check-quorum: the leader becomes a follower of nobody in the same term, and waits out an
+    /// election timeout like any follower.
+    fn step_down(&mut self, now_ms: u64) {
+        self.become_follower(self.hard.term, None);
+        self.reset_election_deadline(now_ms);
     }
 
     fn start_election(&mut self, now_ms: u64) {
@@ -291,6 +320,8 @@ impl<C: Clone> RaftNode<C> {
                     Progress {
                         next_index,
                         match_index: 0,
+                        // A new leader gets a full window before it must have heard a quorum.
+                        heard_ms: now_ms,
                     },
                 )
             })
@@ -442,6 +473,7 @@ impl<C: Clone> RaftNode<C> {
                 let Some(pr) = self.progress.get_mut(from) else {
                     return;
                 };
+                pr.heard_ms = pr.heard_ms.max(now_ms);
                 if success {
                     pr.match_index = pr.match_index.max(index);
                     pr.next_index = pr.next_index.max(index + 1);
@@ -695,5 +727,56 @@ mod tests {
             3,
             "the term-4 no-op commits, and everything before it"
         );
+    }
+
+    /// n1 leads term 1 at time 1 000 ms, n2 having voted for it.
+    fn leader_n1(check_quorum: bool) -> RaftNode<u32> {
+        let mut config = RaftConfig::new("n1", &nodes());
+        config.check_quorum = check_quorum;
+        let mut n1 = RaftNode::new(config, HardState::default(), Vec::new(), 0);
+        n1.tick(1_000);
+        n1.step(
+            "n2",
+            Message::Vote {
+                term: 1,
+                granted: true,
+            },
+            1_000,
+        );
+        assert!(n1.is_leader());
+        n1
+    }
+
+    #[test]
+    fn a_leader_that_hears_no_quorum_for_an_election_timeout_steps_down() {
+        let mut n1 = leader_n1(true);
+        // n2 answers until 1 200 ms; n3 never does. One peer + itself is a quorum of three.
+        for now in (1_050..=1_200).step_by(50) {
+            let ack = Message::AppendResponse {
+                term: 1,
+                success: true,
+                index: 1,
+            };
+            n1.step("n2", ack, now);
+            n1.tick(now);
+            assert!(n1.is_leader(), "still hears a quorum at {now} ms");
+        }
+        // Within the 300 ms window after n2's last answer it stays; past it, it steps down in the
+        // same term and proposals are refused with no leader to point at.
+        n1.tick(1_500);
+        assert!(n1.is_leader());
+        n1.tick(1_501);
+        assert_eq!(n1.role(), Role::Follower);
+        assert_eq!(n1.term(), 1);
+        assert_eq!(n1.leader(), None);
+        assert_eq!(n1.propose(9), Err(None));
+    }
+
+    #[test]
+    fn without_check_quorum_a_cut_off_leader_keeps_believing_it_leads() {
+        let mut n1 = leader_n1(false);
+        n1.tick(60_000);
+        assert!(n1.is_leader());
+        assert!(n1.propose(9).is_ok());
     }
 }
