@@ -1,4 +1,5 @@
-//! The sans-IO Raft state machine. Section numbers refer to Ongaro & Ousterhout 2014.
+//! The sans-IO Raft state machine. Section numbers refer to Ongaro & Ousterhout 2014; "thesis"
+//! is Ongaro's dissertation (2014), whose pre-vote round (9.6) and check-quorum this adds.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,6 +28,11 @@ pub struct RaftConfig {
     /// CheckQuorum): a leader cut off stops taking proposals it can never commit, and its clients
     /// learn that in an election timeout instead of waiting out their own.
     pub check_quorum: bool,
+    /// Before starting an election, ask whether a quorum would vote, without raising the term
+    /// (the thesis' section 9.6 pre-vote): a node cut off by a partition then rejoins with its old
+    /// term instead of deposing the leader the others elected meanwhile, so each partition costs
+    /// one election, not two.
+    pub pre_vote: bool,
 }
 
 impl RaftConfig {
@@ -40,6 +46,7 @@ impl RaftConfig {
             max_append: 1024,
             seed: 0,
             check_quorum: true,
+            pre_vote: true,
         }
     }
 }
@@ -59,7 +66,8 @@ pub struct HardState {
     pub voted_for: Option<NodeId>,
 }
 
-/// The RPCs of figure 2, as one-way messages.
+/// The RPCs of figure 2, as one-way messages. `pre` marks the pre-vote round (section 9.6): a
+/// request for the term the sender *would* start, answered without either side changing state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "kebab-case")]
 pub enum Message<C> {
@@ -67,10 +75,14 @@ pub enum Message<C> {
         term: u64,
         last_index: u64,
         last_term: u64,
+        #[serde(default, skip_serializing_if = "is_false")]
+        pre: bool,
     },
     Vote {
         term: u64,
         granted: bool,
+        #[serde(default, skip_serializing_if = "is_false")]
+        pre: bool,
     },
     Append {
         term: u64,
@@ -88,7 +100,20 @@ pub enum Message<C> {
     },
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 impl<C> Message<C> {
+    /// Whether this message is of the pre-vote round, whose terms are hypothetical: they never
+    /// make the receiver adopt them (a rejected pre-vote's own term aside).
+    fn is_pre_vote(&self) -> bool {
+        matches!(
+            self,
+            Message::RequestVote { pre: true, .. } | Message::Vote { pre: true, .. }
+        )
+    }
+
     pub fn term(&self) -> u64 {
         match self {
             Message::RequestVote { term, .. }
@@ -133,6 +158,11 @@ pub struct RaftNode<C> {
     commit: u64,
     applied: u64,
     votes: BTreeSet<NodeId>,
+    /// In the pre-vote round: `votes` counts pre-votes for term + 1, and the term is unchanged.
+    pre_voting: bool,
+    /// When an append of the current leader last arrived (a follower that heard its leader within
+    /// the shortest election timeout refuses pre-votes: the leader is alive).
+    leader_heard_ms: u64,
     progress: BTreeMap<NodeId, Progress>,
     election_deadline: u64,
     heartbeat_due: u64,
@@ -157,6 +187,8 @@ impl<C: Clone> RaftNode<C> {
             commit: 0,
             applied: 0,
             votes: BTreeSet::new(),
+            pre_voting: false,
+            leader_heard_ms: 0,
             progress: BTreeMap::new(),
             election_deadline: 0,
             heartbeat_due: 0,
@@ -247,7 +279,11 @@ impl<C: Clone> RaftNode<C> {
             }
             Role::Follower | Role::Candidate => {
                 if now_ms >= self.election_deadline {
-                    self.start_election(now_ms);
+                    if self.config.pre_vote {
+                        self.start_pre_vote(now_ms);
+                    } else {
+                        self.start_election(now_ms);
+                    }
                 }
             }
         }
@@ -271,16 +307,21 @@ impl<C: Clone> RaftNode<C> {
         self.reset_election_deadline(now_ms);
     }
 
-    fn start_election(&mut self, now_ms: u64) {
-        self.hard.term += 1;
-        self.hard.voted_for = Some(self.config.id.clone());
-        self.hard_dirty = true;
-        self.role = Role::Candidate;
-        self.leader = None;
+    /// Asks the peers whether they would vote for this node in the next term; the term and vote
+    /// stay as they are until a quorum says yes.
+    fn start_pre_vote(&mut self, now_ms: u64) {
+        self.pre_voting = true;
         self.votes = BTreeSet::from([self.config.id.clone()]);
         self.reset_election_deadline(now_ms);
-        let (term, last_index, last_term) =
-            (self.hard.term, self.log.last_index(), self.log.last_term());
+        if self.votes.len() >= self.quorum() {
+            self.start_election(now_ms);
+            return;
+        }
+        self.request_votes(self.hard.term + 1, true);
+    }
+
+    fn request_votes(&mut self, term: u64, pre: bool) {
+        let (last_index, last_term) = (self.log.last_index(), self.log.last_term());
         let peers: Vec<NodeId> = self.peers().cloned().collect();
         for p in peers {
             self.send(
@@ -289,9 +330,22 @@ impl<C: Clone> RaftNode<C> {
                     term,
                     last_index,
                     last_term,
+                    pre,
                 },
             );
         }
+    }
+
+    fn start_election(&mut self, now_ms: u64) {
+        self.pre_voting = false;
+        self.hard.term += 1;
+        self.hard.voted_for = Some(self.config.id.clone());
+        self.hard_dirty = true;
+        self.role = Role::Candidate;
+        self.leader = None;
+        self.votes = BTreeSet::from([self.config.id.clone()]);
+        self.reset_election_deadline(now_ms);
+        self.request_votes(self.hard.term, false);
         if self.votes.len() >= self.quorum() {
             self.become_leader(now_ms);
         }
@@ -305,11 +359,13 @@ impl<C: Clone> RaftNode<C> {
         }
         self.role = Role::Follower;
         self.leader = leader;
+        self.pre_voting = false;
         self.progress.clear();
     }
 
     fn become_leader(&mut self, now_ms: u64) {
         self.role = Role::Leader;
+        self.pre_voting = false;
         self.leader = Some(self.config.id.clone());
         let next_index = self.log.last_index() + 1;
         self.progress = self
@@ -402,7 +458,7 @@ impl<C: Clone> RaftNode<C> {
 
     /// Handles one message from `from`.
     pub fn step(&mut self, from: &str, msg: Message<C>, now_ms: u64) {
-        if msg.term() > self.hard.term {
+        if msg.term() > self.hard.term && !msg.is_pre_vote() {
             let leader = matches!(msg, Message::Append { .. }).then(|| from.to_string());
             self.become_follower(msg.term(), leader);
         }
@@ -411,6 +467,36 @@ impl<C: Clone> RaftNode<C> {
                 term,
                 last_index,
                 last_term,
+                pre: true,
+            } => {
+                let up_to_date =
+                    (last_term, last_index) >= (self.log.last_term(), self.log.last_index());
+                let leader_alive = match self.role {
+                    Role::Leader => true,
+                    _ => {
+                        self.leader.is_some()
+                            && now_ms.saturating_sub(self.leader_heard_ms)
+                                < self.config.election_min_ms
+                    }
+                };
+                let granted = term > self.hard.term && up_to_date && !leader_alive;
+                // A granted pre-vote carries the asked term; a refusal carries ours, so a sender
+                // behind learns the newer term.
+                let term = if granted { term } else { self.hard.term };
+                self.send(
+                    from,
+                    Message::Vote {
+                        term,
+                        granted,
+                        pre: true,
+                    },
+                );
+            }
+            Message::RequestVote {
+                term,
+                last_index,
+                last_term,
+                pre: false,
             } => {
                 let up_to_date =
                     (last_term, last_index) >= (self.log.last_term(), self.log.last_index());
@@ -425,9 +511,34 @@ impl<C: Clone> RaftNode<C> {
                     self.reset_election_deadline(now_ms);
                 }
                 let term = self.hard.term;
-                self.send(from, Message::Vote { term, granted });
+                self.send(
+                    from,
+                    Message::Vote {
+                        term,
+                        granted,
+                        pre: false,
+                    },
+                );
             }
-            Message::Vote { term, granted } => {
+            Message::Vote {
+                term,
+                granted,
+                pre: true,
+            } => {
+                if self.pre_voting && term == self.hard.term + 1 && granted {
+                    self.votes.insert(from.to_string());
+                    if self.votes.len() >= self.quorum() {
+                        self.start_election(now_ms);
+                    }
+                } else if !granted && term > self.hard.term {
+                    self.become_follower(term, None);
+                }
+            }
+            Message::Vote {
+                term,
+                granted,
+                pre: false,
+            } => {
                 if self.role == Role::Candidate && term == self.hard.term && granted {
                     self.votes.insert(from.to_string());
                     if self.votes.len() >= self.quorum() {
@@ -458,6 +569,8 @@ impl<C: Clone> RaftNode<C> {
                     self.become_follower(term, Some(from.to_string()));
                 }
                 self.leader = Some(from.to_string());
+                self.leader_heard_ms = now_ms;
+                self.pre_voting = false;
                 self.reset_election_deadline(now_ms);
                 let response = self.handle_append(prev_index, prev_term, entries, commit);
                 self.send(from, response);
@@ -586,7 +699,14 @@ mod tests {
             term,
             voted_for: None,
         };
-        RaftNode::new(RaftConfig::new(id, &nodes()), hard, entries, 0)
+        RaftNode::new(config_without_pre_vote(id), hard, entries, 0)
+    }
+
+    /// The plain elections of section 5.2, which the tests below step through by hand.
+    fn config_without_pre_vote(id: &str) -> RaftConfig {
+        let mut config = RaftConfig::new(id, &nodes());
+        config.pre_vote = false;
+        config
     }
 
     fn vote_granted(msgs: &[(NodeId, Message<u32>)]) -> bool {
@@ -615,6 +735,7 @@ mod tests {
             Message::Vote {
                 term: 1,
                 granted: true,
+                pre: false,
             },
             1_001,
         );
@@ -632,6 +753,7 @@ mod tests {
                 term: 3,
                 last_index: 5,
                 last_term: 1,
+                pre: false,
             },
             0,
         );
@@ -642,6 +764,7 @@ mod tests {
                 term: 3,
                 last_index: 2,
                 last_term: 2,
+                pre: false,
             },
             0,
         );
@@ -653,6 +776,7 @@ mod tests {
                 term: 3,
                 last_index: 9,
                 last_term: 3,
+                pre: false,
             },
             0,
         );
@@ -695,6 +819,7 @@ mod tests {
             Message::Vote {
                 term: 4,
                 granted: true,
+                pre: false,
             },
             1_000,
         );
@@ -731,7 +856,7 @@ mod tests {
 
     /// n1 leads term 1 at time 1 000 ms, n2 having voted for it.
     fn leader_n1(check_quorum: bool) -> RaftNode<u32> {
-        let mut config = RaftConfig::new("n1", &nodes());
+        let mut config = config_without_pre_vote("n1");
         config.check_quorum = check_quorum;
         let mut n1 = RaftNode::new(config, HardState::default(), Vec::new(), 0);
         n1.tick(1_000);
@@ -740,6 +865,7 @@ mod tests {
             Message::Vote {
                 term: 1,
                 granted: true,
+                pre: false,
             },
             1_000,
         );
@@ -778,5 +904,108 @@ mod tests {
         n1.tick(60_000);
         assert!(n1.is_leader());
         assert!(n1.propose(9).is_ok());
+    }
+
+    #[test]
+    fn a_pre_vote_round_keeps_the_term_until_a_quorum_would_vote() {
+        let mut n1 = RaftNode::<u32>::new(
+            RaftConfig::new("n1", &nodes()),
+            HardState::default(),
+            Vec::new(),
+            0,
+        );
+        n1.tick(1_000);
+        assert_eq!(n1.role(), Role::Follower);
+        assert_eq!(n1.term(), 0, "asking costs no term");
+        let ready = n1.take_ready();
+        assert!(
+            ready.hard_state.is_none(),
+            "nothing to persist for a pre-vote"
+        );
+        assert!(ready.messages.iter().all(|(_, m)| matches!(
+            m,
+            Message::RequestVote {
+                term: 1,
+                pre: true,
+                ..
+            }
+        )));
+        // n2 has heard no leader: it says yes without changing its own term or vote.
+        let mut n2 = node("n2", 0, &[]);
+        n2.step("n1", ready.messages[0].1.clone(), 1_000);
+        assert_eq!(n2.term(), 0);
+        let answer = n2.take_ready().messages.remove(0).1;
+        assert_eq!(
+            answer,
+            Message::Vote {
+                term: 1,
+                granted: true,
+                pre: true
+            }
+        );
+        n1.step("n2", answer, 1_001);
+        assert_eq!(
+            n1.role(),
+            Role::Candidate,
+            "a quorum would vote: the real election"
+        );
+        assert_eq!(n1.term(), 1);
+    }
+
+    #[test]
+    fn a_follower_that_hears_its_leader_refuses_pre_votes_so_a_rejoining_node_cannot_depose_it() {
+        // n2 follows n1 in term 4; n3 was cut off and wants term 5.
+        let mut n2 = node("n2", 4, &[4]);
+        let heartbeat = Message::Append {
+            term: 4,
+            prev_index: 1,
+            prev_term: 4,
+            entries: Vec::new(),
+            commit: 1,
+        };
+        n2.step("n1", heartbeat, 10_000);
+        let ask = Message::RequestVote {
+            term: 5,
+            last_index: 1,
+            last_term: 4,
+            pre: true,
+        };
+        n2.step("n3", ask.clone(), 10_100);
+        let answer = n2.take_ready().messages.pop().expect("an answer").1;
+        assert_eq!(
+            answer,
+            Message::Vote {
+                term: 4,
+                granted: false,
+                pre: true
+            }
+        );
+        assert_eq!(
+            (n2.term(), n2.leader().map(String::as_str)),
+            (4, Some("n1"))
+        );
+        // Once the leader has been silent for an election timeout, the same question is granted.
+        n2.step("n3", ask, 10_151);
+        assert!(vote_granted(&n2.take_ready().messages));
+        assert_eq!(n2.term(), 4, "granting a pre-vote changes nothing here");
+    }
+
+    #[test]
+    fn a_node_cut_off_from_everyone_keeps_its_term_through_many_timeouts() {
+        let mut n3 = RaftNode::<u32>::new(
+            RaftConfig::new("n3", &nodes()),
+            HardState {
+                term: 7,
+                voted_for: None,
+            },
+            Vec::new(),
+            0,
+        );
+        for now in (0..10_000).step_by(10) {
+            n3.tick(now);
+            n3.take_ready();
+        }
+        assert_eq!(n3.term(), 7);
+        assert_ne!(n3.role(), Role::Candidate);
     }
 }
