@@ -28,6 +28,8 @@ use crate::target::{
 /// How long one health probe may take: a write through a synchronous leader waits for its
 /// standby, which must not hold the probe forever while the cluster is still forming.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long the probe waits for its write to reach this node.
+const REPLICATION_WAIT: Duration = Duration::from_secs(1);
 
 /// `synchronous_commit`'s values (PostgreSQL's own words).
 const SYNCHRONOUS_COMMIT: &[&str] = &["on", "off", "local", "remote_write", "remote_apply"];
@@ -117,64 +119,89 @@ async fn rest(cluster: &ClusterSpec, index: usize, path: &str) -> Result<Value, 
 }
 
 impl PostgresHa {
-    /// Node `index` is healthy when its Patroni sees every member running with one leader, and
-    /// its PostgreSQL serves the tables: the leader writes the probe row and streams to every
-    /// replica; a replica streams from the leader and has that row.
+    /// Node `index` is healthy when its Patroni sees every member running with one leader, the
+    /// leader streams to every replica, the tables exist, and a row written through the leader
+    /// (this node's own probe row, so no node's check waits for another's) is readable on this
+    /// node within [`REPLICATION_WAIT`].
     async fn check(&self, cluster: &ClusterSpec, index: usize) -> Result<(), String> {
         let leader = patroni::healthy_leader(
             &rest(cluster, index, "/cluster").await?,
             cluster.nodes.len(),
         )?;
-        let session = Session::open(&Postgres::config(cluster, index), &[])
-            .await
-            .map_err(|e| format!("connect: {}", e.message))?;
-        let session = &session;
-        let q = |sql: String| async move {
-            session
-                .client
-                .query_one(sql.as_str(), &[])
+        let leader = cluster
+            .nodes
+            .iter()
+            .position(|n| n.name == leader)
+            .ok_or_else(|| format!("leader {leader} is not one of the run's nodes"))?;
+        let open = |i: usize| async move {
+            Session::open(&Postgres::config(cluster, i), &[])
                 .await
-                .map_err(|e| format!("{sql}: {e}"))
+                .map_err(|e| format!("connect to {}: {}", cluster.nodes[i].name, e.message))
         };
+        let on_leader = open(leader).await?;
+        let streaming: i64 = on_leader
+            .client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+                &[],
+            )
+            .await
+            .map_err(|e| format!("pg_stat_replication: {e}"))?
+            .get(0);
+        if streaming as usize + 1 != cluster.nodes.len() {
+            return Err(format!("the leader streams to {streaming} replicas"));
+        }
+        let id = index as i32;
+        let written: String = on_leader
+            .client
+            .query_one(
+                "INSERT INTO faultline_probe VALUES ($1, clock_timestamp()) \
+                 ON CONFLICT (id) DO UPDATE SET at = excluded.at RETURNING at::text",
+                &[&id],
+            )
+            .await
+            .map_err(|e| format!("probe write through the leader: {e}"))?
+            .get(0);
+        let here = open(index).await?;
         let tables = sql::TABLES
             .iter()
             .map(|t| format!("'{t}'"))
             .collect::<Vec<_>>()
             .join(", ");
-        let found: i64 = q(format!(
-            "SELECT count(*) FROM pg_catalog.pg_tables \
-             WHERE schemaname = 'public' AND tablename IN ({tables})"
-        ))
-        .await?
-        .get(0);
+        let found: i64 = here
+            .client
+            .query_one(
+                format!(
+                    "SELECT count(*) FROM pg_catalog.pg_tables \
+                     WHERE schemaname = 'public' AND tablename IN ({tables})"
+                )
+                .as_str(),
+                &[],
+            )
+            .await
+            .map_err(|e| format!("tables: {e}"))?
+            .get(0);
         if found as usize != sql::TABLES.len() {
             return Err(format!("{found} of the tables {tables} exist"));
         }
-        if leader == cluster.nodes[index].name {
-            q("INSERT INTO faultline_probe VALUES (1, now()) \
-               ON CONFLICT (id) DO UPDATE SET at = excluded.at RETURNING id"
-                .into())
-            .await?;
-            let streaming: i64 =
-                q("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'".into())
-                    .await?
-                    .get(0);
-            if streaming as usize + 1 != cluster.nodes.len() {
-                return Err(format!("the leader streams to {streaming} replicas"));
+        let deadline = tokio::time::Instant::now() + REPLICATION_WAIT;
+        loop {
+            let read: Option<String> = here
+                .client
+                .query_opt("SELECT at::text FROM faultline_probe WHERE id = $1", &[&id])
+                .await
+                .map_err(|e| format!("probe read: {e}"))?
+                .map(|row| row.get(0));
+            if read.as_deref() == Some(written.as_str()) {
+                return Ok(());
             }
-        } else {
-            let row = q("SELECT (SELECT status FROM pg_stat_wal_receiver), \
-                 (SELECT count(*) FROM faultline_probe)"
-                .into())
-            .await?;
-            let (status, rows): (Option<String>, i64) = (row.get(0), row.get(1));
-            if status.as_deref() != Some("streaming") || rows == 0 {
+            if tokio::time::Instant::now() > deadline {
                 return Err(format!(
-                    "replica: WAL receiver {status:?}, {rows} probe rows from the leader"
+                    "wrote {written} through the leader, read {read:?} here after {REPLICATION_WAIT:?}"
                 ));
             }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Ok(())
     }
 }
 

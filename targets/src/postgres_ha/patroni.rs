@@ -19,14 +19,15 @@ pub const SCOPE: &str = "faultline";
 /// and restart (docker start of the same container) finds it again.
 pub const DATA_DIR: &str = "/var/lib/postgresql/faultline-ha";
 /// The leader lock's time to live, in seconds: how long the leader may go silent before a replica
-/// takes over. 20 is the least Patroni accepts; the failover times in the docs follow from it.
-pub const TTL: u64 = 20;
+/// takes over. A third of Patroni's default 30 (Patroni 3.0 takes it; later releases document 20
+/// as the least), so a failover fits in a short run; the failover times in the docs follow from it.
+pub const TTL: u64 = 10;
 /// Seconds between two runs of Patroni's loop (health check, lock renewal). Shorter than the
 /// default 10 so a demotion or a promotion shows within a short run.
 pub const LOOP_WAIT: u64 = 2;
 /// How long Patroni retries etcd and PostgreSQL before giving up on an operation. Patroni wants
-/// `loop_wait + 2 * retry_timeout <= ttl`: 2 + 2 * 5 = 12 <= 20.
-pub const RETRY_TIMEOUT: u64 = 5;
+/// `loop_wait + 2 * retry_timeout <= ttl`: 2 + 2 * 4 = 10 <= 10.
+pub const RETRY_TIMEOUT: u64 = 4;
 /// The script Patroni runs once, on the node that initialised the cluster, before any replica
 /// clones it: it creates the workload database and tables.
 pub const POST_BOOTSTRAP: &str = "/usr/local/bin/faultline-ha-schema";
@@ -77,6 +78,8 @@ bootstrap:
   initdb:
   - encoding: UTF8
   - no-locale
+  # The new cluster holds nothing yet: skip initdb's file-by-file sync (seconds on overlayfs).
+  - no-sync
   post_bootstrap: {POST_BOOTSTRAP}
 postgresql:
   listen: 0.0.0.0:5432
@@ -85,6 +88,10 @@ postgresql:
   bin_dir: {bin}
   pgpass: /tmp/faultline-pgpass
   use_unix_socket: true
+  # A replica clones the leader with pg_basebackup, which by default waits for a spread
+  # checkpoint: 100 s here before the first replica could start.
+  basebackup:
+  - checkpoint: fast
   authentication:
     superuser:
       username: {user}
