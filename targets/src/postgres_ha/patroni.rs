@@ -28,6 +28,8 @@ pub const LOOP_WAIT: u64 = 2;
 /// How long Patroni retries etcd and PostgreSQL before giving up on an operation. Patroni wants
 /// `loop_wait + 2 * retry_timeout <= ttl`: 2 + 2 * 4 = 10 <= 10.
 pub const RETRY_TIMEOUT: u64 = 4;
+// Patroni's rule, checked when this compiles.
+const _: () = assert!(LOOP_WAIT + 2 * RETRY_TIMEOUT <= TTL);
 /// The script Patroni runs once, on the node that initialised the cluster, before any replica
 /// clones it: it creates the workload database and tables.
 pub const POST_BOOTSTRAP: &str = "/usr/local/bin/faultline-ha-schema";
@@ -212,7 +214,6 @@ mod tests {
         assert!(yml.contains("maximum_lag_on_failover: 4096\n"));
         assert!(yml.contains("synchronous_commit: 'remote_apply'\n"));
         assert!(yml.contains(&format!("post_bootstrap: {POST_BOOTSTRAP}\n")));
-        assert!(LOOP_WAIT + 2 * RETRY_TIMEOUT <= TTL, "Patroni's rule");
         assert!(!yml.contains('\t'), "YAML takes no tabs");
     }
 
