@@ -281,8 +281,8 @@ fn unsupported_settings_are_refused_as_bad_input() {
         "at most 1 node (got --nodes 3)",
     );
     refused(
-        &["--workload", "register", "--nemesis", "kill"],
-        "no client for workload register",
+        &["--workload", "kv", "--nemesis", "kill"],
+        "no client for workload kv",
     );
     refused(
         &[&la[..], &["--isolation", "snapshot", "--nemesis", "kill"]].concat(),

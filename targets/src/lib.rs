@@ -14,11 +14,12 @@ pub use target::{
 pub mod adapter;
 pub mod etcd;
 pub mod postgres;
+pub mod postgres_ha;
 pub mod reference;
 pub mod spec;
 
 /// The targets `--target` accepts.
-pub const TARGETS: &[&str] = &["reference", "etcd", "postgres"];
+pub const TARGETS: &[&str] = &["reference", "etcd", "postgres", "postgres-ha"];
 
 /// How `by_name` (and a campaign's or a plan's target string) names a target spec file.
 pub const SPEC_PREFIX: &str = "spec:";
@@ -36,6 +37,7 @@ pub fn by_name(name: &str) -> Result<Box<dyn Target>, TargetError> {
         "reference" | "refnode" => Ok(Box::new(reference::Reference::default())),
         "etcd" => Ok(Box::new(etcd::Etcd)),
         "postgres" | "postgresql" => Ok(Box::new(postgres::Postgres)),
+        "postgres-ha" | "patroni" => Ok(Box::new(postgres_ha::PostgresHa)),
         other => Err(TargetError::Unsupported(format!(
             "unknown target {other:?}; known targets: {}, or spec:FILE.toml",
             TARGETS.join(", ")

@@ -84,6 +84,21 @@ impl HttpConnection {
             .header(CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::copy_from_slice(body)))
             .map_err(|e| HttpError::NotSent(format!("building the request for {addr}: {e}")))?;
+        self.send(request).await
+    }
+
+    /// `GET path` (Patroni's REST API is read this way); the same rules as [`Self::post`].
+    pub async fn get(&mut self, path: &str) -> Result<Response, HttpError> {
+        let addr = self.addr;
+        let request = Request::get(path)
+            .header(HOST, addr.to_string())
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| HttpError::NotSent(format!("building the request for {addr}: {e}")))?;
+        self.send(request).await
+    }
+
+    async fn send(&mut self, request: Request<Full<Bytes>>) -> Result<Response, HttpError> {
+        let addr = self.addr;
         // A connection the server has closed is found here, before anything is written.
         self.sender
             .ready()
@@ -189,7 +204,7 @@ mod tests {
         ])
         .await;
         let mut conn = HttpConnection::open(addr).await.unwrap();
-        let answer = conn.post("/a", b"{}").await.unwrap();
+        let answer = conn.get("/a").await.unwrap();
         assert_eq!((answer.status, answer.close), (503, true));
         assert_eq!(answer.body, b"{\"e\":1}");
     }

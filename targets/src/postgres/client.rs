@@ -115,6 +115,15 @@ impl Session {
                 Some(row) => json!(row.try_get::<_, i64>(0).map_err(decode)?),
                 None => json!(0),
             }),
+            Stmt::SetRead => Some(match first {
+                Some(row) => json!(row.try_get::<_, Vec<i64>>(0).map_err(decode)?),
+                None => json!([]),
+            }),
+            // No row back: the register did not hold the expected value (or the key existed), so
+            // nothing was written; the transaction is rolled back and the operation fails.
+            Stmt::RegisterCas | Stmt::RegisterCreate if first.is_none() => {
+                return Err(PgFailure::client("cas-mismatch"))
+            }
             Stmt::AccountRead => match first {
                 Some(row) => Some(json!(row.try_get::<_, i64>(0).map_err(decode)?)),
                 None => None,
@@ -132,7 +141,10 @@ impl Session {
             | Stmt::RegisterWrite
             | Stmt::AccountWrite
             | Stmt::AccountSet
-            | Stmt::CounterAdd => None,
+            | Stmt::CounterAdd
+            | Stmt::RegisterCas
+            | Stmt::RegisterCreate
+            | Stmt::SetAdd => None,
         })
     }
 
@@ -173,10 +185,15 @@ impl Session {
 /// A client process's connection to one node.
 pub struct PgClient {
     pub config: tokio_postgres::Config,
+    /// The node that answers (recorded with every completion).
     pub node: String,
     pub workload: String,
     pub isolation: Isolation,
     pub session: Option<Session>,
+    /// When `config` names several hosts (libpq-style failover), each node's address and name:
+    /// after connecting the client asks the server its address and records that node as `node`.
+    /// Empty for a single host.
+    pub addresses: Vec<(String, String)>,
 }
 
 impl PgClient {
@@ -197,7 +214,34 @@ impl PgClient {
         )
     }
 
-    async fn perform(&mut self, op: &Invocation) -> Completion {
+    /// With several hosts to choose from, which one `session` reached (its server address).
+    async fn learn_node(&mut self, session: &Session) -> Result<(), PgFailure> {
+        if self.addresses.is_empty() {
+            return Ok(());
+        }
+        let ask = session
+            .client
+            .query_one("SELECT host(inet_server_addr())", &[]);
+        let row = tokio::time::timeout(CONNECT_TIMEOUT, ask)
+            .await
+            .map_err(|_| PgFailure::client("the server did not say its address in time"))?
+            .map_err(|e| PgFailure::from_error(&e))?;
+        let ip: Option<String> = row
+            .try_get(0)
+            .map_err(|e| PgFailure::client(format!("unreadable server address: {e}")))?;
+        let ip = ip.unwrap_or_default();
+        self.node = self
+            .addresses
+            .iter()
+            .find(|(addr, _)| *addr == ip)
+            .map(|(_, name)| name.clone())
+            .unwrap_or(ip);
+        Ok(())
+    }
+
+    /// Performs `op` as one transaction (the [`Client`] entry point, callable by clients that
+    /// route between several connections).
+    pub async fn perform(&mut self, op: &Invocation) -> Completion {
         let plan = match sql::plan(&self.workload, op) {
             Ok(plan) => plan,
             // Refused before anything was sent.
@@ -205,7 +249,12 @@ impl PgClient {
         };
         if self.session.is_none() {
             match Session::open(&self.config, sql::statements(&self.workload)).await {
-                Ok(s) => self.session = Some(s),
+                Ok(s) => {
+                    if let Err(e) = self.learn_node(&s).await {
+                        return self.failed(op, Phase::Connect, &e);
+                    }
+                    self.session = Some(s)
+                }
                 Err(e) => {
                     tokio::time::sleep(CONNECT_BACKOFF).await;
                     return self.failed(op, Phase::Connect, &e);

@@ -1,6 +1,6 @@
 //! PostgreSQL 15 (Debian bookworm's package) as a target: a single primary, clients for
-//! `list-append`, `rw-register`, `bank` and `counter`, each operation one transaction at the
-//! isolation level `--isolation` chooses (serializable by default).
+//! `list-append`, `rw-register`, `bank`, `counter`, `register` and `set`, each operation one
+//! transaction at the isolation level `--isolation` chooses (serializable by default).
 //!
 //! - [`image`]: the image recipe (package, initdb, configuration, schema).
 //! - [`sql`]: the schema, the statements, and how an operation becomes statements.
@@ -162,6 +162,7 @@ impl Target for Postgres {
                 workload: workload.to_string(),
                 isolation: Self::isolation(cluster),
                 session: None,
+                addresses: Vec::new(),
             }) as Box<dyn Client>)
         })
     }
@@ -218,11 +219,10 @@ mod tests {
             .to_string();
         assert!(err.contains("at most 1 node (got --nodes 3)"), "{err}");
         assert!(err.contains("streaming replicas"), "{err}");
-        let err = validate_run(&target, 1, "register")
-            .unwrap_err()
-            .to_string();
+        validate_run(&target, 1, "register").unwrap();
+        let err = validate_run(&target, 1, "kv").unwrap_err().to_string();
         assert!(
-            err.contains("no client for workload register; its workloads: list-append, rw-register, bank, counter"),
+            err.contains("no client for workload kv; its workloads: list-append, rw-register, bank, counter, register, set"),
             "{err}"
         );
         // The reference nodes keep their defaults.

@@ -19,10 +19,12 @@ CREATE TABLE registers (k bigint PRIMARY KEY, v bigint);
 CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL);
 -- counter: a missing row counts as 0.
 CREATE TABLE counters (k bigint PRIMARY KEY, v bigint NOT NULL);
+-- set: one row per element of each set.
+CREATE TABLE sets (k bigint NOT NULL, e bigint NOT NULL, PRIMARY KEY (k, e));
 ";
 
 /// The tables the probe expects before it calls a node healthy.
-pub const TABLES: &[&str] = &["lists", "registers", "accounts", "counters"];
+pub const TABLES: &[&str] = &["lists", "registers", "accounts", "counters", "sets"];
 
 /// The SQL transaction isolation levels `--isolation` chooses from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,10 +82,18 @@ pub enum Stmt {
     CounterAdd,
     /// `$1` key: the count, no row when never added to.
     CounterRead,
+    /// `$1` key, `$2` expected value, `$3` new value: a row back when the register held `$2`.
+    RegisterCas,
+    /// `$1` key, `$2` value: a `cas` from nothing; a row back when the key was new.
+    RegisterCreate,
+    /// `$1` key, `$2` element.
+    SetAdd,
+    /// `$1` key: every element, in order (the empty array for a set never added to).
+    SetRead,
 }
 
 impl Stmt {
-    pub const ALL: [Stmt; 10] = [
+    pub const ALL: [Stmt; 14] = [
         Stmt::ListAppend,
         Stmt::ListRead,
         Stmt::RegisterWrite,
@@ -94,7 +104,29 @@ impl Stmt {
         Stmt::AccountsRead,
         Stmt::CounterAdd,
         Stmt::CounterRead,
+        Stmt::RegisterCas,
+        Stmt::RegisterCreate,
+        Stmt::SetAdd,
+        Stmt::SetRead,
     ];
+
+    /// Whether the statement only reads: a transaction of reads alone may run on a replica.
+    pub fn reads_only(self) -> bool {
+        matches!(
+            self,
+            Stmt::ListRead
+                | Stmt::RegisterRead
+                | Stmt::AccountRead
+                | Stmt::AccountsRead
+                | Stmt::CounterRead
+                | Stmt::SetRead
+        )
+    }
+
+    /// Whether the statement is a compare-and-set that did nothing when it returned no row.
+    pub fn is_cas(self) -> bool {
+        matches!(self, Stmt::RegisterCas | Stmt::RegisterCreate)
+    }
 
     pub fn sql(self) -> &'static str {
         match self {
@@ -122,6 +154,17 @@ impl Stmt {
                  ON CONFLICT (k) DO UPDATE SET v = c.v + excluded.v"
             }
             Stmt::CounterRead => "SELECT v FROM counters WHERE k = $1",
+            Stmt::RegisterCas => {
+                "UPDATE registers SET v = $3 WHERE k = $1 AND v = $2 RETURNING k"
+            }
+            Stmt::RegisterCreate => {
+                "INSERT INTO registers (k, v) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING RETURNING k"
+            }
+            // Elements are unique per run; DO NOTHING keeps a repeated add harmless.
+            Stmt::SetAdd => "INSERT INTO sets (k, e) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            Stmt::SetRead => {
+                "SELECT coalesce(array_agg(e ORDER BY e), '{}'::bigint[]) FROM sets WHERE k = $1"
+            }
         }
     }
 }
@@ -192,8 +235,25 @@ pub enum Plan {
     Transfer(Transfer),
 }
 
+impl Plan {
+    /// Whether the operation only reads (so a replica can serve it).
+    pub fn reads_only(&self) -> bool {
+        match self {
+            Plan::Steps(steps) => steps.iter().all(|s| s.stmt.reads_only()),
+            Plan::Transfer(_) => false,
+        }
+    }
+}
+
 /// Which workloads the target has a client for.
-pub const WORKLOADS: &[&str] = &["list-append", "rw-register", "bank", "counter"];
+pub const WORKLOADS: &[&str] = &[
+    "list-append",
+    "rw-register",
+    "bank",
+    "counter",
+    "register",
+    "set",
+];
 
 /// The statements a client of `workload` prepares when it connects.
 pub fn statements(workload: &str) -> &'static [Stmt] {
@@ -207,6 +267,13 @@ pub fn statements(workload: &str) -> &'static [Stmt] {
             Stmt::AccountsRead,
         ],
         "counter" => &[Stmt::CounterAdd, Stmt::CounterRead],
+        "register" => &[
+            Stmt::RegisterRead,
+            Stmt::RegisterWrite,
+            Stmt::RegisterCas,
+            Stmt::RegisterCreate,
+        ],
+        "set" => &[Stmt::SetAdd, Stmt::SetRead],
         _ => &[],
     }
 }
@@ -286,6 +353,25 @@ pub fn plan(workload: &str, op: &Invocation) -> Result<Plan, String> {
         }
         ("counter", "add") => vec![Step::new(Stmt::CounterAdd, &[key()?, value()?])],
         ("counter", "read") => vec![Step::new(Stmt::CounterRead, &[key()?])],
+        ("register", "read") => vec![Step::new(Stmt::RegisterRead, &[key()?])],
+        ("register", "write") => vec![Step::new(Stmt::RegisterWrite, &[key()?, value()?])],
+        ("register", "cas") => {
+            let pair = op
+                .value
+                .as_array()
+                .filter(|p| p.len() == 2)
+                .ok_or_else(|| format!("cas value {} is not [old, new]", op.value))?;
+            let new = integer(&pair[1], "new value")?;
+            match &pair[0] {
+                Value::Null => vec![Step::new(Stmt::RegisterCreate, &[key()?, new])],
+                old => vec![Step::new(
+                    Stmt::RegisterCas,
+                    &[key()?, integer(old, "old value")?, new],
+                )],
+            }
+        }
+        ("set", "add") => vec![Step::new(Stmt::SetAdd, &[key()?, value()?])],
+        ("set", "read") => vec![Step::new(Stmt::SetRead, &[key()?])],
         (w, f) if WORKLOADS.contains(&w) => {
             return Err(format!("the postgres client has no operation {f:?} in {w}"))
         }
@@ -388,9 +474,47 @@ mod tests {
     }
 
     #[test]
+    fn register_cas_and_set_ops_map_to_their_statements() {
+        assert_eq!(
+            steps("register", &op("cas", Some(json!(0)), json!([3, 4]))),
+            [(Stmt::RegisterCas, vec![0, 3, 4])]
+        );
+        // A cas from nothing succeeds only when the key is new.
+        assert_eq!(
+            steps("register", &op("cas", Some(json!(0)), json!([null, 4]))),
+            [(Stmt::RegisterCreate, vec![0, 4])]
+        );
+        assert!(plan("register", &op("cas", Some(json!(0)), json!(4)))
+            .unwrap_err()
+            .contains("not [old, new]"));
+        assert_eq!(
+            steps("register", &op("write", Some(json!(0)), json!(9))),
+            [(Stmt::RegisterWrite, vec![0, 9])]
+        );
+        assert_eq!(
+            steps("set", &op("add", Some(json!(1)), json!(12))),
+            [(Stmt::SetAdd, vec![1, 12])]
+        );
+        let read = plan("set", &op("read", Some(json!(1)), Value::Null)).unwrap();
+        assert!(read.reads_only());
+        assert!(!plan("set", &op("add", Some(json!(1)), json!(2)))
+            .unwrap()
+            .reads_only());
+        let txn = op("txn", None, json!([["r", 3, null], ["append", 3, 1]]));
+        assert!(!plan("list-append", &txn).unwrap().reads_only());
+        let txn = op("txn", None, json!([["r", 3, null], ["r", 4, null]]));
+        assert!(plan("list-append", &txn).unwrap().reads_only());
+        let transfer = json!({"from": 1, "to": 4, "amount": 3});
+        assert!(!plan("bank", &op("transfer", None, transfer))
+            .unwrap()
+            .reads_only());
+        assert!(Stmt::RegisterCas.is_cas() && !Stmt::RegisterWrite.is_cas());
+    }
+
+    #[test]
     fn unsupported_workloads_and_values_are_refused_by_name() {
-        let e = plan("register", &op("read", Some(json!(1)), Value::Null)).unwrap_err();
-        assert!(e.contains("no client for workload register"), "{e}");
+        let e = plan("kv", &op("read", Some(json!(1)), Value::Null)).unwrap_err();
+        assert!(e.contains("no client for workload kv"), "{e}");
         let e = plan("counter", &op("add", Some(json!("x")), json!(1))).unwrap_err();
         assert!(e.contains("key \"x\" is not an integer"), "{e}");
         let e = plan(
@@ -456,7 +580,11 @@ mod tests {
         for s in Stmt::ALL {
             let table = match s {
                 Stmt::ListAppend | Stmt::ListRead => "lists",
-                Stmt::RegisterWrite | Stmt::RegisterRead => "registers",
+                Stmt::RegisterWrite
+                | Stmt::RegisterRead
+                | Stmt::RegisterCas
+                | Stmt::RegisterCreate => "registers",
+                Stmt::SetAdd | Stmt::SetRead => "sets",
                 Stmt::AccountWrite | Stmt::AccountRead | Stmt::AccountSet | Stmt::AccountsRead => {
                     "accounts"
                 }
