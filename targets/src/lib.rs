@@ -16,9 +16,10 @@ pub mod etcd;
 pub mod postgres;
 pub mod reference;
 pub mod spec;
+pub mod zookeeper;
 
 /// The targets `--target` accepts.
-pub const TARGETS: &[&str] = &["reference", "etcd", "postgres"];
+pub const TARGETS: &[&str] = &["reference", "etcd", "postgres", "zookeeper"];
 
 /// How `by_name` (and a campaign's or a plan's target string) names a target spec file.
 pub const SPEC_PREFIX: &str = "spec:";
@@ -36,6 +37,7 @@ pub fn by_name(name: &str) -> Result<Box<dyn Target>, TargetError> {
         "reference" | "refnode" => Ok(Box::new(reference::Reference::default())),
         "etcd" => Ok(Box::new(etcd::Etcd)),
         "postgres" | "postgresql" => Ok(Box::new(postgres::Postgres)),
+        "zookeeper" | "zk" => Ok(Box::new(zookeeper::ZooKeeper)),
         other => Err(TargetError::Unsupported(format!(
             "unknown target {other:?}; known targets: {}, or spec:FILE.toml",
             TARGETS.join(", ")
