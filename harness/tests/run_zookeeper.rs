@@ -4,10 +4,12 @@
 //! skip. The tests share the machine's two cores, so they run one at a time.
 //!
 //! What they pin down (docs/targets/zookeeper.md has the measurements):
-//! - reads after `sync` stay linearizable under partitions and kills;
+//! - reads after `sync` stay linearizable under partitions of a follower and of the leader;
 //! - plain reads served by a follower cut off from its leader are stale until it notices (two
 //!   ticks): the register is not linearizable;
-//! - libfaketime reaches the JVM's wall clock (log timestamps), and set and counter stay valid.
+//! - set and counter stay valid under partitions and kills;
+//! - the clock nemesis is refused before anything starts (the JVM under libfaketime takes over a
+//!   minute to start).
 
 use std::path::Path;
 
@@ -73,7 +75,7 @@ async fn zk_run(name: &str, workload: &str, extra: &[&str]) -> (i32, Value, std:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_reads_under_partitions_and_kills_are_linearizable() {
+async fn sync_reads_under_partitions_are_linearizable() {
     let _serial = SERIAL.lock().await;
     let (code, res, results) = zk_run(
         "sync",
@@ -82,7 +84,7 @@ async fn sync_reads_under_partitions_and_kills_are_linearizable() {
             "--target-option",
             "reads=sync",
             "--nemesis",
-            "partition-follower,partition-leader,kill",
+            "partition-follower,partition-leader",
             "--time-limit",
             "20",
             "--nemesis-interval",
@@ -102,10 +104,8 @@ async fn sync_reads_under_partitions_and_kills_are_linearizable() {
     let (ok, fail, info, faults) = outcomes(&results.join("latest"));
     assert!(ok > 100, "only {ok} ok operations");
     assert!(fail + info > 0, "faults but no fail or info completions");
-    assert!(
-        faults.iter().any(|f| f == "partition-start") && faults.iter().any(|f| f == "kill"),
-        "{faults:?}"
-    );
+    let partitions = faults.iter().filter(|f| *f == "partition-start").count();
+    assert!(partitions >= 3, "{faults:?}");
     std::fs::remove_dir_all(&results).unwrap();
 }
 
@@ -136,33 +136,15 @@ async fn plain_reads_from_a_cut_off_follower_are_stale() {
     std::fs::remove_dir_all(&results).unwrap();
 }
 
-/// Seconds since the start of the month of each log line containing `needle` (log4j's ISO8601
-/// stamp `2026-12-03 16:21:41,123`), enough to compare lines an hour apart.
-fn log_times(log: &str, needle: &str) -> Vec<f64> {
-    log.lines()
-        .filter(|l| l.contains(needle))
-        .filter_map(|l| {
-            let stamp = l.get(..23)?;
-            let day: f64 = stamp.get(8..10)?.parse().ok()?;
-            let h: f64 = stamp.get(11..13)?.parse().ok()?;
-            let m: f64 = stamp.get(14..16)?.parse().ok()?;
-            let s: f64 = stamp.get(17..23)?.replace(',', ".").parse().ok()?;
-            Some(day * 86_400.0 + h * 3600.0 + m * 60.0 + s)
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counter_through_a_kill_under_an_hour_of_clock_skew_is_valid() {
+async fn counter_through_a_kill_of_a_member_is_valid() {
     let _serial = SERIAL.lock().await;
-    let dir = results_dir("zookeeper-clock-schedule");
+    let dir = results_dir("zookeeper-kill-schedule");
     std::fs::create_dir_all(&dir).unwrap();
-    // Skew n1 an hour ahead, kill it and start it again under the skew, then reset.
+    // Kill n1 and start it again: its clients lose their session, it rejoins from its own log.
     let schedule = [
-        serde_json::json!({"at": 1.0, "f": "clock-offset", "value": {"offsets": {"n1": 3600.0}}}),
         serde_json::json!({"at": 2.0, "f": "kill", "value": {"nodes": ["n1"]}}),
-        serde_json::json!({"at": 3.0, "f": "restart", "value": {"nodes": ["n1"]}}),
-        serde_json::json!({"at": 9.0, "f": "clock-reset"}),
+        serde_json::json!({"at": 4.0, "f": "restart", "value": {"nodes": ["n1"]}}),
     ]
     .map(|s| s.to_string())
     .join("\n");
@@ -184,16 +166,15 @@ async fn counter_through_a_kill_under_an_hour_of_clock_skew_is_valid() {
     assert_eq!(code, 0, "exit code");
     assert_eq!(res["valid"], true, "{res}");
     assert_eq!(checker(&res, "counter")["valid"], true);
-    let (ok, _, _, faults) = outcomes(&results.join("latest"));
+    let (ok, fail, info, faults) = outcomes(&results.join("latest"));
     assert!(ok > 100, "only {ok} ok operations");
-    assert!(faults.iter().any(|f| f == "clock-offset"), "{faults:?}");
-    // libfaketime reached the JVM: n1's second start logged an hour after its first.
-    let log = std::fs::read_to_string(results.join("latest/nodes/n1/service.log")).unwrap();
-    let starts = log_times(&log, "Starting quorum peer");
-    assert_eq!(starts.len(), 2, "{log}");
     assert!(
-        starts[1] - starts[0] > 3000.0,
-        "restart logged at {starts:?}"
+        fail + info > 0,
+        "a member was killed but no operation failed"
+    );
+    assert!(
+        faults.iter().any(|f| f == "kill") && faults.iter().any(|f| f == "restart"),
+        "{faults:?}"
     );
     std::fs::remove_dir_all(&results).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
