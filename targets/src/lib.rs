@@ -17,9 +17,10 @@ pub mod postgres;
 pub mod postgres_ha;
 pub mod reference;
 pub mod spec;
+pub mod zookeeper;
 
 /// The targets `--target` accepts.
-pub const TARGETS: &[&str] = &["reference", "etcd", "postgres", "postgres-ha"];
+pub const TARGETS: &[&str] = &["reference", "etcd", "postgres", "postgres-ha", "zookeeper"];
 
 /// How `by_name` (and a campaign's or a plan's target string) names a target spec file.
 pub const SPEC_PREFIX: &str = "spec:";
@@ -38,6 +39,7 @@ pub fn by_name(name: &str) -> Result<Box<dyn Target>, TargetError> {
         "etcd" => Ok(Box::new(etcd::Etcd)),
         "postgres" | "postgresql" => Ok(Box::new(postgres::Postgres)),
         "postgres-ha" | "patroni" => Ok(Box::new(postgres_ha::PostgresHa)),
+        "zookeeper" | "zk" => Ok(Box::new(zookeeper::ZooKeeper)),
         other => Err(TargetError::Unsupported(format!(
             "unknown target {other:?}; known targets: {}, or spec:FILE.toml",
             TARGETS.join(", ")

@@ -52,7 +52,7 @@ impl Family {
 }
 
 /// The etcd key of a workload key (`3` and `"3"` name the same key).
-fn key_text(key: &Value) -> String {
+pub(crate) fn key_text(key: &Value) -> String {
     match key {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -182,7 +182,7 @@ pub fn completion(family: Family, op: &Invocation, answer: &Value) -> Completion
 }
 
 /// Numbers by value, anything else after them by its text: the order a person expects.
-fn sort_values(values: &mut [Value]) {
+pub(crate) fn sort_values(values: &mut [Value]) {
     values.sort_by(|a, b| match (a.as_f64(), b.as_f64()) {
         (Some(x), Some(y)) => x.total_cmp(&y),
         (Some(_), None) => std::cmp::Ordering::Less,
