@@ -92,7 +92,9 @@ pub fn measure(suite: &'static str, case: Case) -> Measurement {
     let start = Instant::now();
     let outcome = timed();
     let elapsed = start.elapsed();
-    let cpu = cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
+    let cpu = cpu_seconds()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     let seconds = elapsed.as_secs_f64();
     Measurement {
         suite,

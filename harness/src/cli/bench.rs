@@ -86,7 +86,8 @@ fn print_row(m: &Measurement) {
         m.case,
         m.ops,
         m.seconds,
-        m.cpu_seconds.map_or_else(|| "?".into(), |c| format!("{c:.2}")),
+        m.cpu_seconds
+            .map_or_else(|| "?".into(), |c| format!("{c:.2}")),
         m.ops_per_second,
         m.peak_rss_bytes.map_or_else(|| "?".into(), mib),
         mib(m.search_bytes as u64),
