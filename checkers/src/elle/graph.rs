@@ -156,7 +156,7 @@ impl EdgeList {
         }
         self.why.reserve_exact(n);
         if other.reasonless {
-            self.why.extend(std::iter::repeat(NONE).take(n));
+            self.why.extend(std::iter::repeat_n(NONE, n));
             return;
         }
         self.reasons.reserve_exact(other.reasons.len());
