@@ -232,7 +232,7 @@ pub fn search_component(
                     from: u,
                     to: local.targets[e],
                     kind: anchor_kind,
-                    why: local.why[e],
+                    why: local.why_of(e),
                 }];
                 steps.extend(path);
                 let steps = shortcut(steps);
@@ -389,7 +389,7 @@ impl Bfs {
                 from,
                 to: g.targets[e],
                 kind: g.kinds[e],
-                why: g.why[e],
+                why: g.why_of(e),
             });
             from = g.targets[e];
         }

@@ -20,7 +20,7 @@ fn read_value(txns: &Txns, mop: u32) -> String {
     if mop == NONE {
         return "?".to_string();
     }
-    txns.show_mop_val(txns.mops[mop as usize].val)
+    txns.show_mop_val(&txns.mops[mop as usize])
 }
 
 /// Why the register version `a` precedes `b`.

@@ -13,6 +13,8 @@ pub const REALTIME: u8 = 16;
 pub const DATA: u8 = WW | WR | RW;
 pub const ALL: u8 = DATA | PROCESS | REALTIME;
 
+use super::intern::FastMap;
+
 /// "no such" for `u32` indices.
 pub const NONE: u32 = u32::MAX;
 
@@ -78,18 +80,41 @@ impl Reason {
     }
 }
 
+/// Where inference puts the edges it finds.
+pub trait EdgeSink {
+    /// Adds an edge; self-edges are dropped (a transaction does not depend on itself).
+    fn add(&mut self, from: u32, to: u32, kind: u8, reason: Option<Reason>);
+}
+
 /// Edges as they are found, before they are laid out as CSR.
 #[derive(Default)]
 pub struct EdgeList {
     pub from: Vec<u32>,
     pub to: Vec<u32>,
     pub kind: Vec<u8>,
-    /// Index into `reasons`, or [`NONE`].
+    /// Index into `reasons`, or [`NONE`]; empty when the list keeps no reasons.
     pub why: Vec<u32>,
     pub reasons: Vec<Reason>,
+    /// Set by [`EdgeList::without_reasons`].
+    reasonless: bool,
+}
+
+impl EdgeSink for EdgeList {
+    fn add(&mut self, from: u32, to: u32, kind: u8, reason: Option<Reason>) {
+        EdgeList::add(self, from, to, kind, reason)
+    }
 }
 
 impl EdgeList {
+    /// A list that drops every reason: 9 bytes an edge instead of 37. Explanations then ask
+    /// for the reasons of the few edges they show (see `list_append::reasons_for`).
+    pub fn without_reasons() -> EdgeList {
+        EdgeList {
+            reasonless: true,
+            ..EdgeList::default()
+        }
+    }
+
     /// Adds an edge; self-edges are dropped (a transaction does not depend on itself).
     pub fn add(&mut self, from: u32, to: u32, kind: u8, reason: Option<Reason>) {
         if from == to {
@@ -98,6 +123,9 @@ impl EdgeList {
         self.from.push(from);
         self.to.push(to);
         self.kind.push(kind);
+        if self.reasonless {
+            return;
+        }
         self.why.push(match reason {
             Some(r) => {
                 self.reasons.push(r);
@@ -116,14 +144,22 @@ impl EdgeList {
     /// megabytes of spare capacity through the rest of the check.
     pub fn append(&mut self, other: EdgeList) {
         let base = self.reasons.len() as u32;
-        self.from.reserve_exact(other.len());
-        self.to.reserve_exact(other.len());
-        self.kind.reserve_exact(other.len());
-        self.why.reserve_exact(other.len());
-        self.reasons.reserve_exact(other.reasons.len());
+        let n = other.len();
+        self.from.reserve_exact(n);
+        self.to.reserve_exact(n);
+        self.kind.reserve_exact(n);
         self.from.extend(other.from);
         self.to.extend(other.to);
         self.kind.extend(other.kind);
+        if self.reasonless {
+            return;
+        }
+        self.why.reserve_exact(n);
+        if other.reasonless {
+            self.why.extend(std::iter::repeat_n(NONE, n));
+            return;
+        }
+        self.reasons.reserve_exact(other.reasons.len());
         self.why.extend(
             other
                 .why
@@ -138,12 +174,43 @@ impl EdgeList {
     }
 }
 
+/// The reasons of a few edges, caught as inference adds every edge again.
+pub struct ReasonLookup {
+    wanted: FastMap<(u32, u32, u8), Option<Reason>>,
+}
+
+impl ReasonLookup {
+    pub fn new(wanted: impl IntoIterator<Item = (u32, u32, u8)>) -> ReasonLookup {
+        ReasonLookup {
+            wanted: wanted.into_iter().map(|w| (w, None)).collect(),
+        }
+    }
+
+    /// The reason of each wanted edge that was added with one (the first one added).
+    pub fn found(self) -> FastMap<(u32, u32, u8), Reason> {
+        self.wanted
+            .into_iter()
+            .filter_map(|(w, r)| r.map(|r| (w, r)))
+            .collect()
+    }
+}
+
+impl EdgeSink for ReasonLookup {
+    fn add(&mut self, from: u32, to: u32, kind: u8, reason: Option<Reason>) {
+        if let Some(slot @ None) = self.wanted.get_mut(&(from, to, kind)) {
+            *slot = reason;
+        }
+    }
+}
+
 /// A directed multigraph in CSR form: the out-edges of `v` are `offsets[v]..offsets[v + 1]`.
 #[derive(Default)]
 pub struct Csr {
     pub offsets: Vec<u32>,
     pub targets: Vec<u32>,
     pub kinds: Vec<u8>,
+    /// Each edge's index into the graph's reasons ([`NONE`]: none); empty when the graph was
+    /// built without reasons (read it through [`Csr::why_of`]).
     pub why: Vec<u32>,
 }
 
@@ -162,14 +229,20 @@ impl Csr {
         let mut fill = offsets.clone();
         let mut targets = vec![0u32; m];
         let mut kinds = vec![0u8; m];
-        let mut whys = vec![NONE; m];
+        let mut whys = if why.is_empty() {
+            Vec::new()
+        } else {
+            vec![NONE; m]
+        };
         for e in 0..m {
             let slot = &mut fill[from[e] as usize];
             let at = *slot as usize;
             *slot += 1;
             targets[at] = to[e];
             kinds[at] = kind[e];
-            whys[at] = why[e];
+            if let Some(&w) = why.get(e) {
+                whys[at] = w;
+            }
         }
         Csr {
             offsets,
@@ -185,6 +258,11 @@ impl Csr {
 
     pub fn edge_count(&self) -> usize {
         self.targets.len()
+    }
+
+    /// The reason index of edge `e` ([`NONE`] when the graph keeps none).
+    pub fn why_of(&self, e: usize) -> u32 {
+        self.why.get(e).copied().unwrap_or(NONE)
     }
 
     /// Positions of `v`'s out-edges in `targets` / `kinds` / `why`.
@@ -207,7 +285,9 @@ impl Csr {
                     from.push(i as u32);
                     to.push(w);
                     kind.push(self.kinds[e]);
-                    why.push(self.why[e]);
+                    if !self.why.is_empty() {
+                        why.push(self.why[e]);
+                    }
                 }
             }
         }

@@ -49,9 +49,23 @@ impl Hasher for PairHasher {
     }
 }
 
+/// An empty slot of [`Interner::dense`].
+const NO_ID: u32 = u32::MAX;
+/// [`Interner::dense`] grows over an integer below this many times the number of values (plus
+/// the floor), and by doubling (so integers that moved to the hash table are moved back a
+/// logarithmic number of times): its size stays within twice that.
+const DENSE_SLACK: usize = 4;
+const DENSE_FLOOR: usize = 1 << 12;
+
 /// Assigns each distinct JSON value an id, and remembers the value for explanations.
 #[derive(Default)]
 pub struct Interner {
+    /// Ids of the integers `0..dense.len()` ([`NO_ID`]: not seen), indexed directly: list-append
+    /// elements are counters, and on a million transactions the hash probes of this table
+    /// were a sixth of the check. Grows to cover a new integer only while it stays within a few
+    /// times the number of values, so a few huge integers do not make it huge.
+    dense: Vec<u32>,
+    /// Every other integer.
     ints: FastMap<i64, u32>,
     texts: HashMap<String, u32>,
     /// Anything else (floats, arrays, maps), by its canonical JSON text.
@@ -63,10 +77,9 @@ impl Interner {
     pub fn intern(&mut self, value: &Value) -> u32 {
         let next = self.values.len() as u32;
         let id = match value {
-            Value::Number(n) if n.as_i64().is_some() => *self
-                .ints
-                .entry(n.as_i64().unwrap_or_default())
-                .or_insert(next),
+            Value::Number(n) if n.as_i64().is_some() => {
+                return self.intern_i64(n.as_i64().unwrap_or_default());
+            }
             Value::String(s) => match self.texts.get(s.as_str()) {
                 Some(&id) => id,
                 None => {
@@ -85,11 +98,46 @@ impl Interner {
     /// Like [`Interner::intern`] for an integer, without building a JSON value first.
     pub fn intern_i64(&mut self, n: i64) -> u32 {
         let next = self.values.len() as u32;
-        let id = *self.ints.entry(n).or_insert(next);
+        let id = match self.dense_slot(n) {
+            Some(slot) => {
+                let slot = &mut self.dense[slot];
+                if *slot == NO_ID {
+                    *slot = next;
+                }
+                *slot
+            }
+            None => *self.ints.entry(n).or_insert(next),
+        };
         if id == next {
             self.values.push(Value::from(n));
         }
         id
+    }
+
+    /// Where `n`'s id is in [`Interner::dense`], growing it to cover `n` when `n` is small
+    /// enough; `None`: `n` lives in [`Interner::ints`].
+    fn dense_slot(&mut self, n: i64) -> Option<usize> {
+        let i = usize::try_from(n).ok()?;
+        if i < self.dense.len() {
+            return Some(i);
+        }
+        if i >= DENSE_SLACK * (self.values.len() + DENSE_FLOOR) {
+            return None;
+        }
+        let len = (i + 1).max(2 * self.dense.len()).max(DENSE_FLOOR);
+        self.dense.resize(len, NO_ID);
+        // Integers that were too large for the table before and are covered now move into it.
+        if !self.ints.is_empty() {
+            let dense = &mut self.dense;
+            self.ints.retain(|&k, &mut id| match usize::try_from(k) {
+                Ok(k) if k < dense.len() => {
+                    dense[k] = id;
+                    false
+                }
+                _ => true,
+            });
+        }
+        Some(i)
     }
 
     /// Like [`Interner::intern`] for a string.
@@ -160,6 +208,38 @@ mod tests {
         m.insert(pair(1, 2), 3);
         assert_eq!(m.get(&pair(1, 2)), Some(&3));
         assert_eq!(m.get(&pair(2, 1)), None);
+    }
+
+    /// Small integers are indexed directly, others hashed, and an integer first hashed moves
+    /// when the direct table grows over it: every integer keeps the id it was first given.
+    #[test]
+    fn integers_keep_their_first_id_wherever_they_are_kept() {
+        let mut rng = crate::synth::SplitMix::new(5);
+        let mut i = Interner::default();
+        let mut want: HashMap<i64, u32> = HashMap::new();
+        for round in 0..60_000u64 {
+            let n = match rng.next_u64() % 5 {
+                0 => -((rng.next_u64() % 50) as i64),
+                1 => (rng.next_u64() % (1 << 40)) as i64,
+                2 => i64::MAX - (rng.next_u64() % 3) as i64,
+                _ => (rng.next_u64() % (round + 100)) as i64 * 3,
+            };
+            let next = want.len() as u32;
+            let expected = *want.entry(n).or_insert(next);
+            let got = if round % 2 == 0 {
+                i.intern_i64(n)
+            } else {
+                i.intern(&json!(n))
+            };
+            assert_eq!(got, expected, "{n} at round {round}");
+            assert_eq!(i.value(got), &json!(n));
+        }
+        assert_eq!(i.len(), want.len());
+        assert!(!i.dense.is_empty() && !i.ints.is_empty());
+        assert!(i.dense.len() <= 2 * DENSE_SLACK * (i.len() + DENSE_FLOOR));
+        for (&n, &id) in &want {
+            assert_eq!(i.intern_i64(n), id);
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use serde_json::json;
 
 use super::anomaly::{Direct, DirectFinding};
-use super::graph::{EdgeList, Reason, NONE, RW, VIA_UNREAD, WR, WW};
+use super::graph::{EdgeList, EdgeSink, Reason, ReasonLookup, NONE, RW, VIA_UNREAD, WR, WW};
 use super::intern::{fast_map, pair, FastMap, PairMap};
 use super::txns::{MopVal, Outcome, Txns};
 use crate::history::txn::MicroKind;
@@ -69,16 +69,45 @@ struct ExtRead {
 }
 
 /// What a transaction knows of one key while its micro-ops are read in order: the key, the list
-/// it must read next (once it has read the key), its own appends so far, whether it read it yet.
-type KeyState = (u32, Option<Vec<u32>>, Vec<u32>, bool);
+/// it must read next once it has read the key (its last read, then its own appends since), its
+/// own appends so far, whether it read it yet. The last read is borrowed, not copied: a long
+/// read is not copied once per read of it.
+type KeyState<'a> = (u32, Option<(&'a [u32], Vec<u32>)>, Vec<u32>, bool);
+
+/// Whether `short` is a prefix of `long`; reads sharing their key's list
+/// ([`super::txns::MopVal::Prefix`]) are known to be without comparing elements.
+fn is_prefix(long: &[u32], short: &[u32]) -> bool {
+    short.len() <= long.len() && (short.as_ptr() == long.as_ptr() || long.starts_with(short))
+}
 
 pub struct Inference {
     pub findings: Vec<DirectFinding>,
     pub edges: EdgeList,
 }
 
-/// Infers the version orders, the non-cycle anomalies and the data edges.
+/// Infers the version orders, the non-cycle anomalies and the data edges, each edge with its
+/// reason.
 pub fn infer(txns: &Txns) -> Inference {
+    let mut edges = EdgeList::default();
+    let findings = infer_into(txns, &mut edges);
+    Inference { findings, edges }
+}
+
+/// The reasons of the given data edges `(from, to, kind)`, found by inferring again: a check
+/// keeps no reasons (on a million long transactions they were a third of its memory) and asks
+/// for them only for the edges of the cycles it explains. Of parallel edges, the first one
+/// inference adds is the one the cycle search walks first.
+pub fn reasons_for(
+    txns: &Txns,
+    wanted: impl IntoIterator<Item = (u32, u32, u8)>,
+) -> FastMap<(u32, u32, u8), Reason> {
+    let mut lookup = ReasonLookup::new(wanted);
+    infer_into(txns, &mut lookup);
+    lookup.found()
+}
+
+/// [`infer`] into any sink of edges; returns the non-cycle anomalies.
+pub fn infer_into<S: EdgeSink>(txns: &Txns, edges: &mut S) -> Vec<DirectFinding> {
     let nkeys = txns.keys.len();
     let mut findings = Vec::new();
     // Every append of each key, by element (a stable sort: of an element appended twice, the
@@ -134,25 +163,29 @@ pub fn infer(txns: &Txns) -> Inference {
                 MicroKind::Append => {
                     if let MopVal::Atom(e) = m.val {
                         own.push(e);
-                        if let Some(x) = expected {
-                            x.push(e);
+                        if let Some((_, since)) = expected {
+                            since.push(e);
                         }
                     }
                 }
                 _ => {
-                    let Some(list) = txns.read_list(m.val) else {
+                    let Some(list) = txns.read_list(m) else {
                         continue;
                     };
                     let mop = txns.mop_id(t, i);
                     reads[m.key as usize].push(mop);
                     // Internal: a later read must show exactly what the transaction already knows.
                     let internal_ok = match expected {
-                        Some(x) => x.as_slice() == list,
+                        Some((last, since)) => {
+                            list.len() == last.len() + since.len()
+                                && is_prefix(list, last)
+                                && list[last.len()..] == since[..]
+                        }
                         None => list.ends_with(own),
                     };
                     if !internal_ok {
                         let want = match expected {
-                            Some(x) => txns.show_list(x),
+                            Some((last, since)) => txns.show_list(&[*last, &since[..]].concat()),
                             None => format!("a list ending in {}", txns.show_list(own)),
                         };
                         findings.push(DirectFinding {
@@ -181,7 +214,7 @@ pub fn infer(txns: &Txns) -> Inference {
                         });
                     }
                     *seen_read = true;
-                    *expected = Some(list.to_vec());
+                    *expected = Some((list, Vec::new()));
                     // Future read: an element this transaction appends only later. Its later
                     // appends to the key are looked up first (usually there are none), so a long
                     // read in a long transaction is not scanned once per later micro-op.
@@ -252,9 +285,8 @@ pub fn infer(txns: &Txns) -> Inference {
         }
     }
 
-    let mut edges = EdgeList::default();
     let mut seen: FastMap<u32, ()> = fast_map();
-    let list_of = |mop: u32| txns.read_list(txns.mops[mop as usize].val).unwrap_or(&[]);
+    let list_of = |mop: u32| txns.read_list(&txns.mops[mop as usize]).unwrap_or(&[]);
     // Pass 1: each key's order (the read that gives it), and which indeterminate transactions
     // are known to have committed because a read saw one of their appends.
     let mut order_mops: Vec<Option<u32>> = vec![None; nkeys];
@@ -307,7 +339,7 @@ pub fn infer(txns: &Txns) -> Inference {
         }
         // Every other read must be a prefix of it.
         let mut incompatible_reported = false;
-        let compatible = |m: u32| order.starts_with(list_of(m));
+        let compatible = |m: u32| is_prefix(order, list_of(m));
         for &m in key_reads {
             if compatible(m) || incompatible_reported {
                 continue;
@@ -366,7 +398,7 @@ pub fn infer(txns: &Txns) -> Inference {
             continue;
         }
         let order: &[u32] = order_mops[k as usize].map_or(&[], list_of);
-        let compatible = |m: u32| order.starts_with(list_of(m));
+        let compatible = |m: u32| is_prefix(order, list_of(m));
         // The writer of each element of the order, looked up once.
         let ow: Vec<Option<Writer>> = order.iter().map(|&e| writer_of(k, e)).collect();
 
@@ -549,5 +581,5 @@ pub fn infer(txns: &Txns) -> Inference {
             });
         }
     }
-    Inference { findings, edges }
+    findings
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::anomaly::{CycleKind, DirectFinding};
+use super::anomaly::{Cycle, CycleKind, DirectFinding, Step};
 use super::cycles::search_component;
 use super::dot::{cycle_dot, render_svg};
 use super::explain::{edge_sentence, explain_cycle, explain_direct};
@@ -31,8 +31,11 @@ pub fn analyse(
     let mut report = CheckReport::new(format!("elle({})", workload.name()));
     let (findings, mut edges) = match workload {
         Workload::ListAppend => {
-            let inf = list_append::infer(txns);
-            (inf.findings, inf.edges)
+            // Reasons are found later for the edges of the cycles explained (see
+            // `explain_reasons`): kept for every edge they were a third of the check's memory.
+            let mut edges = EdgeList::without_reasons();
+            let findings = list_append::infer_into(txns, &mut edges);
+            (findings, edges)
         }
         Workload::RwRegister => {
             let inf = rw_register::infer(txns, options.assumptions);
@@ -47,7 +50,7 @@ pub fn analyse(
     order::add_process_edges(txns, &mut orders);
     order::add_realtime_edges(txns, event_count, &mut orders);
     edges.append(orders);
-    let graph = Graph::new(txns.len(), edges);
+    let mut graph = Graph::new(txns.len(), edges);
     let forbidden: BTreeSet<String> = options
         .consistency_models
         .iter()
@@ -96,6 +99,10 @@ pub fn analyse(
         }
         undecided.extend(r.incomplete.iter().map(|k| k.name()));
         cycles.extend(r.cycles);
+    }
+
+    if workload == Workload::ListAppend {
+        explain_reasons(txns, &mut graph, &mut cycles, options.max_reported_per_type);
     }
 
     // Count every anomaly; explain the first few of each type.
@@ -208,6 +215,40 @@ pub fn analyse(
         }),
     );
     Ok(report)
+}
+
+/// Gives the data edges of the cycles that will be explained (the first `max` of each kind,
+/// as counted below) their reasons, from a second inference that keeps only those.
+fn explain_reasons(txns: &Txns, graph: &mut Graph, cycles: &mut [Cycle], max: usize) {
+    let mut per_kind: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let explained: Vec<bool> = cycles
+        .iter()
+        .map(|c| {
+            let n = per_kind.entry(c.kind.name()).or_default();
+            *n += 1;
+            *n <= max
+        })
+        .collect();
+    let needs = |s: &Step| s.why == NONE && s.kind & DATA != 0;
+    let wanted: Vec<(u32, u32, u8)> = cycles
+        .iter()
+        .zip(&explained)
+        .filter(|(_, &e)| e)
+        .flat_map(|(c, _)| c.steps.iter().filter(|s| needs(s)))
+        .map(|s| (s.from, s.to, s.kind))
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let found = list_append::reasons_for(txns, wanted);
+    for (c, _) in cycles.iter_mut().zip(&explained).filter(|(_, &e)| e) {
+        for s in c.steps.iter_mut().filter(|s| needs(s)) {
+            if let Some(r) = found.get(&(s.from, s.to, s.kind)) {
+                graph.reasons.push(*r);
+                s.why = (graph.reasons.len() - 1) as u32;
+            }
+        }
+    }
 }
 
 fn direct_anomaly(txns: &Txns, f: &DirectFinding) -> Anomaly {

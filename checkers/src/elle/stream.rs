@@ -241,6 +241,47 @@ fn owned_f(f: &str) -> Cow<'static, str> {
     }
 }
 
+/// An invocation's head: everything but its value, which is skipped unread.
+#[derive(Deserialize)]
+struct Head<'a> {
+    index: u64,
+    process: Process,
+    #[serde(rename = "type")]
+    kind: OpType,
+    #[serde(default, borrow)]
+    f: Cow<'a, str>,
+}
+
+/// A transaction's micro-ops as read, or the text of its invocation (and its line), to be read
+/// only if the transaction does not complete `ok`: an `ok` completion carries the transaction
+/// as it ran, so the invocation's value is never needed for most transactions (the history
+/// path does not look at it either).
+enum Body {
+    Micros(Vec<Micro>),
+    Text(String, usize),
+}
+
+/// An invocation read the cheap way: its head, with the line kept for later (`None`: the line is
+/// not an invocation of that shape; read it with [`read_line`]).
+fn read_invocation(text: &str, line_no: usize) -> Option<(Event, Option<Body>)> {
+    if !text.contains("\"invoke\"") {
+        return None;
+    }
+    let h: Head = serde_json::from_str(text).ok()?;
+    if h.kind != OpType::Invoke {
+        return None;
+    }
+    let body = is_txn(&h.f).then(|| Body::Text(text.to_string(), line_no));
+    let event = Event {
+        index: h.index,
+        process: h.process,
+        kind: h.kind,
+        f: owned_f(&h.f),
+        txn: None,
+    };
+    Some((event, body))
+}
+
 fn read_line(text: &str) -> Result<Event, String> {
     if let Ok(l) = serde_json::from_str::<Line>(text) {
         let txn = is_txn(&l.f);
@@ -292,6 +333,7 @@ fn intern_atom(i: &mut super::intern::Interner, a: &Atom) -> u32 {
 /// Interns one transaction's micro-ops and appends it.
 fn push_txn(
     txns: &mut Txns,
+    raw: &mut RawLists,
     workload: Workload,
     txn: Txn,
     micros: &[Micro],
@@ -318,33 +360,15 @@ fn push_txn(
             }
             (MicroKind::Read, _, _) if !ok => MopVal::Unknown,
             (MicroKind::Read, Val::Null, Workload::RwRegister) => MopVal::Nil,
-            (MicroKind::Read, Val::Null, Workload::ListAppend) => MopVal::List {
-                start: txns.lists.len() as u32,
-                len: 0,
-            },
+            (MicroKind::Read, Val::Null, Workload::ListAppend) => MopVal::Prefix { len: 0 },
             (MicroKind::Read, Val::List(items), Workload::ListAppend) => {
-                let s = txns.lists.len() as u32;
-                for a in items {
-                    let id = intern_atom(&mut txns.values, a);
-                    txns.lists.push(id);
-                }
-                MopVal::List {
-                    start: s,
-                    len: items.len() as u32,
-                }
+                let ids: Vec<u32> = items
+                    .iter()
+                    .map(|a| intern_atom(&mut txns.values, a))
+                    .collect();
+                txns.list_read(key, &ids)
             }
-            (MicroKind::Read, Val::Ints(items), Workload::ListAppend) => {
-                let s = txns.lists.len() as u32;
-                txns.lists.reserve(items.len());
-                for &n in items {
-                    let id = txns.values.intern_i64(n);
-                    txns.lists.push(id);
-                }
-                MopVal::List {
-                    start: s,
-                    len: items.len() as u32,
-                }
-            }
+            (MicroKind::Read, Val::Ints(items), Workload::ListAppend) => raw.read(txns, key, items),
             (MicroKind::Read, Val::Atom(_), Workload::ListAppend) => {
                 return Err(bad("a list-append read must return a list (or nil)".into()))
             }
@@ -368,6 +392,41 @@ fn push_txn(
     Ok(())
 }
 
+/// Each key's shared list ([`Txns::key_lists`]) as the integers it was read as, so that a read
+/// is matched against it without interning every element again: most reads are a prefix of it
+/// or extend it by a few elements, and only those few are interned.
+#[derive(Default)]
+struct RawLists(Vec<Vec<i64>>);
+
+impl RawLists {
+    fn read(&mut self, txns: &mut Txns, key: u32, items: &[i64]) -> MopVal {
+        let k = key as usize;
+        if self.0.len() <= k {
+            self.0.resize_with(k + 1, Vec::new);
+        }
+        if txns.key_lists.len() <= k {
+            txns.key_lists.resize_with(k + 1, Vec::new);
+        }
+        let raw = &mut self.0[k];
+        let shared = &mut txns.key_lists[k];
+        // Out of step only if a read of this key was not all integers (then it was interned).
+        if shared.len() == raw.len() {
+            let common = raw.iter().zip(items).take_while(|(a, b)| a == b).count();
+            if common == items.len() || common == raw.len() {
+                for &n in &items[common..] {
+                    shared.push(txns.values.intern_i64(n));
+                }
+                raw.extend_from_slice(&items[common..]);
+                return MopVal::Prefix {
+                    len: items.len() as u32,
+                };
+            }
+        }
+        let ids: Vec<u32> = items.iter().map(|&n| txns.values.intern_i64(n)).collect();
+        txns.list_read(key, &ids)
+    }
+}
+
 fn atom_value(a: &Atom) -> Value {
     match a {
         Atom::Int(n) => Value::from(*n),
@@ -379,7 +438,18 @@ fn atom_value(a: &Atom) -> Value {
 struct Open {
     index: u64,
     pos: u32,
-    micros: Option<Vec<Micro>>,
+    /// `None` for operations that are not transactions.
+    body: Option<Body>,
+}
+
+/// The micro-ops of an invocation, reading its kept text now if it was deferred.
+fn invoked_micros(body: Body, source_name: &str) -> Result<Vec<Micro>, JsonlError> {
+    match body {
+        Body::Micros(m) => Ok(m),
+        Body::Text(text, line_no) => read_line(&text)
+            .map(|e| e.txn.unwrap_or_default())
+            .map_err(|message| InputError::new(source_name, line_no, message).into()),
+    }
 }
 
 /// Reads a JSON Lines history and checks it, holding only the interned transactions.
@@ -400,6 +470,7 @@ pub fn check_jsonl<R: BufRead>(
         ..Txns::default()
     };
     let mut open: FastMap<u64, Open> = fast_map();
+    let mut raw = RawLists::default();
     let mut line = String::new();
     let mut line_no = 0usize;
     let mut pos = 0u32;
@@ -427,12 +498,18 @@ pub fn check_jsonl<R: BufRead>(
         if text.is_empty() {
             continue;
         }
-        let event = match read_line(text) {
-            Ok(e) => e,
-            Err(message) => {
-                pending = Some((line_no, message));
-                continue;
-            }
+        let (event, body) = match read_invocation(text, line_no) {
+            Some(read) => read,
+            None => match read_line(text) {
+                Ok(mut e) => {
+                    let body = e.txn.take().map(Body::Micros);
+                    (e, body)
+                }
+                Err(message) => {
+                    pending = Some((line_no, message));
+                    continue;
+                }
+            },
         };
         if let Some(prev) = last_index {
             if event.index <= prev {
@@ -476,7 +553,7 @@ pub fn check_jsonl<R: BufRead>(
                     Open {
                         index: event.index,
                         pos: here,
-                        micros: event.txn,
+                        body,
                     },
                 );
             }
@@ -487,7 +564,7 @@ pub fn check_jsonl<R: BufRead>(
                     ));
                     continue;
                 };
-                let Some(inv_micros) = inv.micros else {
+                let Some(inv_body) = inv.body else {
                     txns.skipped += 1;
                     continue;
                 };
@@ -496,9 +573,13 @@ pub fn check_jsonl<R: BufRead>(
                     OpType::Fail => Outcome::Fail,
                     _ => Outcome::Info,
                 };
-                let micros = match (outcome, &event.txn) {
-                    (Outcome::Ok, Some(m)) => m,
-                    _ => &inv_micros,
+                let invoked;
+                let micros = match (outcome, &body) {
+                    (Outcome::Ok, Some(Body::Micros(m))) => m,
+                    _ => {
+                        invoked = invoked_micros(inv_body, source_name)?;
+                        &invoked
+                    }
                 };
                 let txn = Txn::new(
                     outcome,
@@ -506,7 +587,7 @@ pub fn check_jsonl<R: BufRead>(
                     (inv.index, inv.pos),
                     Some((event.index, here)),
                 );
-                push_txn(&mut txns, workload, txn, micros)?;
+                push_txn(&mut txns, &mut raw, workload, txn, micros)?;
             }
         }
     }
@@ -519,17 +600,20 @@ pub fn check_jsonl<R: BufRead>(
     let rest: BTreeMap<u64, (u64, Open)> =
         open.into_iter().map(|(p, o)| (o.index, (p, o))).collect();
     for (_, (p, o)) in rest {
-        let Some(micros) = o.micros else {
+        let Some(body) = o.body else {
             txns.skipped += 1;
             continue;
         };
         push_txn(
             &mut txns,
+            &mut raw,
             workload,
             Txn::new(Outcome::Info, Some(p), (o.index, o.pos), None),
-            &micros,
+            &invoked_micros(body, source_name)?,
         )?;
     }
+    drop(raw);
+    txns.shrink();
     let skipped = screen(workload.name(), super::txns::TXN_KINDS, &found)?;
     let mut report = report::analyse(&txns, pos as usize, workload, options)?;
     report.skipped_ops = skipped;

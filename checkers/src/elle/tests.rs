@@ -1041,3 +1041,74 @@ fn every_cycle_kind_has_session_and_realtime_variants() {
         }
     }
 }
+
+/// The check keeps no reason per edge; the reasons of the edges in the cycles it explains come
+/// from a second inference. They must be what the full inference gave each edge first, and
+/// every data edge of an explained cycle must have one.
+#[test]
+fn reasons_found_on_demand_are_those_of_the_full_inference() {
+    use super::graph::NONE;
+    use crate::verdict::AnomalyDetail;
+    let ops = generate(&ElleSynth {
+        txns: 400,
+        stale_read_rate: 0.05,
+        fail_rate: 0.05,
+        info_rate: 0.05,
+        seed: 9,
+        ..ElleSynth::default()
+    });
+    let h = History::new(ops).unwrap();
+    let txns = super::txns::Txns::collect(&h, Workload::ListAppend).unwrap();
+    let full = super::list_append::infer(&txns);
+    let mut first = std::collections::BTreeMap::new();
+    for e in 0..full.edges.len() {
+        let why = full.edges.why[e];
+        assert_ne!(why, NONE, "every data edge has a reason");
+        first
+            .entry((full.edges.from[e], full.edges.to[e], full.edges.kind[e]))
+            .or_insert(full.edges.reasons[why as usize]);
+    }
+    assert!(first.len() > 100);
+    let found = super::list_append::reasons_for(&txns, first.keys().copied());
+    assert_eq!(found.len(), first.len());
+    for (edge, reason) in &first {
+        assert_eq!(found[edge], *reason, "{edge:?}");
+    }
+    let r = la(&h);
+    assert_eq!(r.valid, Validity::Invalid);
+    let mut explained = 0;
+    for a in &r.anomalies {
+        let Some(AnomalyDetail::Cycle(c)) = &a.detail else {
+            continue;
+        };
+        for e in c
+            .cycle
+            .iter()
+            .filter(|e| ["ww", "wr", "rw"].contains(&&*e.edge))
+        {
+            assert!(e.key.is_some(), "{}: {} has no reason", a.kind, e.why);
+            explained += 1;
+        }
+    }
+    assert!(explained > 0, "{r:#?}");
+}
+
+/// Reads of one key that disagree are kept apart from the key's shared list, through both
+/// readers, and still reported.
+#[test]
+fn disagreeing_reads_of_one_key_keep_their_own_elements() {
+    let h = concurrent(&[
+        T(1, OK, json!([["append", "x", 1]])),
+        T(2, OK, json!([["append", "x", 2]])),
+        T(3, OK, json!([["r", "x", [1]]])),
+        T(4, OK, json!([["r", "x", [1, 2]]])),
+        T(5, OK, json!([["r", "x", [2, 1]]])),
+        T(6, OK, json!([["r", "x", [2]]])),
+    ]);
+    let r = la(&h);
+    expect_only(&r, "incompatible-order");
+    // The order is T4's read (of the shared list), the first read against it T5's (its own).
+    let text: String = r.anomalies.iter().map(|a| a.explanation.clone()).collect();
+    assert!(text.contains("[2 1]") && text.contains("[1 2]"), "{text}");
+    same_through_the_stream(&h, Workload::ListAppend, &ElleOptions::default());
+}

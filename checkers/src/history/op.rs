@@ -81,15 +81,59 @@ impl Serialize for Process {
     }
 }
 
+/// Reads a process without building a JSON value first (it is read twice per operation).
+struct ProcessVisitor;
+
+impl ProcessVisitor {
+    fn refuse<E: serde::de::Error>(found: impl std::fmt::Display) -> E {
+        E::custom(format!(
+            "expected a non-negative integer or \"nemesis\" as process, found {found}"
+        ))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ProcessVisitor {
+    type Value = Process;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a non-negative integer or \"nemesis\"")
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Process, E> {
+        Ok(Process::Client(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Process, E> {
+        u64::try_from(v)
+            .map(Process::Client)
+            .map_err(|_| Self::refuse(v))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Process, E> {
+        Err(Self::refuse(Value::from(v)))
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Process, E> {
+        Err(Self::refuse(v))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Process, E> {
+        Err(Self::refuse("null"))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Process, E> {
+        if v == "nemesis" {
+            Ok(Process::Nemesis)
+        } else {
+            Err(Self::refuse(Value::from(v)))
+        }
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Process, A::Error> {
+        let v = Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        Err(Self::refuse(v))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Process, A::Error> {
+        let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Err(Self::refuse(v))
+    }
+}
+
 impl<'de> Deserialize<'de> for Process {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Number(n) if n.as_u64().is_some() => Ok(Process::Client(n.as_u64().unwrap())),
-            Value::String(s) if s == "nemesis" => Ok(Process::Nemesis),
-            other => Err(serde::de::Error::custom(format!(
-                "expected a non-negative integer or \"nemesis\" as process, found {other}"
-            ))),
-        }
+        d.deserialize_any(ProcessVisitor)
     }
 }
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use faultline_checkers::Validity;
 use serde::Serialize;
 
-pub use memory::{peak_rss_bytes, reset_peak_rss};
+pub use memory::{cpu_seconds, peak_rss_bytes, reset_peak_rss};
 
 /// What a case's timed part reports.
 pub struct Outcome {
@@ -69,6 +69,9 @@ pub struct Measurement {
     pub case: String,
     pub ops: usize,
     pub seconds: f64,
+    /// User plus system CPU seconds of the timed part (all threads), if readable: on a shared
+    /// machine the figure that varies least from run to run.
+    pub cpu_seconds: Option<f64>,
     pub ops_per_second: f64,
     /// Peak resident memory of the process during the case (VmHWM), if readable.
     pub peak_rss_bytes: Option<u64>,
@@ -87,15 +90,20 @@ pub struct Measurement {
 pub fn measure(suite: &'static str, case: Case) -> Measurement {
     let timed = (case.setup)();
     reset_peak_rss();
+    let cpu_before = cpu_seconds();
     let start = Instant::now();
     let outcome = timed();
     let elapsed = start.elapsed();
+    let cpu = cpu_seconds()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     let seconds = elapsed.as_secs_f64();
     Measurement {
         suite,
         case: case.name,
         ops: outcome.ops,
         seconds,
+        cpu_seconds: cpu,
         ops_per_second: outcome.ops as f64 / seconds.max(1e-9),
         peak_rss_bytes: peak_rss_bytes(),
         search_bytes: outcome.search_bytes,

@@ -14,6 +14,9 @@ pub struct BenchArgs {
     /// Small inputs: a smoke run of a few seconds, not a measurement of the targets.
     #[arg(long)]
     pub quick: bool,
+    /// Run only the cases whose name contains this text (e.g. `long-txns, 1000000`).
+    #[arg(long)]
+    pub case: Option<String>,
     /// Print one JSON object per case instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -38,11 +41,15 @@ pub fn run(args: BenchArgs) -> Exit {
         if !args.json {
             println!("suite {}: {}", suite.name, suite.about);
             println!(
-                "  {:<52} {:>9} {:>10} {:>12} {:>10} {:>10}  {:<8} target",
-                "case", "ops", "seconds", "ops/s", "peak RSS", "search", "verdict"
+                "  {:<52} {:>9} {:>10} {:>8} {:>12} {:>10} {:>10}  {:<8} target",
+                "case", "ops", "seconds", "CPU s", "ops/s", "peak RSS", "search", "verdict"
             );
         }
+        let wanted = |name: &str| args.case.as_deref().is_none_or(|c| name.contains(c));
         for case in (suite.cases)(args.quick) {
+            if !wanted(&case.name) {
+                continue;
+            }
             let m = measure(suite.name, case);
             if m.verdict != m.expected {
                 wrong += 1;
@@ -75,10 +82,12 @@ fn print_row(m: &Measurement) {
         format!("{}!={}", m.verdict, m.expected)
     };
     println!(
-        "  {:<52} {:>9} {:>10.4} {:>12.0} {:>10} {:>10}  {:<8} {} [{}]{}",
+        "  {:<52} {:>9} {:>10.4} {:>8} {:>12.0} {:>10} {:>10}  {:<8} {} [{}]{}",
         m.case,
         m.ops,
         m.seconds,
+        m.cpu_seconds
+            .map_or_else(|| "?".into(), |c| format!("{c:.2}")),
         m.ops_per_second,
         m.peak_rss_bytes.map_or_else(|| "?".into(), mib),
         mib(m.search_bytes as u64),
