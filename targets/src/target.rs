@@ -269,6 +269,13 @@ pub trait Target: Send + Sync {
         3
     }
 
+    /// Time the target's nodes need to form a cluster from nothing at each start (e.g. a
+    /// replicated database bootstrapping its replicas), added to `--health-timeout` so that a
+    /// default run of a slow-forming target does not fail health.
+    fn bootstrap_allowance(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+
     /// The most nodes the target can run, and why no more; `None` for no limit of its own.
     fn max_nodes(&self) -> Option<(usize, &str)> {
         None

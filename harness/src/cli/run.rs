@@ -86,7 +86,8 @@ pub struct RunArgs {
     /// Seconds to let the cluster recover after healing, before final reads.
     #[arg(long, default_value_t = D.recovery_secs)]
     pub recovery: f64,
-    /// Seconds the cluster has to become healthy.
+    /// Seconds the cluster has to become healthy, beyond the target's own bootstrap allowance
+    /// (postgres-ha: 60 s, as it forms a replicated cluster from nothing each run).
     #[arg(long, default_value_t = D.health_timeout_secs)]
     pub health_timeout: f64,
     /// Seconds final reads may retry.

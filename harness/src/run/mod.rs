@@ -257,7 +257,8 @@ impl Phases<'_> {
         let healthy = c
             .wait_healthy(
                 self.target.as_ref(),
-                Duration::from_secs_f64(opts.settings.health_timeout_secs),
+                Duration::from_secs_f64(opts.settings.health_timeout_secs)
+                    + self.target.bootstrap_allowance(),
             )
             .await
             .map_err(RunError::Unhealthy)?;
